@@ -1,0 +1,167 @@
+# The event model: every decision the core makes becomes one Event. The catalogue below maps each
+# Ademco Contact ID event code (SIA DC-05-1999.09, "Ademco Contact ID Reporting") to the seed's
+# service category and the Japanese label a resident or an operator reads.
+#
+# Sans-I/O: the core fills in what it knows (ticks, kind, code, zone, user). The journal
+# (store/) stamps `seq` (monotonic across reboots) and `wall` (ISO 8601 from the RTC) when it
+# appends the event, before anything tries to send it.
+from mimamori.compat import const
+
+# Event kinds.
+ALARM = "alarm"        # 異常
+TROUBLE = "trouble"    # 故障・異常 of the equipment or a path
+RESTORE = "restore"    # the condition has ended
+OPENING = "opening"    # disarm (解除)
+CLOSING = "closing"    # arm (セット)
+BYPASS = "bypass"      # a zone left out of this arming
+TEST = "test"          # periodic / manual test report
+CANCEL = "cancel"      # an alarm cancelled by an authorised user
+STATUS = "status"      # local information, not a report (panel messages)
+
+# Contact ID qualifiers (DC-05 section 4.3: Q digit).
+Q_NEW = const(1)        # new event or opening
+Q_RESTORE = const(3)    # new restore or closing
+Q_PREVIOUS = const(6)   # previously reported condition still present (status)
+
+# Seed service categories (secom-home-security-contract.txt, 【サービス一覧】 A-H).
+SERVICES = {
+    "A": "防犯",
+    "B": "火災",
+    "C": "非常通報",
+    "D": "救急",
+    "E": "ガス漏れ",
+    "F": "断線",
+    "G": "設備",
+    "H": "ライフ",
+}
+
+# Contact ID event codes used by mimamori. Standard codes from DC-05 appendix (1xx alarms,
+# 3xx troubles, 4xx open/close, 5xx bypass, 6xx test/misc). Where the standard has no code for a
+# sensor (glass break, vibration) we chose the nearest standard one and say so.
+CID_MEDICAL = const(100)        # Medical
+CID_FIRE = const(110)           # Fire
+CID_SMOKE = const(111)          # Smoke
+CID_HEAT = const(114)           # Heat
+CID_PANIC = const(120)          # Panic
+CID_BURGLARY = const(130)       # Burglary
+CID_PERIMETER = const(131)      # Perimeter (doors, windows, shutters)
+CID_INTERIOR = const(132)       # Interior (space / PIR)
+CID_24H_SAFE = const(133)       # 24 Hour (Safe): our choice for vibration sensors
+CID_ENTRY_EXIT = const(134)     # Entry/Exit: entry delay expired
+CID_TAMPER = const(137)         # Tamper (the panel's own case)
+CID_GAS = const(151)            # Gas detected
+CID_GLASS = const(155)          # Foil break: our choice for glass-break sensors (window foil
+                                # is the historical glass-break detector; no standard code exists)
+CID_AC_LOSS = const(301)        # AC Loss
+CID_LOW_BATTERY = const(302)    # Low system battery
+CID_COMM_TROUBLE = const(350)   # Communication trouble (MQTT path)
+CID_TELCO_FAULT = const(351)    # Telco 1 fault (landline cut / path failed)
+CID_FAIL_TO_COMM = const(354)   # Failure to communicate event (MQTT test not delivered)
+CID_SENSOR_TROUBLE = const(380) # Sensor trouble (zone faulted too long while disarmed)
+CID_EXPANSION_TAMPER = const(144)  # Sensor tamper
+CID_OPEN_CLOSE = const(401)     # O/C by user: 外出 arm (Q3) / disarm (Q1)
+CID_CANCEL = const(406)         # Cancel
+CID_STAY_ARM = const(441)       # Armed STAY: 在宅セット
+CID_FAIL_TO_CLOSE = const(454)  # Failed to close: セット忘れ (not armed by the departure time)
+CID_PARTIAL_ARM = const(456)    # Partial arm: 部分セット
+CID_BYPASS = const(570)         # Zone/sensor bypass
+CID_MANUAL_TEST = const(601)    # Manual trigger test report (monthly self-check)
+CID_PERIODIC_TEST = const(602)  # Periodic test report (36-hour communication check)
+CID_LIFE = const(641)           # Senior watch trouble: ライフ監視 (no activity for the set time)
+
+# code -> (service letter, Japanese label, urgent). Low-urgency items (urgent=False) may be
+# deferred by the centre between 22:00 and 08:00 (seed 6.(5) ④).
+CATALOGUE = {
+    CID_MEDICAL: ("D", "救急", True),
+    CID_FIRE: ("B", "火災", True),
+    CID_SMOKE: ("B", "火災(煙)", True),
+    CID_HEAT: ("B", "火災(熱)", True),
+    CID_PANIC: ("C", "非常", True),
+    CID_BURGLARY: ("A", "侵入", True),
+    CID_PERIMETER: ("A", "侵入(外周)", True),
+    CID_INTERIOR: ("A", "侵入(屋内)", True),
+    CID_24H_SAFE: ("A", "振動", True),
+    CID_ENTRY_EXIT: ("A", "侵入(出入口)", True),
+    CID_TAMPER: ("G", "いたずら(本体)", True),
+    CID_EXPANSION_TAMPER: ("G", "いたずら(センサー)", True),
+    CID_GAS: ("E", "ガス漏れ", True),
+    CID_GLASS: ("A", "ガラス破壊", True),
+    CID_AC_LOSS: ("G", "停電", False),
+    CID_LOW_BATTERY: ("G", "電池低下", False),
+    CID_COMM_TROUBLE: ("F", "通信異常(MQTT)", False),
+    CID_TELCO_FAULT: ("F", "断線(電話回線)", False),
+    CID_FAIL_TO_COMM: ("F", "通報失敗(MQTT)", False),
+    CID_SENSOR_TROUBLE: ("G", "センサー故障", False),
+    CID_OPEN_CLOSE: ("A", "外出セット/解除", False),
+    CID_CANCEL: ("A", "キャンセル", True),
+    CID_STAY_ARM: ("A", "在宅セット", False),
+    CID_FAIL_TO_CLOSE: ("A", "セット忘れ", False),
+    CID_PARTIAL_ARM: ("A", "部分セット", False),
+    CID_BYPASS: ("A", "バイパス", False),
+    CID_MANUAL_TEST: ("G", "点検(手動試験)", False),
+    CID_PERIODIC_TEST: ("F", "定期通信試験", False),
+    CID_LIFE: ("H", "ライフ監視", True),
+}
+
+
+class Event:
+    """One decision of the core. `zone` and `user` are 0 when not applicable (Contact ID's
+    zone/user field is 3 digits: 000 means none)."""
+
+    __slots__ = ("seq", "wall", "ticks", "kind", "cid", "qualifier", "zone", "user",
+                 "zone_name", "mode")
+
+    def __init__(self, ticks, kind, cid, qualifier=Q_NEW, zone=0, user=0, zone_name="",
+                 mode=""):
+        self.seq = 0        # stamped by the journal
+        self.wall = None    # stamped by the journal (ISO 8601 with offset)
+        self.ticks = ticks
+        self.kind = kind
+        self.cid = cid
+        self.qualifier = qualifier
+        self.zone = zone
+        self.user = user
+        self.zone_name = zone_name
+        self.mode = mode    # arm mode at the time: disarmed / away / stay / partial
+
+    @property
+    def service(self):
+        return CATALOGUE[self.cid][0]
+
+    @property
+    def service_label(self):
+        return SERVICES[CATALOGUE[self.cid][0]]
+
+    @property
+    def label(self):
+        """Resident-facing Japanese label, e.g. 火災(煙), with 復旧 on a restore."""
+        base = CATALOGUE[self.cid][1]
+        if self.kind == RESTORE:
+            return base + " 復旧"
+        return base
+
+    @property
+    def urgent(self):
+        return CATALOGUE[self.cid][2]
+
+    def __repr__(self):
+        return "Event(%s %s %03d q%d zone=%d user=%d %s)" % (
+            self.kind, self.service, self.cid, self.qualifier, self.zone, self.user,
+            self.zone_name)
+
+    def to_dict(self):
+        return {
+            "seq": self.seq, "wall": self.wall, "ticks": self.ticks, "kind": self.kind,
+            "service": self.service, "service_label": self.service_label, "cid": self.cid,
+            "qualifier": self.qualifier, "zone": self.zone, "user": self.user,
+            "zone_name": self.zone_name, "label": self.label, "mode": self.mode,
+            "urgent": self.urgent,
+        }
+
+    @classmethod
+    def from_dict(cls, d):
+        e = cls(d["ticks"], d["kind"], d["cid"], d["qualifier"], d["zone"], d["user"],
+                d["zone_name"], d["mode"])
+        e.seq = d["seq"]
+        e.wall = d["wall"]
+        return e
