@@ -1,0 +1,75 @@
+# Zones as the core sees them: what a zone is (type, name, arm modes, 24-hour, entry route) and
+# what it is doing (open, in alarm, bypassed). Built from the validated config; no hardware here.
+from mimamori.core import events as ev
+
+MODE_DISARMED = "disarmed"
+MODE_AWAY = "away"
+MODE_STAY = "stay"
+MODE_PARTIAL = "partial"
+ARM_MODES = (MODE_AWAY, MODE_STAY, MODE_PARTIAL)
+
+# Resident-facing names of the modes (panel display, reports).
+MODE_LABELS = {
+    MODE_DISARMED: "解除",
+    MODE_AWAY: "外出",
+    MODE_STAY: "在宅セット",
+    MODE_PARTIAL: "部分セット",
+}
+
+# Zone types whose input is live in every state (seed 6.(3): fire, panic, gas, medical watched
+# 24 hours; glass too, sounding the buzzer even while disarmed; tamper as the panel's own 24-hour
+# protection).
+ALWAYS_ARMED_TYPES = ("fire", "gas", "glass", "panic", "medical", "tamper")
+
+# Contact ID code raised when a zone of this type trips (see events.py for the choices).
+_TYPE_CID = {
+    "magnet": ev.CID_PERIMETER,
+    "space": ev.CID_INTERIOR,
+    "glass": ev.CID_GLASS,
+    "vibration": ev.CID_24H_SAFE,
+    "gas": ev.CID_GAS,
+    "panic": ev.CID_PANIC,
+    "medical": ev.CID_MEDICAL,
+    "tamper": ev.CID_EXPANSION_TAMPER,
+}
+_FIRE_CID = {"smoke": ev.CID_SMOKE, "heat": ev.CID_HEAT, "generic": ev.CID_FIRE}
+
+# Silent alarms: a panic or medical call must not provoke an attacker or frighten a patient; the
+# centre is called and the flash light shows it, the siren stays off.
+SILENT_TYPES = ("panic", "medical")
+
+# A zone that trips, restores and trips again (a banging door) reports at most this many alarms
+# per arming: the classic "swinger shutdown" so one faulty contact cannot flood the centre.
+SWINGER_LIMIT = 3
+
+
+class Zone:
+    def __init__(self, index, cfg):
+        self.index = index
+        self.id = cfg["id"]
+        self.name = cfg["name"]
+        self.type = cfg["type"]
+        self.modes = tuple(cfg.get("modes", ()))
+        self.entry_route = bool(cfg.get("entry_route", False))
+        self.always_armed = self.type in ALWAYS_ARMED_TYPES or bool(cfg.get("always_armed", False))
+        if self.type == "fire":
+            self.cid = _FIRE_CID[cfg.get("detector", "generic")]
+        else:
+            self.cid = _TYPE_CID.get(self.type, 0)  # cancel buttons raise no alarm of their own
+        # Live state.
+        self.open = False
+        self.in_alarm = False     # tripped and not yet restored (closed)
+        self.trips = 0            # alarms reported this arming (swinger limit)
+        self.bypassed = False     # force-arm bypass, this arming only
+        self.cancelled = False    # opened, then cancelled within the window: ignored until closed
+        self.pending = False      # opened during an entry delay / cancel window: alarms at its end
+
+    def armed_in(self, mode):
+        return mode in self.modes
+
+    def __repr__(self):
+        return "Zone(%d %s %s open=%s)" % (self.id, self.type, self.name, self.open)
+
+
+def build_zones(zone_cfgs):
+    return [Zone(i, c) for i, c in enumerate(zone_cfgs)]
