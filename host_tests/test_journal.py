@@ -1,0 +1,212 @@
+# The journal/outbox: what a power cut at any instant leaves behind is recovered on the next boot,
+# seq stays monotonic, pending reports are never evicted, and an idle controller writes nothing.
+# Runs on CPython and on the real MicroPython interpreter (in-memory filesystem there).
+import os
+
+from mimamori.core import events as E
+from mimamori.store import journal as J
+
+RUNS_ON_MICROPYTHON = True
+
+_n = [0]
+
+
+def _tmpdir():
+    try:
+        import tempfile
+        return tempfile.mkdtemp()
+    except ImportError:
+        _n[0] += 1
+        d = "/jt%d" % _n[0]
+        os.mkdir(d)
+        return d
+
+
+def _alarm(i, name="台所"):
+    return E.Event(1000 + i, E.ALARM, E.CID_SMOKE, E.Q_NEW, zone=3, user=0, zone_name=name,
+                   mode="away")
+
+
+def _segs(d):
+    return sorted(n for n in os.listdir(d) if n.endswith(".log"))
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def test_append_stamps_seq_and_survives_reboot():
+    d = _tmpdir()
+    j = J.Journal(d)
+    for i in range(5):
+        ev = _alarm(i)
+        assert j.append(ev, "2026-11-22T12:00:0%d+09:00" % i, up=60 + i) == i + 1
+        assert ev.seq == i + 1 and ev.wall.endswith("+09:00")
+    assert j.ack(2) and j.ack(4)
+    j.close()
+    j2 = J.Journal(d)
+    assert j2.outbox() == [1, 3, 5]
+    ev, up = j2.get(3)
+    assert (ev.kind, ev.cid, ev.zone, ev.zone_name, ev.mode, up) == (E.ALARM, 111, 3, "台所", "away", 62)
+    assert ev.label == "火災(煙)" and ev.wall == "2026-11-22T12:00:02+09:00"
+    assert j2.append(_alarm(9), "w") == 6
+    assert [e.seq for e, _, _ in j2.history()] == [1, 2, 3, 4, 5, 6]
+    assert [a for _, _, a in j2.history()] == [False, True, False, True, False, False]
+
+
+def test_torn_tail_at_every_byte_offset():
+    d = _tmpdir()
+    j = J.Journal(d)
+    for i in range(3):
+        j.append(_alarm(i), "w%d" % i)
+    j.ack(1)
+    j.close()
+    seg = d + "/" + _segs(d)[0]
+    full = _read(seg)
+    before = len(full)
+    # Two more records: an event then an ack; the power is cut somewhere inside them.
+    j = J.Journal(d)
+    j.append(_alarm(3, "玄関"), "w3")
+    j.ack(2)
+    j.close()
+    grown = _read(seg)
+    recs, good = J.scan(grown)
+    assert good == len(grown) and len(recs) == 6
+    ev_end = before + 6 + len(recs[4])
+    for cut in range(before, len(grown) + 1):
+        _write(seg, grown[:cut])
+        j = J.Journal(d)
+        if cut < ev_end:
+            assert j.outbox() == [2, 3], cut
+            assert j.next_seq == 4, cut
+        elif cut < len(grown):
+            assert j.outbox() == [2, 3, 4], cut
+            assert j.next_seq == 5
+        else:
+            assert j.outbox() == [3, 4]
+        # the tail was dropped, so the next append lands on a clean log
+        seq = j.append(_alarm(7), "w")
+        j.close()
+        j = J.Journal(d)
+        assert seq in j.outbox() and j.dropped_tail == 0, cut
+        assert J.scan(_read(seg))[1] == len(_read(seg))
+        j.close()
+    # garbage after the good records (a half-written header that never got its CRC)
+    _write(seg, full + b"\x40\x00\xde\xad")
+    j = J.Journal(d)
+    assert j.outbox() == [2, 3] and j.dropped_tail == 4
+
+
+def test_crc_catches_a_flipped_byte():
+    d = _tmpdir()
+    j = J.Journal(d)
+    j.append(_alarm(0), "w")
+    j.append(_alarm(1), "w")
+    j.close()
+    seg = d + "/" + _segs(d)[0]
+    data = bytearray(_read(seg))
+    data[-3] ^= 0x01
+    _write(seg, bytes(data))
+    j = J.Journal(d)
+    assert j.outbox() == [1] and j.next_seq == 2
+
+
+def test_leftover_temp_file_is_ignored():
+    d = _tmpdir()
+    j = J.Journal(d)
+    j.save_value("cmd_ctr", 41)
+    j.save_value("cmd_ctr", 42)
+    j.close()
+    _write(d + "/cmd_ctr.val.tmp", b"4")   # power cut before the rename
+    j = J.Journal(d)
+    assert j.load_value("cmd_ctr") == 42
+    assert "cmd_ctr.val.tmp" not in os.listdir(d)
+    assert j.load_value("missing", 7) == 7
+
+
+def test_idle_controller_writes_nothing():
+    d = _tmpdir()
+    j = J.Journal(d)
+    j.append(_alarm(0), "w")
+    j.ack(1)
+    j.close()
+    j = J.Journal(d)
+    assert j.writes == 0
+    for _ in range(100):
+        j.outbox()
+        j.pending_count()
+        assert not j.ack(1)        # a duplicate ack writes nothing
+    assert j.writes == 0
+    j.append(_alarm(1), "w")
+    assert j.writes == 1
+    j.ack(2)
+    assert j.writes == 2
+
+
+def test_seq_monotonic_when_old_segments_are_gone():
+    d = _tmpdir()
+    j = J.Journal(d, max_bytes=3000, seg_bytes=1000, min_history=1)
+    for i in range(60):
+        j.append(_alarm(i), "w")
+        j.ack(i + 1)
+    j.close()
+    names = _segs(d)
+    assert len(names) <= 4
+    for n in names[:-1]:
+        os.remove(d + "/" + n)
+    _write(d + "/" + names[-1], b"")   # and the newest is empty
+    j = J.Journal(d, max_bytes=3000, seg_bytes=1000, min_history=1)
+    assert j.append(_alarm(99), "w") >= 61 - 6
+
+
+def test_bounded_history_keeps_pending_and_raises_trouble():
+    d = _tmpdir()
+    j = J.Journal(d, max_bytes=8000, seg_bytes=1000, min_history=20)
+    keep = []
+    for i in range(400):
+        seq = j.append(_alarm(i), "w")
+        if i % 50 == 7:
+            keep.append(seq)          # never acknowledged
+        else:
+            j.ack(seq)
+    total = 0
+    for n in _segs(d):
+        total += len(_read(d + "/" + n))
+    assert total <= 8000 + 1000
+    assert j.outbox() == keep
+    assert j.trouble is None
+    j.close()
+    j = J.Journal(d, max_bytes=8000, seg_bytes=1000, min_history=20)
+    assert j.outbox() == keep and j.next_seq == 401
+    # now the centre stops acknowledging: the journal grows past its budget, keeps every report
+    for i in range(100):
+        j.append(_alarm(i), "w")
+    assert j.pending_count() == len(keep) + 100
+    assert j.trouble == J.TROUBLE_SHORT
+    j.close()
+    j = J.Journal(d, max_bytes=8000, seg_bytes=1000, min_history=20)
+    assert j.pending_count() == len(keep) + 100
+    for s in list(j.outbox()):
+        j.ack(s)
+    for i in range(60):
+        j.ack(j.append(_alarm(i), "w"))
+    assert j.trouble is None and j.pending_count() == 0
+
+
+def test_thousand_events_of_history_with_defaults():
+    d = _tmpdir()
+    j = J.Journal(d)
+    for i in range(1100):
+        j.ack(j.append(_alarm(i, "リビングの掃き出し窓"), "2026-11-22T12:00:00+09:00", up=i))
+    n = 0
+    for _ in j.history():
+        n += 1
+    assert n >= 1000
+    assert j.trouble is None
+    assert 2200 <= j.writes <= 2300   # one per append and ack, plus segment removals
