@@ -1,0 +1,43 @@
+# Runs inside the real MicroPython interpreter (tools/bench.py sends it there): the alarm core with
+# 32 zones, armed away, ticked in steady state. Prints one JSON line with the figures.
+import gc
+import json
+import time
+
+from mimamori.core.arming import AlarmCore
+
+TYPES = ("magnet", "magnet", "magnet", "space", "glass", "fire", "gas", "vibration")
+zones = []
+for i in range(32):
+    t = TYPES[i % len(TYPES)]
+    z = {"id": i + 1, "name": "ゾーン%d" % (i + 1), "type": t}
+    if t in ("magnet", "space", "glass", "vibration"):
+        z["modes"] = ["away", "stay", "partial"]
+    zones.append(z)
+
+events = []
+core = AlarmCore(zones, {"exit_delay_s": 0}, events.append, 0)
+core.arm("away", 1, 0)
+N = 5000
+now = 1000
+
+
+def measure(fn):
+    gc.collect()
+    a0 = gc.mem_alloc()
+    t0 = time.ticks_us()
+    for i in range(N):
+        fn(now + i)
+    t1 = time.ticks_us()
+    a1 = gc.mem_alloc()
+    return time.ticks_diff(t1, t0), a1 - a0
+
+
+def nothing(t):
+    pass
+
+
+base_us, base_bytes = measure(nothing)  # the loop's own cost (range object, call overhead)
+us, nbytes = measure(core.tick)
+print(json.dumps({"zones": len(zones), "ticks": N, "us_per_tick": (us - base_us) / N,
+                  "bytes_per_tick": (nbytes - base_bytes) / N}))
