@@ -37,7 +37,13 @@ def nothing(t):
     pass
 
 
-base_us, base_bytes = measure(nothing)  # the loop's own cost (range object, call overhead)
-us, nbytes = measure(core.tick)
+# Best of 7 rounds: the WebAssembly engine warms up (JIT tiers) during the first ones.
+best = None
+for _ in range(7):
+    base_us, base_bytes = measure(nothing)  # the loop's own cost (range object, call overhead)
+    us, nbytes = measure(core.tick)
+    if best is None or us - base_us < best[0] - best[1]:
+        best = (us, base_us, nbytes, base_bytes)
+us, base_us, nbytes, base_bytes = best
 print(json.dumps({"zones": len(zones), "ticks": N, "us_per_tick": (us - base_us) / N,
                   "bytes_per_tick": (nbytes - base_bytes) / N}))
