@@ -8,6 +8,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+.venv/bin/python tools/fetch_lib.py   # device-side libs (lib/requirements.txt): umqtt.simple
 
 if [ -f package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
