@@ -1,0 +1,247 @@
+# Who may operate the panel: user codes (keypad) and ライフカード (RFID card UIDs), checked
+# against salted, iterated SHA-256 hashes from secrets.json, with a lockout against guessing.
+#
+# Sans-I/O: no clock, no flash. Every call takes `now` (ticks_ms); the caller persists
+# snapshot() and hands it back with restore() after a reboot, so pulling the plug does not
+# clear a lockout.
+#
+# What the hashing buys: a 4-digit code has 10**4 values, so no iteration count protects it
+# from someone who has secrets.json and a PC. The salt stops one precomputed table from serving
+# every controller; the iterations make bulk cracking of many panels' files slower. The real
+# defence of a short code is the lockout below and keeping secrets.json off the network.
+import hashlib
+import binascii
+
+from mimamori.compat import const, ticks_add, ticks_diff
+
+# Default rounds for new entries (tools/hash_secret.py). Estimate for an ESP32 at 240 MHz under
+# MicroPython: one round (a sha256 object, one 64-byte block in mbedTLS, the digest bytes) costs
+# about 30-50 us, so 500 rounds is about 15-25 ms per stored entry: unnoticeable at the keypad,
+# yet a check runs one hash per user (each has its own salt), so 10 users stay under 0.3 s.
+# Each entry carries its own `iter`, so the count can rise later without re-enrolling everyone
+# at once, and tests and samples may use a small one. `make bench` should confirm the figure.
+ITERATIONS = const(500)
+MAX_ITERATIONS = const(10000)   # ~0.5 s per entry on the board: the validator's ceiling
+
+MAX_FAILURES = const(5)                    # wrong codes/cards ...
+FAILURE_WINDOW_MS = const(10 * 60 * 1000)  # ... within 10 minutes start a lockout
+LOCKOUT_MS = const(5 * 60 * 1000)          # first lockout: 5 minutes, doubled each time ...
+LOCKOUT_MAX_MS = const(60 * 60 * 1000)     # ... up to 60 minutes, until someone gets in
+_MAX_LEVEL = const(4)                      # 5 << 4 = 80 min > cap: no need to count further
+
+# Outcome of the latest check (Authenticator.outcome), for the core to turn into events.
+OK = "ok"              # accepted: the user dict is returned
+WRONG = "wrong"        # unknown code or card: counts towards the lockout
+REVOKED = "revoked"    # a revoked card: counts towards the lockout, worth its own event
+LOCKED = "locked"      # refused unchecked: a lockout is running
+
+# Domain separation: the same digits as a code and as a card UID never give the same hash.
+_CODE = b"code:"
+_CARD = b"card:"
+
+
+def _digest(material, salt, iterations):
+    h = hashlib.sha256(salt + material).digest()
+    for _ in range(iterations - 1):
+        h = hashlib.sha256(h).digest()
+    return h
+
+
+def normalise_uid(uid):
+    """Card UID as upper-case hex bytes: b'04A1B2C3' from bytes, '04a1b2c3' or '04:A1:B2:C3'."""
+    if isinstance(uid, (bytes, bytearray)):
+        return binascii.hexlify(uid).upper()
+    s = str(uid).upper()
+    for sep in (":", "-", " "):
+        s = s.replace(sep, "")
+    return s.encode()
+
+
+def hash_code(code, salt, iterations):
+    return _digest(_CODE + str(code).encode(), salt, iterations)
+
+
+def hash_card(uid, salt, iterations):
+    return _digest(_CARD + normalise_uid(uid), salt, iterations)
+
+
+def make_entry(kind, secret, salt, iterations=ITERATIONS):
+    """The secrets.json entry for a code (kind 'code') or a card UID (kind 'card')."""
+    h = hash_code(secret, salt, iterations) if kind == "code" else hash_card(secret, salt, iterations)
+    return {"salt": binascii.hexlify(salt).decode(), "hash": binascii.hexlify(h).decode(),
+            "iter": iterations}
+
+
+def same_bytes(a, b):
+    """Constant-time equality: the time taken does not tell how many leading bytes matched."""
+    if len(a) != len(b):
+        return False
+    diff = 0
+    for i in range(len(a)):
+        diff |= a[i] ^ b[i]
+    return diff == 0
+
+
+def _stored(entry):
+    return (binascii.unhexlify(entry["salt"]), binascii.unhexlify(entry["hash"]),
+            entry.get("iter", ITERATIONS))
+
+
+class Authenticator:
+    """Checks codes and cards of a validated secrets dict (store.config.validate_secrets).
+
+    check_code / check_card return the user's public dict {id, name, role} or None; the reason
+    is in `outcome` (OK, WRONG, REVOKED, LOCKED), `lockout_started` is True on the attempt that
+    began a lockout, and `card_id` names the card of the latest check_card match.
+    Call poll(now) from the core's regular tick too: it expires the lockout and old failures,
+    so a ticks_ms wrap (every 12.4 days on the ESP32) can never revive an old lockout.
+    """
+
+    def __init__(self, secrets, now_ms):
+        self._users = []   # (public dict, salt, hash, iterations), in file order
+        self._by_id = {}   # user id -> public dict
+        for u in secrets["users"]:
+            pub = {"id": u["id"], "name": u["name"], "role": u["role"]}
+            self._users.append((pub,) + _stored(u["code"]))
+            self._by_id[u["id"]] = pub
+        self._cards = []   # (card id, user id, salt, hash, iterations)
+        for c in secrets.get("cards") or ():
+            self._cards.append((c["id"], c["user"]) + _stored(c["uid"]))
+        self._revoked = set()
+        self._fail_at = []         # ticks of recent wrong attempts, oldest first
+        self._level = 0            # lockouts since the last success: sets the next duration
+        self._lock_ms = 0          # duration of the running lockout (0: none)
+        self.locked_until = None   # ticks_ms when the running lockout ends, or None
+        self.outcome = None
+        self.lockout_started = False
+        self.card_id = None
+        self._now = now_ms
+
+    def __repr__(self):
+        # Counts only: never a salt, a hash or a name.
+        return "<Authenticator users=%d cards=%d revoked=%d failures=%d locked=%s>" % (
+            len(self._users), len(self._cards), len(self._revoked), len(self._fail_at),
+            self.locked_until is not None)
+
+    @property
+    def failures(self):
+        """Wrong attempts in the current 10-minute window (as of the latest call)."""
+        return len(self._fail_at)
+
+    def locked(self, now):
+        self.poll(now)
+        return self.locked_until is not None
+
+    def poll(self, now):
+        """Expire the lockout and forget failures older than the window. Allocates nothing."""
+        self._now = now
+        if self.locked_until is not None:
+            left = ticks_diff(self.locked_until, now)
+            # More left than was ever set means ticks wrapped past the end: it is over.
+            if left <= 0 or left > self._lock_ms:
+                self.locked_until = None
+                self._lock_ms = 0
+        fails = self._fail_at
+        while fails:
+            age = ticks_diff(now, fails[0])
+            if 0 <= age < FAILURE_WINDOW_MS:
+                break
+            del fails[0]
+
+    def _begin(self, now):
+        self.poll(now)
+        self.lockout_started = False
+        self.card_id = None
+        if self.locked_until is not None:
+            self.outcome = LOCKED
+            return False
+        return True
+
+    def _fail(self, now, outcome):
+        self.outcome = outcome
+        self._fail_at.append(now)
+        if len(self._fail_at) >= MAX_FAILURES:
+            ms = LOCKOUT_MS << self._level
+            if ms > LOCKOUT_MAX_MS:
+                ms = LOCKOUT_MAX_MS
+            if self._level < _MAX_LEVEL:
+                self._level += 1
+            self._lock_ms = ms
+            self.locked_until = ticks_add(now, ms)
+            del self._fail_at[:]
+            self.lockout_started = True
+        return None
+
+    def _success(self, user):
+        self.outcome = OK
+        del self._fail_at[:]
+        self._level = 0
+        return user
+
+    def check_code(self, code, now):
+        if not self._begin(now):
+            return None
+        for pub, salt, want, n in self._users:
+            if same_bytes(hash_code(code, salt, n), want):
+                return self._success(pub)
+        return self._fail(now, WRONG)
+
+    def check_card(self, uid, now):
+        if not self._begin(now):
+            return None
+        for card_id, user_id, salt, want, n in self._cards:
+            if same_bytes(hash_card(uid, salt, n), want):
+                self.card_id = card_id
+                if card_id in self._revoked or user_id not in self._by_id:
+                    return self._fail(now, REVOKED)
+                return self._success(self._by_id[user_id])
+        return self._fail(now, WRONG)
+
+    def revoke_card(self, card_id):
+        """Refuse this card from now on (a lost card). True if the card is enrolled."""
+        for c in self._cards:
+            if c[0] == card_id:
+                self._revoked.add(card_id)
+                return True
+        return False
+
+    def revoked(self):
+        return sorted(self._revoked)
+
+    def snapshot(self, now=None):
+        """Plain dict to persist. Times are relative (ticks restart at boot): the lockout time
+        left is counted from the latest call, so it errs on the long side, never the short."""
+        if now is not None:
+            self.poll(now)
+        left = 0
+        if self.locked_until is not None:
+            left = ticks_diff(self.locked_until, self._now)
+        return {"locked_ms": left if left > 0 else 0, "failures": len(self._fail_at),
+                "level": self._level, "revoked": self.revoked()}
+
+    def restore(self, state, now=None):
+        """Take back a snapshot() after a reboot. A damaged field counts as absent. The power
+        was off for an unknown time, so the lockout resumes in full and the restored failures
+        count as fresh: a power cut never shortens either."""
+        if now is None:
+            now = self._now
+        self._now = now
+        if not isinstance(state, dict):
+            return
+        left = _int_in(state.get("locked_ms"), 0, LOCKOUT_MAX_MS)
+        if left:
+            self._lock_ms = left
+            self.locked_until = ticks_add(now, left)
+        self._level = _int_in(state.get("level"), 0, _MAX_LEVEL)
+        self._fail_at = [now] * _int_in(state.get("failures"), 0, MAX_FAILURES - 1)
+        revoked = state.get("revoked")
+        if isinstance(revoked, list):
+            for card_id in revoked:
+                if isinstance(card_id, int) and not isinstance(card_id, bool):
+                    self._revoked.add(card_id)
+
+
+def _int_in(v, lo, hi):
+    if not isinstance(v, int) or isinstance(v, bool):
+        return lo
+    return lo if v < lo else hi if v > hi else v

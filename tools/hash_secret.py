@@ -1,0 +1,72 @@
+"""Print the secrets.json entry for a user code or a ライフカード UID.
+
+    python tools/hash_secret.py code            # asks for the code twice (hidden)
+    python tools/hash_secret.py card            # asks for the card UID, e.g. 04A1B2C3
+    echo 04A1B2C3 | python tools/hash_secret.py card     # or one line on stdin
+    python tools/hash_secret.py code --iter 500 # rounds (default: mimamori.core.auth.ITERATIONS)
+
+The secret is read from the terminal or stdin, never from the command line, so it does not land
+in the shell history or the process list. The output is the JSON object to paste as the
+`code` of a user or the `uid` of a card: {"salt": ..., "hash": ..., "iter": ...}.
+The hashing is the firmware's own (mimamori.core.auth), so what this prints is what the panel
+checks.
+"""
+import argparse
+import getpass
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "firmware"))
+sys.path.insert(1, os.path.join(ROOT, "host_tests", "fakes"))  # ticks for the compat seam
+
+from mimamori.core import auth  # noqa: E402
+
+SALT_BYTES = 16
+_HEX = "0123456789ABCDEF"
+
+
+def check_code(code):
+    if not (4 <= len(code) <= 8 and code.isdigit() and code.isascii()):
+        return "a code is 4-8 digits"
+    return None
+
+
+def check_uid(uid):
+    u = auth.normalise_uid(uid).decode()
+    if len(u) not in (8, 14, 20) or any(ch not in _HEX for ch in u):
+        return "a card UID is 4, 7 or 10 bytes in hex, e.g. 04A1B2C3"
+    return None
+
+
+def read_secret(kind, stream=None):
+    """From a terminal: hidden prompt (a code twice, to catch a typo). Otherwise one line."""
+    stream = stream or sys.stdin
+    label = "user code" if kind == "code" else "card UID"
+    if stream.isatty():
+        first = getpass.getpass("%s: " % label)
+        if kind == "code" and getpass.getpass("again: ") != first:
+            raise SystemExit("hash_secret: the two entries differ")
+        return first.strip()
+    return stream.readline().strip()
+
+
+def main(argv=None, stream=None, out=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("kind", choices=("code", "card"))
+    ap.add_argument("--iter", type=int, default=auth.ITERATIONS,
+                    help="hash rounds (1-%d, default %d)" % (auth.MAX_ITERATIONS, auth.ITERATIONS))
+    args = ap.parse_args(argv)
+    if not 1 <= args.iter <= auth.MAX_ITERATIONS:
+        raise SystemExit("hash_secret: --iter must be 1-%d" % auth.MAX_ITERATIONS)
+    secret = read_secret(args.kind, stream)
+    problem = check_code(secret) if args.kind == "code" else check_uid(secret)
+    if problem:
+        raise SystemExit("hash_secret: " + problem)
+    entry = auth.make_entry(args.kind, secret, os.urandom(SALT_BYTES), args.iter)
+    (out or sys.stdout).write(json.dumps(entry) + "\n")
+
+
+if __name__ == "__main__":
+    main()
