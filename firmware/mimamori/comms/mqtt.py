@@ -1,0 +1,374 @@
+# The MQTT link, on umqtt.simple, with every network wait bounded.
+#
+# umqtt.simple blocks where the field hurts (mqtt_as's lessons): connect() blocks in the TCP
+# connect and waits for CONNACK without a timeout, publish(qos=1) and subscribe() loop in
+# wait_msg() until the broker answers. So this link owns the socket, non-blocking, and gives
+# umqtt.simple a RAM stream instead (_Pipe): umqtt writes packets into it (publish at QoS 0,
+# ping, PUBACK of incoming messages) and parses incoming PUBLISH packets out of it, but only once
+# a whole packet has arrived, so its reads never wait. CONNECT, SUBSCRIBE and the event publish
+# at QoS 1 are encoded here (umqtt would wait for their answers); PUBACK is counted, never
+# waited for: the centre's signed ack is the real delivery confirmation (comms/delivery.py).
+#
+# poll(now) does at most one non-blocking write and one non-blocking read plus parsing: it never
+# sleeps. The only call that can block is the DNS lookup, done once per host and cached; give an
+# IP address in comms.mqtt.host to avoid it entirely. A TLS handshake runs inside the same
+# non-blocking reads and writes (MicroPython's ssl with do_handshake_on_connect=False).
+#
+# Topics: <prefix>/<site>/{event,ack,cmd,status,state}; the client id is the site id; last will
+# "offline" retained on status, "online" retained once connected; reconnect with exponential
+# backoff (jittered) while Wi-Fi is up; Wi-Fi down (network.WLAN.isconnected) drops the session.
+import struct
+import errno
+
+from mimamori.compat import ticks_diff, ticks_add, const
+
+try:
+    import usocket as socket    # the MicroPython API (host: host_tests/fakes/usocket.py)
+except ImportError:             # pragma: no cover - a port without the u-alias
+    import socket
+try:
+    import select
+except ImportError:             # pragma: no cover
+    import uselect as select
+
+DOWN = const(0)          # no socket; waiting for Wi-Fi or for the backoff to pass
+CONNECTING = const(1)    # TCP connect in progress
+CONNACK = const(2)       # CONNECT sent, waiting for CONNACK
+UP = const(3)            # session established, subscribed
+
+CONNECT_TIMEOUT_MS = const(8000)   # TCP connect + CONNACK
+STALL_MS = const(15000)            # bytes queued but the socket takes none: degraded link
+BACKOFF_MIN_MS = const(500)
+BACKOFF_MAX_MS = const(60000)
+TX_LIMIT = const(4096)             # bytes queued for the socket; publish() refuses beyond
+RX_CHUNK = const(512)
+
+
+class _Short(Exception):
+    pass
+
+
+class _Pipe:
+    """The stream umqtt.simple reads and writes: RAM buffers, so it never blocks."""
+
+    def __init__(self):
+        self.rx = bytearray()
+        self.tx = bytearray()
+
+    def write(self, buf, n=None):
+        if n is None or n >= len(buf):
+            self.tx.extend(buf)
+        else:
+            self.tx.extend(memoryview(buf)[:n])
+        return n
+
+    def read(self, n):
+        if len(self.rx) < n:
+            raise _Short()   # cannot happen: umqtt only reads a packet we hold entire
+        out = bytes(self.rx[:n])
+        del self.rx[:n]
+        return out
+
+    def setblocking(self, flag):
+        pass
+
+    def close(self):
+        pass
+
+
+def _varint(n, out):
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return
+
+
+def _packet_len(buf):
+    """Total length of the first MQTT packet in buf, or 0 if it is not all there yet."""
+    n = 0
+    sh = 0
+    i = 1
+    while True:
+        if i >= len(buf):
+            return 0
+        b = buf[i]
+        n |= (b & 0x7F) << sh
+        i += 1
+        if not b & 0x80:
+            break
+        sh += 7
+        if sh > 21:
+            raise OSError(errno.EIO)
+    total = i + n
+    return total if len(buf) >= total else 0
+
+
+def _str(s, out):
+    out.extend(struct.pack("!H", len(s)))
+    out.extend(s)
+
+
+class MqttLink:
+    def __init__(self, site, host, port=0, user=None, password=None, tls=False, keepalive_s=60,
+                 prefix="mimamori/v1", wlan=None, on_message=None, on_up=None,
+                 subscribe=("ack", "cmd"), ssl_params=None, seed=0):
+        from umqtt.simple import MQTTClient   # frozen on the board; lib/ on the host
+        self.site = site
+        self.prefix = prefix
+        self.host = host
+        self.port = port or (8883 if tls else 1883)
+        self.tls = tls
+        self.ssl_params = ssl_params or {}
+        self.wlan = wlan
+        self.on_message = on_message   # f(topic bytes, payload bytes)
+        self.on_up = on_up             # f(): session (re)established
+        self.keepalive_ms = keepalive_s * 1000
+        self._subs = [self.topic(s) for s in subscribe]
+        c = MQTTClient(site, host, self.port, user, password, keepalive_s)
+        c.set_last_will(self.topic("status"), b"offline", retain=True, qos=1)
+        c.set_callback(self._on_publish)
+        self._c = c
+        self._pipe = _Pipe()
+        c.sock = self._pipe      # umqtt.simple only ever talks to the RAM stream
+        self._buf = bytearray(RX_CHUNK)
+        self._mv = memoryview(self._buf)
+        self._sock = None
+        self._addr = None
+        self._poller = None
+        self.state = DOWN
+        self._retry_at = None
+        self._backoff = BACKOFF_MIN_MS
+        self._t_state = 0
+        self._t_rx = 0
+        self._t_tx = 0
+        self._rand = (seed or 12345) & 0x7FFFFFFF
+        self.last_error = None
+        # figures
+        self.connects = 0
+        self.drops = 0
+        self.pubacks = 0
+        self.published = 0
+
+    # --- public -----------------------------------------------------------------------------
+    def topic(self, name):
+        return ("%s/%s/%s" % (self.prefix, self.site, name)).encode()
+
+    @property
+    def connected(self):
+        return self.state == UP
+
+    def can_publish(self, nbytes):
+        return self.state == UP and len(self._pipe.tx) + nbytes + 64 <= TX_LIMIT
+
+    def publish(self, topic, payload, retain=False, qos=0):
+        """Queue one message; the socket takes it in later polls. False if not connected or the
+        queue is full (the caller retries: nothing here waits)."""
+        if not self.can_publish(len(topic) + len(payload)):
+            return False
+        if qos == 0:
+            self._c.publish(topic, payload, retain, 0)
+        else:
+            tx = self._pipe.tx
+            c = self._c
+            c.pid = c.pid % 65535 + 1
+            tx.append(0x32 | (1 if retain else 0))
+            _varint(2 + len(topic) + 2 + len(payload), tx)
+            _str(topic, tx)
+            tx.extend(struct.pack("!H", c.pid))
+            tx.extend(payload)
+        self.published += 1
+        return True
+
+    def poll(self, now):
+        """Bounded, non-blocking work. Call often (every loop pass)."""
+        if self.wlan is not None and not self.wlan.isconnected():
+            if self.state != DOWN:
+                self._drop(now, "wifi")
+            return
+        try:
+            if self.state == DOWN:
+                if self._retry_at is None or ticks_diff(now, self._retry_at) >= 0:
+                    self._start(now)
+            elif self.state == CONNECTING:
+                self._check_connected(now)
+            else:
+                self._io(now)
+        except OSError as e:
+            self._drop(now, "oserror %s" % (e.args[0] if e.args else e))
+
+    def close(self, now=0):
+        """Orderly disconnect (the will is not published)."""
+        if self.state == UP and self._sock is not None:
+            try:
+                self._sock.write(b"\xe0\x00")
+            except OSError:
+                pass
+        self._drop(now, "closed")
+        self._retry_at = ticks_add(now, 1 << 29)
+
+    # --- connection -------------------------------------------------------------------------
+    def _set(self, state, now):
+        self.state = state
+        self._t_state = now
+
+    def _start(self, now):
+        if self._addr is None:
+            # The one blocking call: DNS, once per host (instant for an IP address).
+            self._addr = socket.getaddrinfo(self.host, self.port)[0][-1]
+        s = socket.socket()
+        self._sock = s
+        s.setblocking(False)
+        try:
+            s.connect(self._addr)
+        except OSError as e:
+            if e.args[0] not in (errno.EINPROGRESS, errno.EAGAIN, 119):
+                raise
+        self._poller = select.poll()
+        self._poller.register(s, select.POLLOUT)
+        self._pipe.rx[:] = b""
+        self._pipe.tx[:] = b""
+        self._set(CONNECTING, now)
+
+    def _check_connected(self, now):
+        ready = self._poller.poll(0)
+        if ready:
+            ev = ready[0][1]
+            if ev & (select.POLLERR | select.POLLHUP):
+                raise OSError(errno.ECONNREFUSED)
+            if ev & select.POLLOUT:
+                self._poller = None
+                if self.tls:
+                    import ssl
+                    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                    if self.ssl_params.get("cadata"):
+                        ctx.load_verify_locations(cadata=self.ssl_params["cadata"])
+                    else:
+                        ctx.verify_mode = ssl.CERT_NONE
+                    self._sock = ctx.wrap_socket(self._sock, server_hostname=self.host,
+                                                 do_handshake_on_connect=False)
+                self._connect_packet()
+                self._t_rx = now
+                self._t_tx = now
+                self._set(CONNACK, now)
+                self._io(now)
+                return
+        if ticks_diff(now, self._t_state) > CONNECT_TIMEOUT_MS:
+            raise OSError(errno.ETIMEDOUT)
+
+    def _connect_packet(self):
+        c = self._c
+        body = bytearray(b"\x00\x04MQTT\x04")
+        flags = 0x02    # clean session: unacked reports are resent from the journal anyway
+        if c.user is not None:
+            flags |= 0xC0
+        if c.lw_topic:
+            flags |= 0x04 | (c.lw_qos & 0x3) << 3 | (0x20 if c.lw_retain else 0)
+        body.append(flags)
+        body.extend(struct.pack("!H", c.keepalive))
+        _str(c.client_id.encode() if isinstance(c.client_id, str) else c.client_id, body)
+        if c.lw_topic:
+            _str(c.lw_topic, body)
+            _str(c.lw_msg, body)
+        if c.user is not None:
+            _str(c.user.encode(), body)
+            _str((c.pswd or "").encode(), body)
+        tx = self._pipe.tx
+        tx.append(0x10)
+        _varint(len(body), tx)
+        tx.extend(body)
+
+    def _subscribe_packet(self):
+        c = self._c
+        c.pid = c.pid % 65535 + 1
+        body = bytearray(struct.pack("!H", c.pid))
+        for t in self._subs:
+            _str(t, body)
+            body.append(1)      # QoS 1: the broker redelivers acks and commands we miss mid-read
+        tx = self._pipe.tx
+        tx.append(0x82)
+        _varint(len(body), tx)
+        tx.extend(body)
+
+    def _drop(self, now, reason):
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+        self._sock = None
+        self._poller = None
+        if self.state != DOWN:
+            self.drops += 1
+        self.last_error = reason
+        self._set(DOWN, now)
+        # exponential backoff with +-25 % jitter, so a broker restart is not hit by every site
+        # in the same second
+        self._rand = (self._rand * 1103515245 + 12345) & 0x7FFFFFFF
+        wait = self._backoff * 3 // 4 + self._rand % (self._backoff // 2 + 1)
+        self._retry_at = ticks_add(now, wait)
+        self._backoff = min(self._backoff * 2, BACKOFF_MAX_MS)
+
+    # --- traffic ----------------------------------------------------------------------------
+    def _io(self, now):
+        s = self._sock
+        tx = self._pipe.tx
+        if tx:
+            n = s.write(tx)
+            if n:
+                del tx[:n]
+                self._t_tx = now
+            elif ticks_diff(now, self._t_tx) > STALL_MS:
+                raise OSError(errno.ETIMEDOUT)
+        n = s.readinto(self._buf)
+        if n is not None:
+            if n == 0:
+                raise OSError(errno.ECONNRESET)   # the broker closed the connection
+            self._pipe.rx.extend(self._mv[:n])
+            self._t_rx = now
+        rx = self._pipe.rx
+        while rx:
+            ln = _packet_len(rx)
+            if not ln:
+                break
+            op = rx[0] & 0xF0
+            if op == 0x30:
+                self._c.wait_msg()       # parses the whole packet from the pipe, PUBACKs QoS 1
+                continue
+            if op == 0x20:
+                if ln != 4 or rx[3] != 0:
+                    raise OSError(errno.ECONNREFUSED)   # bad credentials, not authorised ...
+                self._up(now)
+            elif op == 0x40:
+                self.pubacks += 1
+            elif op == 0x90:
+                if rx[ln - 1] == 0x80:
+                    raise OSError(errno.EACCES)         # subscription refused
+            del rx[:ln]
+        if self.state == CONNACK:
+            if ticks_diff(now, self._t_state) > CONNECT_TIMEOUT_MS:
+                raise OSError(errno.ETIMEDOUT)
+            return
+        # keepalive: ping at half the period; no byte from the broker for 1.5 periods = dead
+        if self.keepalive_ms:
+            if ticks_diff(now, self._t_tx) > self.keepalive_ms // 2 and not tx:
+                self._c.ping()
+                self._t_tx = now
+            if ticks_diff(now, self._t_rx) > self.keepalive_ms * 3 // 2:
+                raise OSError(errno.ETIMEDOUT)
+
+    def _up(self, now):
+        self._set(UP, now)
+        self.connects += 1
+        self._backoff = BACKOFF_MIN_MS
+        self._subscribe_packet()
+        self._c.publish(self.topic("status"), b"online", True, 0)
+        if self.on_up:
+            self.on_up()
+
+    def _on_publish(self, topic, msg):
+        if self.on_message:
+            self.on_message(topic, msg)
