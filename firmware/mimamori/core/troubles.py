@@ -1,0 +1,53 @@
+# Building blocks of supervision: a debounced condition, and the Japanese panel text of each
+# supervised condition. Sans-I/O: time is a ticks_ms value passed in; nothing here allocates
+# in `feed`/`settle`, so the supervisor can call them from its steady-state tick.
+from mimamori.compat import ticks_diff
+from mimamori.core import events as ev
+
+
+class Debounce:
+    """A yes/no condition (e.g. "line voltage is low") confirmed only after the raw input has
+    held the other value for a delay: `on_ms` to enter the condition, `off_ms` to leave it.
+    A raw input that flips back before the delay has passed changes nothing (a glitch).
+    `state` is the confirmed value (what was reported); `raw` the latest input."""
+
+    def __init__(self, on_ms, off_ms, state=False):
+        self.on_ms = on_ms
+        self.off_ms = off_ms
+        self.state = state
+        self.raw = state
+        self.since = 0      # ticks when `raw` last changed (meaningful only while raw != state)
+
+    def feed(self, raw, now):
+        if raw != self.raw:
+            self.raw = raw
+            self.since = now
+
+    def settle(self, now):
+        """Confirm the raw value once it has held long enough. True when `state` changed."""
+        if self.raw == self.state:
+            return False
+        if ticks_diff(now, self.since) >= (self.on_ms if self.raw else self.off_ms):
+            self.state = self.raw
+            return True
+        return False
+
+
+# Panel / `state` topic text of each condition (residents read these: Japanese).
+# `%s` takes a path name or a zone name, `%d` a zone number or hours.
+TEXT = {
+    ev.CID_TAMPER: "本体のふたが開いています(いたずら)",
+    ev.CID_EXPANSION_TAMPER: "センサーいたずら ゾーン%d %s",
+    ev.CID_AC_LOSS: "停電中(バッテリーで動作中)",
+    ev.CID_LOW_BATTERY: "バッテリー電圧低下(交換してください)",
+    ev.CID_COMM_TROUBLE: "通信異常(%s): 試験通報が届きません",
+    ev.CID_FAIL_TO_COMM: "通報不能(%s): %d時間 通報できていません",
+    ev.CID_TELCO_FAULT: "電話回線 異常: %s",
+    ev.CID_SENSOR_TROUBLE: "センサー故障 ゾーン%d %s(%d時間以上 開いたまま)",
+    ev.CID_LIFE: "ライフ監視 異常(%d時間 動きがありません)",
+    ev.CID_FAIL_TO_CLOSE: "セット忘れ: 外出セットしてください",
+}
+LINE_CUT_TEXT = "断線"
+LINE_TEST_TEXT = "試験通報失敗"
+SELF_CHECK_DUE_TEXT = "月1回の点検の時期です(点検を開始してください)"
+SELF_CHECK_RUNNING_TEXT = "点検中"
