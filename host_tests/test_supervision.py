@@ -32,7 +32,7 @@ class Rig:
     """A supervisor with a virtual clock and transports that answer its test reports."""
 
     def __init__(self, start=NEAR_WRAP, paths=("mqtt", "line"), timers=None, mode="disarmed",
-                 levels=None):
+                 supervision=None):
         self.t = start
         self.events = []
         self.sent = []          # (path, Event) handed to send_test
@@ -42,7 +42,7 @@ class Rig:
             self.up[p] = True
         self.timers = timers if timers is not None else {}
         self.sup = Supervisor(self.timers, paths, self.events.append, self._send_test, start,
-                              levels, mode)
+                              supervision, mode)
 
     def _send_test(self, path, event):
         self.sent.append((path, event))
@@ -301,6 +301,20 @@ def test_battery_hysteresis_does_not_flap():
     assert len(r.of(ev.CID_LOW_BATTERY, ev.RESTORE)) == 1
 
 
+def test_thresholds_come_from_the_supervision_config():
+    cfg = {"line_voltage": {"gpio": 36, "cut_below_mv": 20000},
+           "battery": {"gpio": 39, "low_mv": 3400, "ok_mv": 3700}, "ac_sense_gpio": None}
+    r = Rig(paths=("mqtt", "landline"), supervision=cfg)
+    line_feed(r, 15000, 11)                    # above the default 3 V, below this installer's
+    cut = r.of(ev.CID_TELCO_FAULT, ev.TROUBLE)
+    assert len(cut) == 1 and avoid_path(cut[0]) == "landline" and cut[0].zone == 2
+    for mv in (3600, 3300):                    # a 1-cell lithium battery
+        for _ in range(61):
+            r.t = ticks_add(r.t, S)
+            r.sup.battery(mv, r.t)
+    assert [e.kind for e in r.of(ev.CID_LOW_BATTERY)] == [ev.TROUBLE]
+
+
 def test_battery_sag_under_siren_load_is_not_low():
     r = Rig()
     for _ in range(30):
@@ -384,6 +398,15 @@ def test_zone_open_time_counts_only_while_disarmed():
     assert r.of(ev.CID_SENSOR_TROUBLE) == []
     r.sup.set_mode("disarmed", r.t)
     r.run(24 * H - S, step=MIN)
+    assert r.of(ev.CID_SENSOR_TROUBLE) == []
+    r.run(S)
+    assert len(r.of(ev.CID_SENSOR_TROUBLE, ev.TROUBLE)) == 1
+
+
+def test_stuck_zone_after_a_week_when_configured_beyond_the_ticks_range():
+    r = Rig(timers={"fault_trouble_h": 168})
+    r.sup.zone_fault(9, "物置", True, r.t)
+    r.run(168 * H - S, step=10 * MIN)          # 7 days: more than a ticks_diff can span
     assert r.of(ev.CID_SENSOR_TROUBLE) == []
     r.run(S)
     assert len(r.of(ev.CID_SENSOR_TROUBLE, ev.TROUBLE)) == 1

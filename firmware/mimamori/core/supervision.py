@@ -7,11 +7,16 @@
 # events.Event through `emit(event)`, test reports through `send_test(path, event)`.
 #
 # API (what the app calls)
-#   sup = Supervisor(timers, paths, emit, send_test, now, levels=None, mode="disarmed")
+#   sup = Supervisor(timers, paths, emit, send_test, now, supervision=None, mode="disarmed")
 #       timers: the validated config `timers` dict (keys below, defaults in DEFAULTS);
-#       paths: configured report paths in priority order, e.g. ("mqtt", "line");
-#       levels: thresholds in mV (LEVELS below), None for the defaults; mode: the arm mode the
-#       arming machine restored at boot (so a reboot is not mistaken for an operation).
+#       paths: configured report paths in priority order, e.g. ("mqtt", "line") ("landline"
+#       is accepted as the name of the line path too);
+#       supervision: the validated config `supervision` dict (line_voltage.cut_below_mv,
+#       battery.low_mv / ok_mv; None or missing parts: the defaults in LEVELS);
+#       mode: the arm mode the arming machine restored at boot (so a reboot is not mistaken
+#       for an operation).
+#       emit(event): every event to journal and report. send_test(path, event): hand this
+#       test report (602 / 601) to that path's transport only, then call test_result().
 #   sup.restore(saved_dict, now)     right after construction, with the last saved snapshot.
 #   sup.tick(now)                    every loop. Allocation-free while nothing happens.
 #   sup.activity(now)                any zone state change, panel key, card operation.
@@ -55,9 +60,10 @@
 #   602 periodic test, 601 self-check test (TEST, via send_test, zone = path number).
 #
 # Time. ticks_ms wrap at 2**30 ms and a ticks_diff is only valid within +-2**29 ms (6.2 days), so:
-#   - timers up to MAX_TIMER_H (life, comm check, stuck zone, debounces) are ticks + ticks_diff
-#     from their start, which is exact to the millisecond;
-#   - long periods (monthly self-check, a departure days ahead) use the supervision clock `_sec`,
+#   - timers of at most 72 h (life, comm check, retries, debounces, self-check outputs) are
+#     ticks + ticks_diff from their start, which is exact to the millisecond;
+#   - long periods (stuck zone up to 168 h, monthly self-check, a departure days ahead) use the
+#     supervision clock `_sec`, to the second: the
 #     seconds accumulated from the difference between consecutive calls, which never wraps in
 #     practice (2**30 s = 34 years) and stays a small int (no allocation on MicroPython).
 #   The snapshot stores times in whole hours of that clock. After a reboot a timer is credited
@@ -84,9 +90,10 @@ DEFAULTS = {
     "self_check_days": 30,
 }
 COMM_CHECK_MAX_H = const(36)    # seed 5.: the communication state is checked every 36 hours
-MAX_TIMER_H = const(120)        # ticks-based timers stay well inside 2**29 ms (149 h)
+LINE_PATHS = ("line", "landline")
 
-# Thresholds in mV, as measured after the divider (io/analog.py scales to the real voltage).
+# Thresholds in mV of the real voltage (io/analog.py undoes the divider). The installer's values
+# come from config `supervision`; these are the defaults (same as store/config.py).
 LEVELS = {
     # A Japanese analogue line rests at about 48 V on-hook and 6-12 V off-hook (a call in
     # progress); a cut line reads ~0 V. Below 3 V is a cut, whatever the handset is doing.
@@ -127,23 +134,29 @@ def _hours(timers, key, lo, hi):
 
 
 class Supervisor:
-    def __init__(self, timers, paths, emit, send_test, now, levels=None, mode=DISARMED):
+    def __init__(self, timers, paths, emit, send_test, now, supervision=None, mode=DISARMED):
         self._emit = emit
         self._send_test = send_test
         self.mode = mode
         self.revision = 0               # bumped whenever snapshot() would return something new
-        lv = LEVELS if levels is None else levels
-        self._line_cut_mv = lv.get("line_cut_mv", LEVELS["line_cut_mv"])
-        self._batt_low_mv = lv.get("battery_low_mv", LEVELS["battery_low_mv"])
-        self._batt_ok_mv = lv.get("battery_ok_mv", LEVELS["battery_ok_mv"])
+        self._line_cut_mv = LEVELS["line_cut_mv"]
+        self._batt_low_mv = LEVELS["battery_low_mv"]
+        self._batt_ok_mv = LEVELS["battery_ok_mv"]
+        lv = supervision.get("line_voltage") if supervision else None
+        if lv:
+            self._line_cut_mv = lv.get("cut_below_mv", self._line_cut_mv)
+        bat = supervision.get("battery") if supervision else None
+        if bat:
+            self._batt_low_mv = bat.get("low_mv", self._batt_low_mv)
+            self._batt_ok_mv = bat.get("ok_mv", self._batt_ok_mv)
 
         self._life_hours = _hours(timers, "life_monitor_h", 1, 72)
         self._life_ms = self._life_hours * _MS_H
         comm_ms = _hours(timers, "comm_check_h", 1, COMM_CHECK_MAX_H) * _MS_H
         first_ms = int(timers.get("first_test_after_boot_min",
                                   DEFAULTS["first_test_after_boot_min"])) * 60000
-        self._fault_hours = _hours(timers, "fault_trouble_h", 1, MAX_TIMER_H)
-        self._fault_ms = self._fault_hours * _MS_H
+        self._fault_hours = _hours(timers, "fault_trouble_h", 1, 168)
+        self._fault_s = self._fault_hours * 3600
         cut_ms = int(timers.get("line_cut_debounce_s", DEFAULTS["line_cut_debounce_s"])) * 1000
         self._grace_s = int(timers.get("forgot_arm_grace_min",
                                        DEFAULTS["forgot_arm_grace_min"])) * 60
@@ -175,7 +188,7 @@ class Supervisor:
             n += 1
             p = PathCheck(name, n, comm_ms, first_ms, now)
             self._paths.append(p)
-            if name == "line":
+            if name in LINE_PATHS:
                 self._line = p
         self._line_number = self._line.number if self._line is not None else 0
         self._line_reported = False     # 351 reported (cut or test failed)
@@ -186,7 +199,8 @@ class Supervisor:
         self._batt = Debounce(BATTERY_MS, BATTERY_MS)
         self._case = False
         self._tamper = []               # zones whose tamper is open
-        self._zones = []                # [zone, name, t0, start_h, troubled] of open zones
+        self._zones = []                # [zone, name, start_s, troubled] of open zones;
+                                        # start_s -1: not counting (armed)
 
         # セット忘れ点検
         self._dep_s = -1                # departure + grace on the supervision clock, -1 = none
@@ -238,8 +252,8 @@ class Supervisor:
             self._touch()
             self._event(ALARM, ev.CID_LIFE)
         for z in self._zones:
-            if z[3] >= 0 and not z[4] and ticks_diff(now, z[2]) >= self._fault_ms:
-                z[4] = True
+            if z[2] >= 0 and not z[3] and self._sec - z[2] >= self._fault_s:
+                z[3] = True
                 self._touch()
                 self._event(TROUBLE, ev.CID_SENSOR_TROUBLE, z[0], z[1])
         self._settle(now)
@@ -310,8 +324,7 @@ class Supervisor:
         if old == DISARMED or mode == DISARMED:
             # Stuck-open zones count only while disarmed: pause on arming, restart on disarm.
             for z in self._zones:
-                z[2] = now
-                z[3] = self._hour if mode == DISARMED else -1
+                z[2] = self._sec if mode == DISARMED else -1
             if self._zones:
                 self._touch()
 
@@ -323,13 +336,12 @@ class Supervisor:
             if z[0] == zone:
                 rec = z
         if is_open and rec is None:
-            self._zones.append([zone, name, now, self._hour if self.mode == DISARMED else -1,
-                                False])
+            self._zones.append([zone, name, self._sec if self.mode == DISARMED else -1, False])
             self._touch()
         elif not is_open and rec is not None:
             self._zones.remove(rec)
             self._touch()
-            if rec[4]:
+            if rec[3]:
                 self._event(RESTORE, ev.CID_SENSOR_TROUBLE, zone, rec[1])
 
     def case_tamper(self, is_open, now):
@@ -376,7 +388,7 @@ class Supervisor:
             self._line_reported = fault
             self._touch()
             self._event(TROUBLE if fault else RESTORE, ev.CID_TELCO_FAULT, self._line_number,
-                        "line")
+                        self._line.name if self._line is not None else "line")
 
     # ---- communication check --------------------------------------------------------------
     def _path(self, name):
@@ -501,7 +513,7 @@ class Supervisor:
             out.append((ev.CID_TELCO_FAULT, self._line_number,
                         tx.TEXT[ev.CID_TELCO_FAULT] % "・".join(why)))
         for z in self._zones:
-            if z[4]:
+            if z[3]:
                 out.append((ev.CID_SENSOR_TROUBLE, z[0],
                             tx.TEXT[ev.CID_SENSOR_TROUBLE] % (z[0], z[1], self._fault_hours)))
         if self.reminding:
@@ -537,7 +549,8 @@ class Supervisor:
             "line_cut": self._cut.state,
             "paths": paths,
             "tamper": sorted(self._tamper),
-            "zones": [[z[0], z[1], z[3], z[4]] for z in self._zones],
+            "zones": [[z[0], z[1], z[2] // 3600 if z[2] >= 0 else -1, z[3]]
+                      for z in self._zones],
         }
 
     def restore(self, d, now):
@@ -580,11 +593,13 @@ class Supervisor:
         self._tamper = list(d["tamper"])
         self._zones = []
         for zone, name, sh, troubled in d["zones"]:
-            t0 = now
             if self.mode != DISARMED:
-                sh = -1
+                start = -1
             elif sh >= 0:
-                t0 = self._ago(h - sh - 1, self._fault_ms)
+                # credited only the whole hours certainly passed: (sh + 1) * 3600 <= true start
+                start = (sh + 1) * 3600
+                if start > self._sec:
+                    start = self._sec
             else:
-                sh = h
-            self._zones.append([zone, name, t0, sh, troubled])
+                start = self._sec
+            self._zones.append([zone, name, start, troubled])
