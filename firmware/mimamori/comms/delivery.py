@@ -1,0 +1,168 @@
+# Delivery policy: journal outbox -> MQTT -> the centre's signed ack.
+#
+# A report counts as delivered only when the centre's signed ack for its seq arrives on
+# <prefix>/<site>/ack (a PUBACK only means the broker has it). Reports go out in seq order with
+# at most `window` unacknowledged on the wire; if the oldest is not acked in time, everything
+# from it on is sent again (go-back-N, so the order seen by the centre never inverts), with the
+# retry interval doubling up to RETRY_MAX_MS. A new session resends every pending report. The
+# centre drops duplicates by (site, seq).
+#
+# An 異常 (kind alarm) not acknowledged within ack_deadline_s of being first seen here is ALSO
+# handed to the landline path through `handoff(event)`, once, while MQTT keeps trying.
+#
+# poll(now) does bounded work: one link poll, at most `window` publishes, a deadline sweep at most
+# every SWEEP_MS. With nothing pending it allocates nothing.
+from mimamori.compat import ticks_diff, ticks_add, const
+from mimamori.core.events import ALARM
+from mimamori.proto import frame
+
+RETRY_MIN_MS = const(3000)
+RETRY_MAX_MS = const(60000)
+SWEEP_MS = const(250)
+WINDOW = const(8)
+
+
+class Delivery:
+    def __init__(self, journal, link, key, site, handoff=None, ack_deadline_s=20,
+                 window=WINDOW, on_command=None, handoff_kinds=(ALARM,), log=None):
+        self.journal = journal
+        self.link = link
+        self.key = key
+        self.site = site
+        self.handoff = handoff
+        self.deadline_ms = ack_deadline_s * 1000
+        self.window = window
+        self.on_command = on_command    # f(payload bytes) -> reply frame bytes or None
+        self.handoff_kinds = handoff_kinds
+        self.log = log or (lambda *a: None)
+        self._t_event = link.topic("event")
+        self._t_ack = link.topic("ack")
+        self._t_cmd = link.topic("cmd")
+        self._t_state = link.topic("state")
+        link.on_message = self._on_message
+        link.on_up = self._on_up
+        self._sent_upto = 0          # highest seq sent in this session
+        self._retry_ms = RETRY_MIN_MS
+        self._retry_at = None
+        self._seen = {}              # pending seq -> ticks first seen (for the ack deadline)
+        self._handed = {}            # seq -> True once handed to the landline
+        self._sweep_at = None
+        self._now = 0
+        self._state = None           # latest retained state payload
+        self._state_dirty = False
+        # figures
+        self.delivered = 0
+        self.sent = 0
+        self.resends = 0
+        self.handoffs = 0
+        self.bad_acks = 0
+
+    # --- the app calls these ----------------------------------------------------------------
+    def poll(self, now):
+        self._now = now
+        self.link.poll(now)
+        outbox = self.journal.outbox()
+        if self.link.connected:
+            if self._state_dirty and self.link.publish(self._t_state, self._state, True, 1):
+                self._state_dirty = False
+            if outbox:
+                self._send(now, outbox)
+        if outbox and (self._sweep_at is None or ticks_diff(now, self._sweep_at) >= 0):
+            self._sweep_at = ticks_add(now, SWEEP_MS)
+            self._sweep(now, outbox)
+
+    def publish_state(self, payload):
+        """Retained <prefix>/<site>/state (comms.discovery.state_payload); republished on every
+        new session, so a centre or Home Assistant that connects later sees the latest."""
+        if payload != self._state:
+            self._state = payload
+            self._state_dirty = True
+
+    def pending(self):
+        return self.journal.pending_count()
+
+    # --- sending ----------------------------------------------------------------------------
+    def _send(self, now, outbox):
+        inflight = 0
+        for i in range(len(outbox)):
+            seq = outbox[i]
+            if seq not in self._seen:
+                self._seen[seq] = now
+            if seq <= self._sent_upto:
+                inflight += 1
+                continue
+            if inflight >= self.window:
+                break
+            got = self.journal.get(seq)
+            ev, up = got
+            payload = frame.event_frame(self.key, self.site, ev, up)
+            if not self.link.publish(self._t_event, payload, False, 1):
+                break                       # the link's queue is full: next poll
+            self._sent_upto = seq
+            self.sent += 1
+            inflight += 1
+            if self._retry_at is None:
+                self._retry_at = ticks_add(now, self._retry_ms)
+        if self._retry_at is not None and ticks_diff(now, self._retry_at) >= 0:
+            # the oldest report was not acked in time: send it and what follows again, in order
+            self.resends += 1
+            self._sent_upto = 0
+            self._retry_ms = min(self._retry_ms * 2, RETRY_MAX_MS)
+            self._retry_at = None
+
+    def _sweep(self, now, outbox):
+        if self.handoff is None:
+            return
+        for i in range(len(outbox)):
+            seq = outbox[i]
+            t = self._seen.get(seq)
+            if t is None:
+                self._seen[seq] = now
+                continue
+            if seq in self._handed or ticks_diff(now, t) < self.deadline_ms:
+                continue
+            ev = self.journal.get(seq)[0]
+            if ev.kind not in self.handoff_kinds:
+                continue
+            self._handed[seq] = True
+            self.handoffs += 1
+            self.log("delivery: seq %d not acked in %d s: handing to the landline" % (
+                seq, self.deadline_ms // 1000))
+            try:
+                self.handoff(ev)
+            except Exception as e:   # noqa: BLE001 - the landline's failure is not ours to crash
+                self.log("delivery: handoff failed: %r" % (e,))
+
+    # --- from the link ----------------------------------------------------------------------
+    def _on_up(self):
+        self._sent_upto = 0          # a new session: every pending report goes again, in order
+        self._retry_ms = RETRY_MIN_MS
+        self._retry_at = None
+        if self._state is not None:
+            self._state_dirty = True
+
+    def _on_message(self, topic, payload):
+        if topic == self._t_ack:
+            try:
+                seq = frame.verify_ack(self.key, self.site, payload)
+            except frame.FrameError as e:
+                if str(e) != "not_ack":      # our own command results come back here too
+                    self.bad_acks += 1
+                    self.log("delivery: ack refused: %s" % e)
+                return
+            if self.journal.ack(seq):
+                self.delivered += 1
+                self._seen.pop(seq, None)
+                self._handed.pop(seq, None)
+                # progress: the next retry is counted from now, at the shortest interval
+                self._retry_ms = RETRY_MIN_MS
+                self._retry_at = ticks_add(self._now, self._retry_ms) if self.journal.outbox() \
+                    else None
+        elif topic == self._t_cmd and self.on_command is not None:
+            try:
+                reply = self.on_command(payload)
+            except Exception as e:   # noqa: BLE001 - a bad command never stops the loop
+                self.log("delivery: command handler failed: %r" % (e,))
+                return
+            if reply:
+                self.link.publish(self._t_ack, reply, False, 1)
