@@ -3,7 +3,9 @@
 # trouble. Sans-I/O: the supervisor owns the clock and the emitting; this only keeps the books.
 #
 # Timeline of a path:
-#   boot ---first_ms---> test 602 ---ok---> (period) ---> test 602 ...
+#   boot ---first_ms---> test 602 ---ok---> (period - SEND_MARGIN_MS) ---> test 602 ...
+#   The test leaves SEND_MARGIN_MS before the period ends, so that even a transport that needs
+#   its whole result deadline gets it acknowledged within the period the centre supervises.
 #   any report delivered on the path restarts the period (the centre heard from us).
 #   test failed -> trouble; retried after RETRY_MS[n] (5, 10, 20, 40, then every 60 min), never
 #   faster: a dead path is not spammed. The first success (test or any report) ends the trouble.
@@ -14,6 +16,7 @@ RETRY_MS = (5 * 60000, 10 * 60000, 20 * 60000, 40 * 60000, 60 * 60000)
 # A test with no result after this long counts as failed (the transports have their own, shorter
 # deadlines: this is only the safety net against a lost result).
 RESULT_TIMEOUT_MS = const(600000)
+SEND_MARGIN_MS = const(600000)
 
 # What PathCheck.result()/delivered() report back to the supervisor (bit flags).
 NO_CHANGE = const(0)
@@ -26,7 +29,9 @@ class PathCheck:
     def __init__(self, name, number, period_ms, first_ms, now):
         self.name = name            # "mqtt", "line", ...
         self.number = number        # 1-based position in the configured paths (event zone field)
-        self.period_ms = period_ms  # comm_check_h, at most 36 h
+        self.period_ms = period_ms  # comm_check_h, at most 36 h: the centre's window
+        every = period_ms - SEND_MARGIN_MS
+        self.every_ms = every if every >= period_ms // 2 else period_ms // 2
         self.due_from = now         # the next test is due `due_after` ms after `due_from`
         self.due_after = first_ms
         self.in_flight = 0          # cid of the test awaiting its result (602 / 601), 0 = none
@@ -77,7 +82,7 @@ class PathCheck:
     def delivered(self, now):
         """Something was delivered end to end on this path: the period starts again."""
         self.due_from = now
-        self.due_after = self.period_ms
+        self.due_after = self.every_ms
         self.silent_from = now
         self.fail_count = 0
         change = NO_CHANGE

@@ -489,7 +489,7 @@ class Supervisor:
         if self._case:
             out.append((ev.CID_TAMPER, 0, tx.TEXT[ev.CID_TAMPER]))
         for z in self._tamper:
-            out.append((ev.CID_EXPANSION_TAMPER, z, tx.TEXT[ev.CID_EXPANSION_TAMPER] % (z, "")))
+            out.append((ev.CID_EXPANSION_TAMPER, z, tx.TEXT[ev.CID_EXPANSION_TAMPER] % z))
         if self._life_alarm:
             out.append((ev.CID_LIFE, 0, tx.TEXT[ev.CID_LIFE] % self._life_hours))
         if self._ac.state:
@@ -556,50 +556,68 @@ class Supervisor:
     def restore(self, d, now):
         """Load a snapshot() saved before a reboot. Call right after construction. Conditions
         that were reported stay reported (no duplicate); the inputs fed after boot decide
-        whether they end (then the restore is sent)."""
-        if not d or d.get("v") != 1:
-            return
-        h = d["hour"]
+        whether they end (then the restore is sent). Returns False, changing nothing, for a
+        snapshot that is missing, of another version or damaged: then supervision starts afresh
+        (a corrupt file must not stop the controller from booting)."""
+        try:
+            if d.get("v") != 1:
+                return False
+            h = int(d["hour"])
+            life_h = int(d["life_h"])
+            life_alarm = bool(d["life_alarm"])
+            check_s = int(d["check_h"]) * 3600
+            dep_s = int(d["dep_s"])
+            reminding = bool(d["reminding"])
+            case = bool(d["case"])
+            ac = bool(d["ac"])
+            batt = bool(d["battery"])
+            cut = bool(d["line_cut"])
+            paths = d["paths"]
+            states = [paths.get(p.name) or (False, False) for p in self._paths]
+            states = [(bool(st[0]), bool(st[1])) for st in states]
+            tamper = [int(z) for z in d["tamper"]]
+            zones = [(int(z[0]), str(z[1]), int(z[2]), bool(z[3])) for z in d["zones"]]
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+            return False
+        if h < 0:
+            return False
+
         self._now = now
         self._sec = h * 3600
         self._sub = 0
         self._hour = h
         self._next_hour_s = (h + 1) * 3600
 
-        self._life_alarm = d["life_alarm"]
+        self._life_alarm = life_alarm
         if self.mode != AWAY:
-            lh = d["life_h"]
             self._life_on = True
-            if lh >= 0:
-                self._life_h = lh
-                self._life_t0 = self._ago(h - lh - 1, self._life_ms)
+            if 0 <= life_h <= h:
+                self._life_h = life_h
+                self._life_t0 = self._ago(h - life_h - 1, self._life_ms)
             else:                       # saved while away, booted disarmed: start afresh
                 self._life_h = h
                 self._life_t0 = now
 
-        self._check_s = d["check_h"] * 3600
-        self._dep_s = d["dep_s"]
-        self.reminding = d["reminding"]
-        self._case = d["case"]
-        self._ac = Debounce(AC_LOSS_MS, AC_BACK_MS, d["ac"])
-        self._batt = Debounce(BATTERY_MS, BATTERY_MS, d["battery"])
-        self._cut = Debounce(self._cut.on_ms, self._cut.off_ms, d["line_cut"])
-        for p in self._paths:
-            st = d["paths"].get(p.name)
-            if st:
-                p.failed = st[0]
-                p.silent = st[1]
-        self._line_reported = self._cut.state or (self._line is not None and self._line.failed)
-        self._tamper = list(d["tamper"])
+        self._check_s = check_s if check_s <= self._sec else self._sec
+        self._dep_s = dep_s
+        self.reminding = reminding
+        self._case = case
+        self._ac = Debounce(AC_LOSS_MS, AC_BACK_MS, ac)
+        self._batt = Debounce(BATTERY_MS, BATTERY_MS, batt)
+        self._cut = Debounce(self._cut.on_ms, self._cut.off_ms, cut)
+        for p, st in zip(self._paths, states):
+            p.failed = st[0]
+            p.silent = st[1]
+        self._line_reported = cut or (self._line is not None and self._line.failed)
+        self._tamper = tamper
         self._zones = []
-        for zone, name, sh, troubled in d["zones"]:
+        for zone, name, sh, troubled in zones:
             if self.mode != DISARMED:
                 start = -1
-            elif sh >= 0:
+            elif 0 <= sh < h:
                 # credited only the whole hours certainly passed: (sh + 1) * 3600 <= true start
                 start = (sh + 1) * 3600
-                if start > self._sec:
-                    start = self._sec
             else:
                 start = self._sec
             self._zones.append([zone, name, start, troubled])
+        return True

@@ -37,7 +37,7 @@ class Debounce:
 # `%s` takes a path name or a zone name, `%d` a zone number or hours.
 TEXT = {
     ev.CID_TAMPER: "本体のふたが開いています(いたずら)",
-    ev.CID_EXPANSION_TAMPER: "センサーいたずら ゾーン%d %s",
+    ev.CID_EXPANSION_TAMPER: "センサーいたずら ゾーン%d",
     ev.CID_AC_LOSS: "停電中(バッテリーで動作中)",
     ev.CID_LOW_BATTERY: "バッテリー電圧低下(交換してください)",
     ev.CID_COMM_TROUBLE: "通信異常(%s): 試験通報が届きません",
