@@ -492,6 +492,9 @@ def test_self_check_tests_every_path_sounds_outputs_and_rearms_the_prompt():
     assert r.tests("mqtt", ev.CID_MANUAL_TEST) and r.tests("line", ev.CID_MANUAL_TEST)
     assert not r.sup.self_check_running and not r.sup.self_check_due
     assert r.sup.self_check_results() == [("mqtt", True), ("line", False)]
+    assert r.sup.notices() == ["点検結果 mqtt:正常 line:異常"]
+    r.sup.activity(r.t)                        # the resident has read it
+    assert r.sup.notices() == []
     assert len(r.of(ev.CID_TELCO_FAULT, ev.TROUBLE)) == 1    # the failed path is a trouble
     r.run(30 * DAY - 2 * H, step=10 * MIN)
     assert not r.sup.self_check_due

@@ -35,7 +35,8 @@
 #   sup.snapshot() -> dict           persist it when sup.revision differs from the revision last
 #                                    written (changes about once an hour when idle, never per tick).
 #   sup.troubles() -> [(cid, zone, text)]   active conditions, Japanese text (panel, state topic).
-#   sup.notices() -> [text]          reminders that are not troubles (monthly inspection due).
+#   sup.notices() -> [text]          panel lines that are not troubles: monthly inspection due,
+#                                    running, and its result per path (until the next activity).
 #   State the app renders: sup.reminding (セット忘れ: buzzer BUZ_REMIND), sup.self_check_due,
 #   sup.self_check_running, sup.self_check_output (name of the OutputState output to sound
 #   right now during the self-check, or None), sup.self_check_results() -> [(path, ok|None)].
@@ -63,13 +64,14 @@
 #   - timers of at most 72 h (life, comm check, retries, debounces, self-check outputs) are
 #     ticks + ticks_diff from their start, which is exact to the millisecond;
 #   - long periods (stuck zone up to 168 h, monthly self-check, a departure days ahead) use the
-#     supervision clock `_sec`, to the second: the
-#     seconds accumulated from the difference between consecutive calls, which never wraps in
-#     practice (2**30 s = 34 years) and stays a small int (no allocation on MicroPython).
-#   The snapshot stores times in whole hours of that clock. After a reboot a timer is credited
-#   with the whole hours that had certainly passed (never more), so a restored timer can only
-#   fire later than it would have (by at most about an hour plus the time the power was off),
-#   never early: a false ライフ 異常 sends a guard to the house.
+#     supervision clock `_sec`: seconds accumulated from the differences between consecutive
+#     calls (exact to the second), which never wraps in practice (2**30 s = 34 years) and stays
+#     a small int (no allocation on MicroPython).
+#   The snapshot stores times in whole hours of that clock, so it changes about once an hour
+#   while idle (24 flash writes a day). After a reboot a timer is credited with the whole hours
+#   that had certainly passed (never more), so a restored timer can only fire later than it
+#   would have (by at most about two hours plus the time the power was off), never early: a
+#   false ライフ 異常 sends a guard to the house. Time with the power off is not counted.
 from mimamori.compat import const, ticks_diff, ticks_add
 from mimamori.core import events as ev
 from mimamori.core.events import Event, ALARM, TROUBLE, RESTORE, TEST, Q_NEW, Q_RESTORE
@@ -212,6 +214,7 @@ class Supervisor:
         self.self_check_running = False
         self.self_check_output = None
         self._sc_t0 = now
+        self._sc_show = False           # show the results until the next panel operation
 
     # ---- time -------------------------------------------------------------------------------
     def _advance(self, now):
@@ -294,6 +297,7 @@ class Supervisor:
     # ---- ライフ監視 ------------------------------------------------------------------------
     def activity(self, now):
         self._advance(now)
+        self._sc_show = False
         if self._life_alarm:
             self._life_alarm = False
             self._touch()
@@ -477,6 +481,7 @@ class Supervisor:
                 return
         self.self_check_running = False
         self.self_check_due = False
+        self._sc_show = True
         self._check_s = self._sec
         self._touch()
 
@@ -526,6 +531,10 @@ class Supervisor:
             out.append(tx.SELF_CHECK_RUNNING_TEXT)
         elif self.self_check_due:
             out.append(tx.SELF_CHECK_DUE_TEXT)
+        elif self._sc_show:
+            out.append(tx.SELF_CHECK_RESULT_TEXT + " ".join(
+                [p.name + ":" + (tx.OK_TEXT if p.manual_result else tx.NG_TEXT)
+                 for p in self._paths]))
         return out
 
     # ---- persistence ------------------------------------------------------------------------
