@@ -573,16 +573,19 @@ def test_byte_order_mark_and_bad_utf8():
 # ---- nothing but ConfigError, whatever the input ------------------------------------------------
 
 JUNK = (None, True, False, 0, -1, 1.5, "", "x", [], [None], {}, {"x": None})
+if ON_MICROPYTHON:
+    JUNK = (None, True, 1.5, "x", [None], {"x": None})   # one of each kind: keeps it under 1 s
 
 
 def _paths(node, prefix, out, depth=0):
-    """Every (container, key) in the tree; zones and lists capped to keep MicroPython quick."""
+    """Every (container, key) in the tree; lists capped at two entries (every zone has the
+    same shape) to keep the MicroPython run quick."""
     if isinstance(node, dict):
         for k in sorted(node):
             out.append((prefix, node, k))
             _paths(node[k], prefix + "." + k, out, depth + 1)
     elif isinstance(node, list):
-        for i, v in enumerate(node[:3]):
+        for i, v in enumerate(node[:2]):
             out.append((prefix, node, i))
             _paths(v, "%s[%d]" % (prefix, i), out, depth + 1)
 
@@ -604,6 +607,7 @@ def _mutations(doc):
 
 def test_any_junk_anywhere_raises_only_config_error():
     cfg, pins, sec = sample()
+    cfg["zones"] = cfg["zones"][:2]   # every zone has the same shape: two are enough here
     n = 0
     for _ in _mutations(cfg):
         try:
@@ -621,7 +625,7 @@ def test_any_junk_anywhere_raises_only_config_error():
             validate_secrets(sec, good)
         except ConfigError:
             n += 1
-    assert n > 500
+    assert n > 300
     for junk in JUNK:
         for f in (lambda: validate_config(junk, junk), lambda: validate_config(cfg, junk),
                   lambda: validate_secrets(junk, junk), lambda: validate_secrets(sec, junk)):
