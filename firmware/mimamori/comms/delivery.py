@@ -24,7 +24,8 @@ WINDOW = const(8)
 
 class Delivery:
     def __init__(self, journal, link, key, site, handoff=None, ack_deadline_s=20,
-                 window=WINDOW, on_command=None, handoff_kinds=(ALARM,), log=None):
+                 window=WINDOW, on_command=None, handoff_kinds=(ALARM,), log=None,
+                 retry_min_ms=RETRY_MIN_MS, retry_max_ms=RETRY_MAX_MS):
         self.journal = journal
         self.link = link
         self.key = key
@@ -32,6 +33,8 @@ class Delivery:
         self.handoff = handoff
         self.deadline_ms = ack_deadline_s * 1000
         self.window = window
+        self.retry_min_ms = retry_min_ms
+        self.retry_max_ms = retry_max_ms
         self.on_command = on_command    # f(payload bytes) -> reply frame bytes or None
         self.handoff_kinds = handoff_kinds
         self.log = log or (lambda *a: None)
@@ -42,7 +45,7 @@ class Delivery:
         link.on_message = self._on_message
         link.on_up = self._on_up
         self._sent_upto = 0          # highest seq sent in this session
-        self._retry_ms = RETRY_MIN_MS
+        self._retry_ms = retry_min_ms
         self._retry_at = None
         self._seen = {}              # pending seq -> ticks first seen (for the ack deadline)
         self._handed = {}            # seq -> True once handed to the landline
@@ -107,7 +110,7 @@ class Delivery:
             # the oldest report was not acked in time: send it and what follows again, in order
             self.resends += 1
             self._sent_upto = 0
-            self._retry_ms = min(self._retry_ms * 2, RETRY_MAX_MS)
+            self._retry_ms = min(self._retry_ms * 2, self.retry_max_ms)
             self._retry_at = None
 
     def _sweep(self, now, outbox):
@@ -136,7 +139,7 @@ class Delivery:
     # --- from the link ----------------------------------------------------------------------
     def _on_up(self):
         self._sent_upto = 0          # a new session: every pending report goes again, in order
-        self._retry_ms = RETRY_MIN_MS
+        self._retry_ms = self.retry_min_ms
         self._retry_at = None
         if self._state is not None:
             self._state_dirty = True
@@ -155,7 +158,7 @@ class Delivery:
                 self._seen.pop(seq, None)
                 self._handed.pop(seq, None)
                 # progress: the next retry is counted from now, at the shortest interval
-                self._retry_ms = RETRY_MIN_MS
+                self._retry_ms = self.retry_min_ms
                 self._retry_at = ticks_add(self._now, self._retry_ms) if self.journal.outbox() \
                     else None
         elif topic == self._t_cmd and self.on_command is not None:

@@ -1,0 +1,175 @@
+# Delivery end to end: the firmware's journal + delivery + MQTT link (real umqtt.simple) against
+# a real mosquitto and the centre's receiver (tools/receiver.py): acks, order, broker outages,
+# a missing receiver (handoff to the landline after the deadline), forged acks, and a host
+# process killed with SIGKILL at random points across 200+ alarms.
+#
+# Soak by hand: MIMAMORI_SOAK_S=300 .venv/bin/python -m pytest host_tests/test_delivery.py -k outage
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from mqtt_broker import Broker, broker  # noqa: F401 (fixture)
+from mimamori.comms import delivery as D
+from mimamori.comms import mqtt as M
+from mimamori.core import events as E
+from mimamori.proto import frame as F
+from mimamori.store.journal import Journal
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import receiver as R  # noqa: E402
+
+SITE = "site-001"
+KEY_HEX = "00112233445566778899aabbccddeeff" * 2
+KEY = F.site_key(KEY_HEX)
+SOAK_S = float(os.environ.get("MIMAMORI_SOAK_S", "3"))
+
+
+def now_ms():
+    return int(time.monotonic() * 1000) & ((1 << 30) - 1)
+
+
+class Controller:
+    def __init__(self, b, deadline_s=20, path=None, retry_ms=D.RETRY_MIN_MS):
+        self.path = path or tempfile.mkdtemp()
+        self.journal = Journal(self.path)
+        self.link = M.MqttLink(SITE, b.host, b.port, keepalive_s=10)
+        self.handed = []
+        self.d = D.Delivery(self.journal, self.link, KEY, SITE, handoff=self.handed.append,
+                            ack_deadline_s=deadline_s, retry_min_ms=retry_ms,
+                            retry_max_ms=4 * retry_ms)
+        self.worst = 0.0
+
+    def alarm(self, zone=3, name="台所", cid=E.CID_SMOKE):
+        ev = E.Event(now_ms(), E.ALARM, cid, E.Q_NEW, zone=zone, zone_name=name, mode="away")
+        return self.journal.append(ev, "2026-11-22T12:00:00+09:00", 5)
+
+    def run(self, cond, timeout=10.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            t0 = time.perf_counter()
+            self.d.poll(now_ms())
+            self.worst = max(self.worst, time.perf_counter() - t0)
+            if cond():
+                return True
+            time.sleep(0.001)
+        return cond()
+
+
+def centre(b, tmp=None):
+    store = R.Store(os.path.join(tmp or tempfile.mkdtemp(), "centre.db"))
+    store.add_site(SITE, KEY_HEX)
+    lines = []
+    rx = R.Receiver(store, b.host, b.port, out=lines.append).start()
+    assert rx.wait_connected()
+    return rx, store, lines
+
+
+def test_reports_are_delivered_once_in_order_with_signed_acks(broker):
+    rx, store, lines = centre(broker)
+    c = Controller(broker)
+    seqs = [c.alarm(zone=i % 5 + 1) for i in range(30)]
+    assert c.run(lambda: c.journal.pending_count() == 0)
+    assert rx.shown == [(SITE, s) for s in seqs]
+    assert [r[1] for r in store.reports(SITE)] == seqs
+    assert c.d.delivered == 30 and c.d.resends == 0 and c.handed == []
+    assert any("異常 [B 火災] 火災(煙) ゾーン1 台所" in line for line in lines)
+    assert c.worst < 0.1
+    # acks are on flash: after a reboot nothing is sent again
+    c.link.close(now_ms())
+    c2 = Controller(broker, path=c.path)
+    assert c2.journal.pending_count() == 0 and c2.journal.next_seq == 31
+    rx.stop()
+
+
+def test_broker_outage_reports_wait_and_arrive_in_order(broker):
+    rx, store, lines = centre(broker)
+    c = Controller(broker)
+    first = [c.alarm() for _ in range(3)]
+    assert c.run(lambda: c.journal.pending_count() == 0)
+    broker.stop()
+    assert c.run(lambda: not c.link.connected, 5)
+    during = []
+    end = time.monotonic() + SOAK_S
+    while time.monotonic() < end:      # alarms keep coming while the broker is away
+        during.append(c.alarm(zone=len(during) % 8 + 1, name="窓"))
+        c.run(lambda: False, 0.05)
+    assert c.journal.pending_count() == len(during)     # waiting, on flash
+    assert c.journal.outbox() == during
+    broker.start()
+    assert rx.wait_connected(10)
+    assert c.run(lambda: c.journal.pending_count() == 0, 20 + SOAK_S)
+    assert rx.shown == [(SITE, s) for s in first + during]      # nothing lost, in order, once
+    assert c.worst < 0.1, c.worst
+    rx.stop()
+
+
+def test_receiver_down_hands_the_alarm_to_the_landline_after_the_deadline(broker):
+    c = Controller(broker, deadline_s=2, retry_ms=500)
+    assert c.run(lambda: c.link.connected)
+    t0 = time.monotonic()
+    seq = c.alarm(cid=E.CID_FIRE, name="台所")
+    test_seq = c.journal.append(E.Event(now_ms(), E.TEST, E.CID_PERIODIC_TEST, E.Q_NEW), "w", 5)
+    assert c.run(lambda: c.link.pubacks >= 2, 3)      # the broker has them ...
+    assert c.journal.pending_count() == 2              # ... but nobody acked: not delivered
+    assert c.run(lambda: c.handed, 5)
+    waited = time.monotonic() - t0
+    assert 2.0 <= waited < 3.0, waited
+    assert [e.seq for e in c.handed] == [seq] and c.handed[0].label == "火災"   # 異常 only
+    c.run(lambda: False, 1.5)
+    assert len(c.handed) == 1 and c.d.resends >= 1     # once, while MQTT keeps trying
+    rx, store, lines = centre(broker)
+    assert c.run(lambda: c.journal.pending_count() == 0, 10)
+    assert [s for _, s in rx.shown] == [seq, test_seq]
+    rx.stop()
+
+
+def test_forged_ack_does_not_count(broker):
+    c = Controller(broker)
+    seq = c.alarm()
+    assert c.run(lambda: c.link.pubacks >= 1, 5)
+    forged = F.ack_frame(F.site_key("ee" * 32), SITE, seq)
+    c.link.publish(c.link.topic("ack"), forged, False, 1)
+    c.link.publish(c.link.topic("ack"), b"{not json", False, 1)
+    assert c.run(lambda: c.d.bad_acks >= 2, 5)
+    assert c.journal.outbox() == [seq]
+    c.link.publish(c.link.topic("ack"), F.ack_frame(KEY, SITE, seq), False, 1)
+    assert c.run(lambda: c.journal.pending_count() == 0, 5)
+
+
+def test_kill_dash_nine_at_random_points_loses_nothing_shows_nothing_twice(broker):
+    rx, store, lines = centre(broker)
+    jdir = tempfile.mkdtemp()
+    total = 220
+    rnd = random.Random(5)
+    cmd = [sys.executable, os.path.join(ROOT, "tools", "reporter_host.py"), "--dir", jdir,
+           "--site", SITE, "--key", KEY_HEX, "--port", str(broker.port), "--alarms", str(total),
+           "--rate", "30"]
+    kills = 0
+    t_start = time.monotonic()
+    done = False
+    while not done:
+        assert time.monotonic() - t_start < 55, "too slow"
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # from mid-boot (imports, journal recovery) to well into a run
+        deadline = time.monotonic() + rnd.uniform(0.05, 0.8)
+        while time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.005)
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+            kills += 1
+            p.wait()
+        else:
+            out, err = p.communicate()
+            assert p.returncode == 0, err
+            done = "DONE %d" % total in out
+    assert kills >= 10, kills
+    seqs = [s for site, s in rx.shown]
+    assert sorted(seqs) == list(range(1, total + 1))        # every alarm reached the centre
+    assert len(seqs) == len(set(seqs))                       # none shown twice
+    assert len(store.reports(SITE)) == total
+    rx.stop()
