@@ -1,0 +1,201 @@
+# The monitoring-centre receiver (tools/receiver.py) with a real broker: shared subscription
+# splitting the load, signed acks, duplicates shown once, forged and unknown reports refused,
+# silent sites flagged, and signed commands from its CLI reaching the controller's verifier
+# (accepted, wrong code, replayed, stale) with the reasons coming back on the ack topic.
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import paho.mqtt.client as paho
+
+from mqtt_broker import broker  # noqa: F401 (fixture)
+from mimamori.comms import delivery as D
+from mimamori.comms import mqtt as M
+from mimamori.core import auth as A
+from mimamori.core import commands as C
+from mimamori.core import events as E
+from mimamori.proto import frame as F
+from mimamori.store.journal import Journal
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import receiver as R  # noqa: E402
+
+SITE = "site-001"
+KEY_HEX = "00112233445566778899aabbccddeeff" * 2
+KEY = F.site_key(KEY_HEX)
+
+
+def now_ms():
+    return int(time.monotonic() * 1000) & ((1 << 30) - 1)
+
+
+def _event(seq, kind=E.ALARM, cid=E.CID_GAS, zone=4, name="台所"):
+    ev = E.Event(0, kind, cid, E.Q_NEW, zone=zone, zone_name=name, mode="stay")
+    ev.seq = seq
+    ev.wall = "2026-11-22T12:00:00+09:00"
+    return F.event_frame(KEY, SITE, ev, 10)
+
+
+class Pub:
+    def __init__(self, b, topics=()):
+        self.msgs = []
+        self.c = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="pub-%d" % id(self))
+        self.c.on_message = lambda c, u, m: self.msgs.append((m.topic, m.payload))
+        self.c.connect(b.host, b.port)
+        for t in topics:
+            self.c.subscribe(t, 1)
+        self.c.loop_start()
+        time.sleep(0.3)
+
+    def send(self, topic, payload):
+        self.c.publish(topic, payload, qos=1).wait_for_publish(5)
+
+    def close(self):
+        self.c.loop_stop()
+        self.c.disconnect()
+
+
+def wait(cond, timeout=5.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and not cond():
+        time.sleep(0.01)
+    return cond()
+
+
+def test_shared_subscription_splits_the_load_and_each_seq_shows_once(broker):
+    db = os.path.join(tempfile.mkdtemp(), "centre.db")
+    stores = [R.Store(db), R.Store(db)]
+    stores[0].add_site(SITE, KEY_HEX)
+    lines = [[], []]
+    rxs = [R.Receiver(stores[i], broker.host, broker.port, name="rx%d" % i,
+                      out=lines[i].append).start() for i in range(2)]
+    assert all(rx.wait_connected() for rx in rxs)
+    p = Pub(broker, ["mimamori/v1/site-001/ack"])
+    for seq in range(1, 41):
+        p.send("mimamori/v1/site-001/event", _event(seq))
+    p.send("mimamori/v1/site-001/event", _event(7))        # a resend the centre already has
+    assert wait(lambda: sum(rx.acked for rx in rxs) == 41)
+    assert rxs[0].acked > 0 and rxs[1].acked > 0           # both took a share
+    shown = sorted(rxs[0].shown + rxs[1].shown)
+    assert shown == [(SITE, s) for s in range(1, 41)]      # each seq shown once in all
+    assert wait(lambda: len([1 for t, _ in p.msgs if t.endswith("/ack")]) == 41)
+    acks = [F.verify_ack(KEY, SITE, m) for t, m in p.msgs if t.endswith("/ack")]
+    assert sorted(set(acks)) == list(range(1, 41)) and acks.count(7) == 2   # re-acked, signed
+    assert any(line.startswith("!! 異常 [E ガス漏れ] ガス漏れ ゾーン4 台所") for line in lines[0] + lines[1])
+    for rx in rxs:
+        rx.stop()
+    p.close()
+
+
+def test_forged_and_unknown_reports_are_refused_not_acked(broker):
+    store = R.Store(os.path.join(tempfile.mkdtemp(), "centre.db"))
+    store.add_site(SITE, KEY_HEX)
+    out = []
+    rx = R.Receiver(store, broker.host, broker.port, out=out.append).start()
+    assert rx.wait_connected()
+    p = Pub(broker)
+    p.send("mimamori/v1/site-001/event", _event(1).replace(b'"zone":4', b'"zone":5'))
+    p.send("mimamori/v1/site-001/event", b"garbage")
+    p.send("mimamori/v1/site-009/event", _event(1))
+    p.send("mimamori/v1/site-002/event", _event(1))
+    assert wait(lambda: len(out) == 4)
+    assert rx.shown == [] and rx.acked == 0
+    reasons = [r[0] for r in store.db.execute("SELECT reason FROM rejects ORDER BY rowid")]
+    assert reasons == ["bad_mac", "malformed", "unknown_site", "unknown_site"]
+    rx.stop()
+    p.close()
+
+
+def test_silent_site_is_flagged_once_after_its_period():
+    store = R.Store(os.path.join(tempfile.mkdtemp(), "centre.db"))
+    store.add_site(SITE, KEY_HEX)                    # 36 h by default
+    store.add_site("site-002", "ab" * 32, 3600)      # a 1-hour site
+    out = []
+    rx = R.Receiver(store, out=out.append)
+    rx.c.publish = lambda *a, **k: None              # no broker needed for this one
+    t = 1_800_000_000
+    rx.handle("mimamori/v1/site-001/event", _event(1, E.TEST, E.CID_PERIODIC_TEST, 0), t)
+    assert rx.check_silent(t + 36 * 3600 - 1) == []
+    flagged = rx.check_silent(t + 36 * 3600 + 1)
+    assert [s for s, _ in flagged] == [SITE] and "通信途絶 site=site-001" in out[-1]
+    assert rx.check_silent(t + 40 * 3600) == []      # flagged once
+    rx.handle("mimamori/v1/site-001/event", _event(2, E.TEST, E.CID_PERIODIC_TEST, 0), t + 41 * 3600)
+    assert rx.check_silent(t + 41 * 3600 + 10) == []
+    assert [s for s, _ in rx.check_silent(t + 78 * 3600)] == [SITE]
+
+
+class Panel:
+    """The controller's command path: link + delivery + CommandVerifier + Authenticator."""
+
+    def __init__(self, b):
+        self.j = Journal(tempfile.mkdtemp())
+        secrets = {"users": [{"id": 1, "name": "父", "role": "admin",
+                              "code": A.make_entry("code", "1234", b"salt-one", 3)}]}
+        self.auth = A.Authenticator(secrets, now_ms())
+        self.v = C.CommandVerifier(KEY, SITE, self.auth, self.j.load_value("cmd_ctr", 0),
+                                   lambda n: self.j.save_value("cmd_ctr", n))
+        self.applied = []
+        self.link = M.MqttLink(SITE, b.host, b.port, keepalive_s=30)
+        self.d = D.Delivery(self.j, self.link, KEY, SITE, on_command=self.on_command)
+        self.stop = False
+
+    def on_command(self, payload):
+        cmd, reply = self.v.handle(payload, int(time.time()), now_ms())
+        if cmd:
+            self.applied.append(cmd)
+        return reply
+
+    def run(self):
+        while not self.stop:
+            self.d.poll(now_ms())
+            time.sleep(0.001)
+
+
+def _cli(b, db, *words):
+    return subprocess.run([sys.executable, os.path.join(ROOT, "tools", "receiver.py"), "--db", db,
+                           "--port", str(b.port), "send-cmd", "--site", SITE] + list(words),
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_send_cmd_from_the_cli_and_rejections_with_reasons(broker):
+    db = os.path.join(tempfile.mkdtemp(), "centre.db")
+    store = R.Store(db)
+    store.add_site(SITE, KEY_HEX)
+    panel = Panel(broker)
+    th = threading.Thread(target=panel.run, daemon=True)
+    th.start()
+    assert wait(lambda: panel.link.connected)
+    spy = Pub(broker, ["mimamori/v1/site-001/cmd"])
+    try:
+        r = _cli(broker, db, "arm", "away", "--code", "1234")
+        assert r.returncode == 0 and "accepted" in r.stdout, r.stdout + r.stderr
+        assert [c.name for c in panel.applied] == ["arm"] and panel.applied[0].args == {"mode": "away"}
+        assert panel.applied[0].user["name"] == "父"
+        r = _cli(broker, db, "disarm", "--code", "9999")
+        assert r.returncode == 2 and "rejected: wrong_code" in r.stdout
+        assert panel.auth.failures == 1
+        r = _cli(broker, db, "shirasete", "お薬の時間です")
+        assert r.returncode == 0 and panel.applied[-1].args == {"message": "お薬の時間です"}
+        # replay a captured frame, and send a stale one: both refused, reasons on the ack topic
+        assert wait(lambda: len(spy.msgs) == 3)
+        watcher = Pub(broker, ["mimamori/v1/site-001/ack"])
+        spy.send("mimamori/v1/site-001/cmd", spy.msgs[0][1])
+        stale = C.command_frame(KEY, SITE, store.next_ctr(SITE), int(time.time()) - 600, "status")
+        spy.send("mimamori/v1/site-001/cmd", stale)
+        spy.send("mimamori/v1/site-001/cmd", b"{{{")
+        results = lambda: [F.parse(m) for t, m in watcher.msgs if b'"result"' in m]  # noqa: E731
+        assert wait(lambda: len(results()) == 3)
+        assert [(d["ok"], d["reason"]) for d in results()] == [
+            (False, "replay"), (False, "stale"), (False, "malformed")]
+        for d in results():
+            F.verify(KEY, d)                        # the controller signs its replies
+        assert len(panel.applied) == 2 and panel.j.load_value("cmd_ctr") > 0
+        watcher.close()
+    finally:
+        panel.stop = True
+        th.join(2)
+        spy.close()
