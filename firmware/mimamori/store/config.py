@@ -21,9 +21,8 @@ ALWAYS_ARMED = ("fire", "gas", "glass", "panic", "medical", "tamper")
 NEVER_ALWAYS_ARMED = ("magnet", "space", "cancel")
 ENTRY_ROUTE_TYPES = ("magnet", "space")
 MODES = ("away", "stay", "partial")
-_ALL_MODES = ("away", "stay", "partial")
-DEFAULT_MODES = {"magnet": _ALL_MODES, "space": ("away",), "vibration": _ALL_MODES,
-                 "glass": _ALL_MODES}
+# Modes a zone is armed in when `modes` is left out; other types: [] (24-hour or a button).
+DEFAULT_MODES = {"magnet": MODES, "space": ("away",), "vibration": MODES, "glass": MODES}
 DETECTORS = ("smoke", "heat", "generic")
 ROLES = ("resident", "installer", "centre")
 BAUDS = (9600, 19200, 38400, 57600, 115200)
