@@ -199,3 +199,33 @@ def test_send_cmd_from_the_cli_and_rejections_with_reasons(broker):
         panel.stop = True
         th.join(2)
         spy.close()
+
+
+def test_home_assistant_command_goes_through_the_bridge_and_the_code_check(broker):
+    db = os.path.join(tempfile.mkdtemp(), "centre.db")
+    store = R.Store(db)
+    store.add_site(SITE, KEY_HEX)
+    rx = R.Receiver(store, broker.host, broker.port, out=lambda line: None, ha_bridge=True).start()
+    assert rx.wait_connected()
+    panel = Panel(broker)
+    th = threading.Thread(target=panel.run, daemon=True)
+    th.start()
+    ha = Pub(broker, ["mimamori/v1/site-001/ack"])
+    try:
+        assert wait(lambda: panel.link.connected)
+        time.sleep(0.2)
+        ha.send("mimamori/v1/site-001/ha/cmd", b'{"action": "ARM_HOME", "code": "1234"}')
+        ha.send("mimamori/v1/site-001/ha/cmd", b'{"action": "DISARM", "code": "1111"}')
+        # an unsigned command straight onto the controller's topic is refused
+        ha.send("mimamori/v1/site-001/cmd", b'{"v":1,"site":"site-001","ctr":99999999999999,'
+                b'"ts":1,"cmd":"disarm","args":{},"code":"1234"}')
+        res = lambda: [F.parse(m) for t, m in ha.msgs if b'"result"' in m]  # noqa: E731
+        assert wait(lambda: len(res()) == 3)
+        got = sorted((d["ok"], d["reason"]) for d in res())
+        assert got == [(False, "missing_mac"), (False, "wrong_code"), (True, "accepted")]
+        assert [(c.name, c.args) for c in panel.applied] == [("arm", {"mode": "stay"})]
+    finally:
+        panel.stop = True
+        th.join(2)
+        ha.close()
+        rx.stop()

@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.join(ROOT, "firmware"))
 sys.path.insert(0, os.path.join(ROOT, "host_tests", "fakes"))   # compat's host clock
 from mimamori.proto import frame as F        # noqa: E402 - the same code signs on both ends
 from mimamori.core import commands as C      # noqa: E402
+from mimamori.comms import discovery as DS   # noqa: E402
 
 PREFIX = "mimamori/v1"
 DEFAULT_PERIOD_S = 36 * 3600
@@ -142,7 +143,7 @@ def show_line(site, d):
 
 class Receiver:
     def __init__(self, store, host="127.0.0.1", port=1883, user=None, password=None,
-                 group="centre", prefix=PREFIX, name=None, out=None, tls=False):
+                 group="centre", prefix=PREFIX, name=None, out=None, tls=False, ha_bridge=False):
         self.store = store
         self.prefix = prefix
         self.group = group
@@ -150,6 +151,7 @@ class Receiver:
         self.out = out or (lambda line: print(line, flush=True))
         self.shown = []            # (site, seq) in the order shown
         self.acked = 0
+        self.ha_bridge = ha_bridge
         self.connected = threading.Event()
         c = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=self.name)
         if user:
@@ -179,8 +181,11 @@ class Receiver:
         if rc != 0:
             self.out("receiver: broker refused: %s" % rc)
             return
-        c.subscribe([("$share/%s/%s/+/event" % (self.group, self.prefix), 1),
-                     ("%s/+/ack" % self.prefix, 1)])
+        subs = [("$share/%s/%s/+/event" % (self.group, self.prefix), 1),
+                ("%s/+/ack" % self.prefix, 1)]
+        if self.ha_bridge:
+            subs.append(("$share/%s-ha/%s/+/ha/cmd" % (self.group, self.prefix), 1))
+        c.subscribe(subs)
         time.sleep(0.05)
         self.connected.set()
 
@@ -196,6 +201,8 @@ class Receiver:
         if len(parts) < 2:
             return
         site, kind = parts[-2], parts[-1]
+        if self.ha_bridge and topic.endswith("/ha/cmd") and len(parts) >= 3:
+            return self._ha(parts[-3], payload)
         key = self.store.key(site)
         if kind == "ack":
             try:
@@ -229,6 +236,20 @@ class Receiver:
             self.out(show_line(site, d))
         self.c.publish("%s/%s/ack" % (self.prefix, site), F.ack_frame(key, site, d["seq"]), qos=1)
         self.acked += 1
+
+    def _ha(self, site, payload):
+        """Home Assistant cannot sign: turn its {"action", "code"} into a signed command. The
+        code is checked by the controller (Authenticator, lockout), never here."""
+        key = self.store.key(site)
+        got = DS.ha_command(payload)
+        if key is None or got is None:
+            self.out("receiver: HA command for %s ignored" % site)
+            return
+        name, args, code = got
+        frame_ = C.command_frame(key, site, self.store.next_ctr(site), int(time.time()), name,
+                                 args, code)
+        self.c.publish("%s/%s/cmd" % (self.prefix, site), frame_, qos=1)
+        self.out("   HA %s -> %s %s" % (site, name, args))
 
     def check_silent(self, now=None):
         now = time.time() if now is None else now
@@ -320,6 +341,8 @@ def main(argv=None):
     r.add_argument("--group", default="centre")
     r.add_argument("--name")
     r.add_argument("--silent-every", type=float, default=60.0)
+    r.add_argument("--ha-bridge", action="store_true",
+                   help="sign Home Assistant's commands from <prefix>/<site>/ha/cmd")
     s = sub.add_parser("send-cmd")
     s.add_argument("--site", required=True)
     s.add_argument("--code")
@@ -337,7 +360,7 @@ def main(argv=None):
                 store.add_site(site, v["key"], int(v.get("period_h", 36) * 3600))
     elif o.verb == "run":
         rx = Receiver(store, o.host, o.port, o.user, o.password, o.group, o.prefix, o.name,
-                      tls=o.tls).start()
+                      tls=o.tls, ha_bridge=o.ha_bridge).start()
         print("receiver %s: listening on %s:%d ($share/%s/%s/+/event)" % (
             rx.name, o.host, o.port, o.group, o.prefix), flush=True)
         try:
