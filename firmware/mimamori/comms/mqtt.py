@@ -23,13 +23,18 @@ import errno
 from mimamori.compat import ticks_diff, ticks_add, const
 
 try:
-    import usocket as socket    # the MicroPython API (host: host_tests/fakes/usocket.py)
-except ImportError:             # pragma: no cover - a port without the u-alias
-    import socket
-try:
     import select
 except ImportError:             # pragma: no cover
     import uselect as select
+
+
+def _socket():
+    # Imported when first needed: a build without networking can still import this module.
+    try:
+        import usocket as socket    # the MicroPython API (host: host_tests/fakes/usocket.py)
+    except ImportError:             # a port without the u-alias
+        import socket
+    return socket
 
 DOWN = const(0)          # no socket; waiting for Wi-Fi or for the backoff to pass
 CONNECTING = const(1)    # TCP connect in progress
@@ -216,6 +221,7 @@ class MqttLink:
         self._t_state = now
 
     def _start(self, now):
+        socket = _socket()
         if self._addr is None:
             # The one blocking call: DNS, once per host (instant for an IP address).
             self._addr = socket.getaddrinfo(self.host, self.port)[0][-1]
