@@ -413,11 +413,14 @@ def test_wlan_wrong_password_retries_for_ever_unless_reconnects_is_set():
     sta.connect("house", "wrong")
     clock.advance(60000)
     assert not sta.isconnected() and sta.status() == network.STAT_CONNECTING
+    with raises(OSError, "Wifi Internal Error"):
+        sta.connect("house", "wrong")                   # "sta is connecting, return error"
+    sta.disconnect()
     sta.config(reconnects=2)
     sta.connect("house", "wrong")
     clock.advance(2 * network.ATTEMPT_MS)
     assert sta.status() == network.STAT_WRONG_PASSWORD
-    sta.connect("other-house", "s3cret-pass")
+    sta.connect("other-house", "s3cret-pass")          # gave up: connect() is allowed again
     clock.advance(2 * network.ATTEMPT_MS)
     assert sta.status() == network.STAT_NO_AP_FOUND
 

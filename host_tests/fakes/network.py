@@ -9,6 +9,9 @@
 #   after n attempts, and then status() reports the reason (STAT_WRONG_PASSWORD, STAT_NO_AP_FOUND).
 # - A link lost while connected (cut_link) is STAT_BEACON_TIMEOUT internally; the driver
 #   re-associates by itself when the AP is back (restore_link), CONNECT_MS later.
+# - connect() while the station is still trying (connecting, or retrying a wrong password or a
+#   missing AP) raises OSError("Wifi Internal Error"): the IDF answers "sta is connecting, return
+#   error" (micropython issues 7139, 17661). disconnect() first to change the credentials.
 # - status() with no argument is for the STA interface; the AP interface returns None.
 #
 # Test-side API: set_ap(ssid, password) (the access point the house has), cut_link(),
@@ -126,9 +129,13 @@ class WLAN:
             raise OSError("STA required")
         if not self._active:
             raise OSError("Wifi Not Started")
+        if self._requested and not self._state()[0] and self.status() == STAT_CONNECTING:
+            raise OSError("Wifi Internal Error")
         if ssid is not None:
             self._ssid = ssid
             self._key = key
+        if self._requested and self._state()[0]:
+            return              # already associated with this AP: stays up
         self._requested = True
         self._reason = 0
         self._attempt_from = _now()
