@@ -202,6 +202,26 @@ def test_mqtt_unreachable_for_40_hours():
     assert len(r.tests("mqtt")) == before
 
 
+def test_a_transport_may_answer_from_inside_send_test():
+    # The MQTT link is down: the app knows at once and answers before send_test returns.
+    events = []
+    sent = []
+    box = []
+
+    def send_test(path, event):
+        sent.append(path)
+        box[0].test_result(path, path != "mqtt", event.ticks)
+
+    sup = Supervisor({}, ("mqtt", "line"), events.append, send_test, NEAR_WRAP)
+    box.append(sup)
+    t = NEAR_WRAP
+    for _ in range(3 * 60):
+        t = ticks_add(t, MIN)
+        sup.tick(t)
+    assert [(e.cid, e.kind) for e in events] == [(ev.CID_COMM_TROUBLE, ev.TROUBLE)]
+    assert sent.count("line") == 1 and 3 <= sent.count("mqtt") <= 6
+
+
 def test_a_delivered_report_ends_a_path_trouble():
     r = Rig()
     r.up["mqtt"] = False
