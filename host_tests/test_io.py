@@ -139,6 +139,24 @@ def test_busy_loop_never_reports_a_short_pulse():
     assert sink.calls == []
 
 
+def test_debounce_across_the_ticks_wrap():
+    clock = hostclock.use_virtual(hostclock.TICKS_PERIOD - 30)
+    machine.reset_all()
+    pin = machine.Pin(4)
+    pin.drive(0)
+    zones = ZoneInputs([_zone(4, debounce_ms=50)])
+    sink = Sink()
+    clock.advance(10)
+    edge = compat.ticks_ms()            # 20 ms before ticks_ms wraps to 0
+    pin.drive(1)
+    clock.advance(49)
+    zones.poll(compat.ticks_ms(), sink)
+    assert sink.calls == []
+    clock.advance(1)
+    zones.poll(compat.ticks_ms(), sink)
+    assert sink.calls == [(0, True, edge)] and compat.ticks_ms() < edge
+
+
 def test_ring_overflow_resyncs_from_the_pins():
     clock = _board()
     pin = machine.Pin(4)
