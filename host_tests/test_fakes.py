@@ -99,6 +99,7 @@ def test_irq_handler_gets_the_pin_on_each_matching_edge():
     p.release()
     assert seen == [(p, 0), (p, 1)]
     assert irq.trigger() == Pin.IRQ_RISING | Pin.IRQ_FALLING
+    assert p.irq() is irq and p.irq_handler is not None   # no arguments: nothing changes
     p.irq(handler=lambda pin: seen.append("fall"), trigger=Pin.IRQ_FALLING)
     p.drive(0)
     p.release()

@@ -343,8 +343,13 @@ class Pin:
         self.out_level = 1 - self.out_level
         self._update()
 
-    def irq(self, handler=None, trigger=3, wake=None):
-        # The port configures the IRQ whenever any argument is given; handler None disables it.
+    def irq(self, handler=_KEEP, trigger=3, wake=None):
+        # The port configures the IRQ whenever any argument is given (handler None disables it);
+        # irq() with none only returns the IRQ object.
+        if handler is _KEEP:
+            if trigger == 3 and wake is None:
+                return self._irq
+            handler = None
         self.irq_handler = handler
         self.irq_trigger = trigger if handler is not None else 0
         return self._irq
