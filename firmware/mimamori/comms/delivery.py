@@ -70,7 +70,9 @@ class Delivery:
                 self._state_dirty = False
             if outbox:
                 self._send(now, outbox)
-        if outbox and (self._sweep_at is None or ticks_diff(now, self._sweep_at) >= 0):
+        # "deadline - now <= 0" rather than "now - deadline >= 0": the same test, but the usual
+        # answer (not yet) is a positive difference (no allocation in a ticks_diff written in Python)
+        if outbox and (self._sweep_at is None or ticks_diff(self._sweep_at, now) <= 0):
             self._sweep_at = ticks_add(now, SWEEP_MS)
             self._sweep(now, outbox)
 
@@ -87,7 +89,10 @@ class Delivery:
     # --- sending ----------------------------------------------------------------------------
     def _send(self, now, outbox):
         inflight = 0
-        for i in range(len(outbox)):
+        i = -1
+        n = len(outbox)
+        while i + 1 < n:      # while, not for-range: a range object is an allocation
+            i += 1
             seq = outbox[i]
             if seq not in self._seen:
                 self._seen[seq] = now
@@ -106,7 +111,7 @@ class Delivery:
             inflight += 1
             if self._retry_at is None:
                 self._retry_at = ticks_add(now, self._retry_ms)
-        if self._retry_at is not None and ticks_diff(now, self._retry_at) >= 0:
+        if self._retry_at is not None and ticks_diff(self._retry_at, now) <= 0:
             # the oldest report was not acked in time: send it and what follows again, in order
             self.resends += 1
             self._sent_upto = 0
@@ -116,7 +121,10 @@ class Delivery:
     def _sweep(self, now, outbox):
         if self.handoff is None:
             return
-        for i in range(len(outbox)):
+        i = -1
+        n = len(outbox)
+        while i + 1 < n:
+            i += 1
             seq = outbox[i]
             t = self._seen.get(seq)
             if t is None:
