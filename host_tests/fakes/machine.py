@@ -274,6 +274,7 @@ class Pin:
             p.irq_trigger = 0
             p._irq = _PinIRQ(p)
             p._level = 0
+            p.analog_uv = 0         # voltage at the pin for an ADC (test: ADC.set_uv)
             pins[id] = p
         return p
 
@@ -646,7 +647,6 @@ class ADC:
         self.pin = pin
         self._atten = ADC.ATTN_0DB if atten is None else atten
         self._width = 12
-        self._uv = 0
 
     def init(self, atten=None):
         if atten is not None:
@@ -663,7 +663,7 @@ class ADC:
         self._width = w
 
     def read_uv(self):
-        uv = self._uv
+        uv = self.pin.analog_uv
         full = ADC._FULL_UV[self._atten]
         return 0 if uv < 0 else (full if uv > full else uv)
 
@@ -675,8 +675,9 @@ class ADC:
 
     # test side
     def set_uv(self, uv):
-        """Test API: the voltage at the pin, in microvolts (clipped to the attenuation's range)."""
-        self._uv = uv
+        """Test API: the voltage at the pin, in microvolts (clipped to the attenuation's range).
+        It belongs to the pin, so every ADC made on that pin (the firmware's own) reads it."""
+        self.pin.analog_uv = uv
 
 
 # --- PWM ---

@@ -60,6 +60,7 @@ CID_FAIL_TO_COMM = const(354)   # Failure to communicate event (MQTT test not de
 CID_SENSOR_TROUBLE = const(380) # Sensor trouble (zone faulted too long while disarmed)
 CID_EXPANSION_TAMPER = const(144)  # Sensor tamper
 CID_OPEN_CLOSE = const(401)     # O/C by user: 外出 arm (Q3) / disarm (Q1)
+CID_WRONG_CODE = const(461)     # Wrong code entry: a lockout began (codes or cards guessed)
 CID_CANCEL = const(406)         # Cancel
 CID_STAY_ARM = const(441)       # Armed STAY: 在宅セット
 CID_FAIL_TO_CLOSE = const(454)  # Failed to close: セット忘れ (not armed by the departure time)
@@ -94,6 +95,7 @@ CATALOGUE = {
     CID_SENSOR_TROUBLE: ("G", "センサー故障", False),
     CID_OPEN_CLOSE: ("A", "外出セット/解除", False),
     CID_CANCEL: ("A", "キャンセル", True),
+    CID_WRONG_CODE: ("A", "暗証番号誤り(ロック)", True),
     CID_STAY_ARM: ("A", "在宅セット", False),
     CID_FAIL_TO_CLOSE: ("A", "セット忘れ", False),
     CID_PARTIAL_ARM: ("A", "部分セット", False),
