@@ -36,6 +36,7 @@ class Delivery:
         self.retry_min_ms = retry_min_ms
         self.retry_max_ms = retry_max_ms
         self.on_command = on_command    # f(payload bytes) -> reply frame bytes or None
+        self.on_delivered = None        # f(seq, now): the centre acknowledged seq (first time)
         self.handoff_kinds = handoff_kinds
         self.log = log or (lambda *a: None)
         self._t_event = link.topic("event")
@@ -163,6 +164,8 @@ class Delivery:
                 return
             if self.journal.ack(seq):
                 self.delivered += 1
+                if self.on_delivered is not None:
+                    self.on_delivered(seq, self._now)
                 self._seen.pop(seq, None)
                 self._handed.pop(seq, None)
                 # progress: the next retry is counted from now, at the shortest interval
