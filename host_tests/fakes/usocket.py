@@ -42,6 +42,8 @@ class socket:
         self._s.connect(addr)
 
     def write(self, buf, n=None):
+        if isinstance(buf, str):      # MicroPython streams take str too (umqtt's client id)
+            buf = buf.encode()
         mv = memoryview(buf)
         if n is not None:
             mv = mv[:n]

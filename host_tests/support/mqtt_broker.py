@@ -31,7 +31,7 @@ class Broker:
         self.dir = tempfile.mkdtemp(prefix="mosq-")
         self.users = users or {}
         self.proc = None
-        conf = ["listener %d 127.0.0.1" % self.port, "persistence false",
+        conf = ["listener %d 127.0.0.1" % self.port, "persistence false", "set_tcp_nodelay true",
                 "log_dest file %s/mosquitto.log" % self.dir, "log_type error",
                 "log_type warning", "log_type notice", "max_queued_messages 10000"]
         if os.getuid() == 0:
