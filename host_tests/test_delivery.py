@@ -173,3 +173,32 @@ def test_kill_dash_nine_at_random_points_loses_nothing_shows_nothing_twice(broke
     assert len(seqs) == len(set(seqs))                       # none shown twice
     assert len(store.reports(SITE)) == total
     rx.stop()
+
+
+def test_state_and_discovery_are_published_retained_every_session(broker):
+    from mimamori.comms import discovery as DS
+    import paho.mqtt.client as paho
+    cfg = {"site_id": SITE, "comms": {"mqtt": {"topic_prefix": "mimamori/v1"}},
+           "zones": [{"id": 1, "name": "玄関", "type": "magnet"}]}
+    c = Controller(broker)
+    c.d.publish_retained(DS.payloads(cfg))
+    c.d.publish_state(DS.state_payload(KEY, SITE, "away", open_zones=[1]))
+    assert c.run(lambda: c.link.pubacks >= 3, 5)
+    got = {}
+    w = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="late-watcher")
+    w.on_message = lambda cl, u, m: got.__setitem__(m.topic, (m.payload, m.retain))
+    w.connect(broker.host, broker.port)
+    w.subscribe([("homeassistant/#", 1), ("mimamori/v1/site-001/state", 1)])
+    w.loop_start()
+    end = time.monotonic() + 5
+    while time.monotonic() < end and len(got) < 3:
+        time.sleep(0.02)
+    w.loop_stop()
+    w.disconnect()
+    assert set(got) == {"homeassistant/alarm_control_panel/site-001/config",
+                        "homeassistant/binary_sensor/site-001/zone1/config",
+                        "mimamori/v1/site-001/state"}
+    assert all(retain for _, retain in got.values())
+    st = F.parse(got["mimamori/v1/site-001/state"][0])
+    F.verify(KEY, st)
+    assert st["mode"] == "away" and st["open_zones"] == [1]

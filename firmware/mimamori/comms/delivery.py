@@ -54,6 +54,8 @@ class Delivery:
         self._now = 0
         self._state = None           # latest retained state payload
         self._state_dirty = False
+        self._retained = ()          # [(topic, payload)]: HA discovery, once per session
+        self._retained_next = 0
         # figures
         self.delivered = 0
         self.sent = 0
@@ -69,6 +71,10 @@ class Delivery:
         if self.link.connected:
             if self._state_dirty and self.link.publish(self._t_state, self._state, True, 1):
                 self._state_dirty = False
+            if self._retained_next < len(self._retained):
+                t, p = self._retained[self._retained_next]     # one per poll: bounded work
+                if self.link.publish(t, p, True, 1):
+                    self._retained_next += 1
             if outbox:
                 self._send(now, outbox)
         # "deadline - now <= 0" rather than "now - deadline >= 0": the same test, but the usual
@@ -83,6 +89,12 @@ class Delivery:
         if payload != self._state:
             self._state = payload
             self._state_dirty = True
+
+    def publish_retained(self, items):
+        """[(topic, payload bytes)] to publish retained at the start of every session, e.g.
+        comms.discovery.payloads(config) for Home Assistant."""
+        self._retained = [(t.encode() if isinstance(t, str) else t, p) for t, p in items]
+        self._retained_next = 0
 
     def pending(self):
         return self.journal.pending_count()
@@ -152,6 +164,7 @@ class Delivery:
         self._retry_at = None
         if self._state is not None:
             self._state_dirty = True
+        self._retained_next = 0
 
     def _on_message(self, topic, payload):
         if topic == self._t_ack:
