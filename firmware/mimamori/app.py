@@ -1,0 +1,361 @@
+# The controller: wires io -> core -> store -> comms and runs the loop.
+#
+#   app = App(config, secrets, "/data", ticks_ms())    # restores the saved state
+#   app.step(ticks_ms())                               # one loop iteration, bounded work
+#   asyncio.run(app.run())                             # on the board (main.py)
+#
+# One step: drain debounced zone edges (each with its own timestamp) into the alarm core and the
+# supervisor; advance their timers; read the analogue inputs; deliver reports (non-blocking
+# MQTT); render the outputs; persist what changed; feed the watchdog. Steady state (nothing
+# happening) allocates nothing and writes nothing to flash.
+#
+# Every event the core or the supervisor decides is appended to the journal (seq and wall time
+# stamped) before anything tries to send it; Delivery sends it and counts it delivered only when
+# the centre's signed ack arrives.
+from mimamori.compat import const, ticks_diff, ticks_ms
+from mimamori.core import events as ev
+from mimamori.core import outputs as out
+from mimamori.core.arming import AlarmCore
+from mimamori.core.auth import Authenticator
+from mimamori.core.commands import CommandVerifier
+from mimamori.core.supervision import Supervisor, avoid_path
+from mimamori.core.zones import MODE_LABELS
+from mimamori.store.journal import Journal
+from mimamori.store.statefile import StateFile
+from mimamori.comms.delivery import Delivery
+from mimamori.comms.discovery import state_payload
+from mimamori.proto import frame
+
+LOOP_MS = const(10)          # loop period: edges are timestamped by the IRQ, so this is latency
+WDT_TIMEOUT_MS = const(8000)  # a hung loop resets the board; the state file brings it back
+PATH_MQTT = "mqtt"
+
+
+class App:
+    def __init__(self, config, secrets, data_dir, now, machine_module=None, link=None,
+                 wifi=None, wall=None, log=None):
+        if machine_module is None:
+            import machine as machine_module
+        from mimamori.io.inputs import ZoneInputs
+        from mimamori.io.outputs import Outputs
+        from mimamori.io.analog import Analog
+        from mimamori.io.clock import WallClock
+        self.config = config
+        self.site = config["site_id"]
+        self.log = log or _print_log
+        self.key = frame.site_key(secrets["site_key"])
+        self.wall = wall or WallClock(machine_module.RTC(), config.get("utc_offset_min", 540))
+        self.wifi = wifi
+        self._boot_ms = now
+        self._ensure_dir(data_dir)
+        self.journal = Journal(data_dir + "/journal")
+        self.statefile = StateFile(data_dir + "/state.json")
+        timers = config["timers"]
+        # The landline dialer arrives with its own issue: until then MQTT is the only report
+        # path, and an 異常 MQTT cannot deliver in time is handed off (see _handoff).
+        self.paths = (PATH_MQTT,)
+        self.handoffs = []          # events handed to the landline path (its issue sends them)
+        self.prompt = None          # しらせてコール: a question on the panel awaiting a press
+        self._test_seq = {}         # path -> seq of the test report in flight
+        self.core = AlarmCore(config["zones"], timers, self._emit, now)
+        saved = self._restore_core(now)
+        self.sup = Supervisor(timers, self.paths, self._emit, self._send_test, now,
+                              config.get("supervision"), self.core.mode)
+        self.auth = Authenticator(secrets, now)
+        if saved:
+            self._restore_rest(saved, now)
+        self.inputs = ZoneInputs(config["zones"], machine_module)
+        self.outputs = Outputs(config["outputs"], machine_module)
+        self.analog = Analog(self.sup, config.get("supervision"), now)
+        self.rendered = out.OutputState()   # what is on the pins: core + supervision merged
+        self._zone_sink = self._on_zone     # bound once: a bound method allocates per use
+        self._feed_boot_levels(now)
+        if link is None:
+            link = self._make_link(config, secrets)
+        self.link = link
+        mq = config["comms"]["mqtt"]
+        self.delivery = Delivery(self.journal, link, self.key, self.site, handoff=self._handoff,
+                                 ack_deadline_s=mq["ack_deadline_s"],
+                                 on_command=self._on_command, log=self.log,
+                                 handoff_kinds=(ev.ALARM, ev.TEST))
+        self.delivery.on_delivered = self._on_delivered
+        self.commands = CommandVerifier(self.key, self.site, self.auth,
+                                        last_ctr=self.journal.load_value("cmd_ctr", 0),
+                                        save_ctr=self._save_ctr, log=self.log)
+        self.wdt = None
+        self._sup_saved = self.sup.revision
+        self._locked = False
+        self._state_dirty = True
+        self.steps = 0
+
+    # ---- boot -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _ensure_dir(path):
+        import os
+        try:
+            os.mkdir(path)
+        except OSError:
+            pass   # exists
+
+    def _make_link(self, config, secrets):
+        from mimamori.comms.mqtt import MqttLink
+        mq = config["comms"]["mqtt"]
+        cred = secrets.get("mqtt") or {}
+        return MqttLink(self.site, mq["host"], mq["port"], cred.get("username"),
+                        cred.get("password"), mq["tls"], mq["keepalive_s"], mq["topic_prefix"],
+                        wlan=self.wifi.wlan if self.wifi else None)
+
+    def _restore_core(self, now):
+        """Come back as we were: mode, bypasses, alarm memory, running delays. Time without
+        power (from the RTC, when it is set) counts against the running delays."""
+        saved = self.statefile.load()
+        if self.statefile.last_error:
+            self.log(self.statefile.last_error)
+        if not saved:
+            return None
+        since = None
+        t = self.wall.unix()
+        if t is not None and saved.get("saved_at") is not None and t >= saved["saved_at"]:
+            since = (t - saved["saved_at"]) * 1000
+        try:
+            self.core.restore(saved["core"], now, since)
+        except (KeyError, TypeError, ValueError) as e:
+            # A state file from another version, or damaged: boot disarmed rather than not at all.
+            self.log("state not restored: %r" % (e,))
+            return None
+        self.log("restored: mode %s" % self.core.mode)
+        return saved
+
+    def _restore_rest(self, saved, now):
+        self.sup.restore(saved.get("sup") or {}, now)
+        self.auth.restore(saved.get("auth") or {})
+
+    def _feed_boot_levels(self, now):
+        """The levels read at boot go to the core as changes from 'closed': an armed zone found
+        open after a power cut is an intrusion; one in alarm that closed meanwhile restores."""
+        for i in range(len(self.core.zones)):
+            self.core.zone_changed(i, self.inputs.active(i), now)
+            z = self.core.zones[i]
+            self.sup.zone_fault(z.id, z.name, z.open, now)
+
+    # ---- the loop ---------------------------------------------------------------------------
+
+    def step(self, now):
+        if self.wifi is not None:
+            self.wifi.poll(now)
+        self.inputs.poll(now, self._zone_sink)
+        self.auth.poll(now)
+        self.core.tick(now)
+        self.sup.tick(now)
+        self.analog.poll(now)
+        self.delivery.poll(now)
+        self._render(now)
+        self._persist(now)
+        if self.wdt is not None:
+            self.wdt.feed()
+        self.steps += 1
+
+    async def run(self):
+        import asyncio
+        from machine import WDT
+        self.wdt = WDT(timeout=WDT_TIMEOUT_MS)
+        while True:
+            self.step(ticks_ms())
+            await asyncio.sleep_ms(LOOP_MS)
+
+    # ---- inputs -------------------------------------------------------------------------------
+
+    def _on_zone(self, index, active, edge_ticks):
+        z = self.core.zones[index]
+        self.core.zone_changed(index, active, edge_ticks)
+        self.sup.activity(edge_ticks)
+        self.sup.zone_fault(z.id, z.name, active, edge_ticks)
+        self._state_dirty = True
+
+    def operate(self, action, now, code=None, card=None, mode=None, force=False):
+        """A resident's operation at the panel or card reader: authenticate, then act.
+        Returns the Japanese text the panel shows."""
+        if code is not None:
+            user = self.auth.check_code(code, now)
+        elif card is not None:
+            user = self.auth.check_card(card, now)
+        else:
+            user = None
+        self._after_auth(now)
+        if user is None:
+            return "ロック中です" if self.auth.outcome == "locked" else "暗証番号またはカードが違います"
+        return self.apply(action, user["id"], now, mode, force)
+
+    def apply(self, action, user, now, mode=None, force=False):
+        """An authorised operation (panel, card, or a verified remote command)."""
+        self.sup.activity(now)
+        self._state_dirty = True
+        if self.prompt is not None:
+            self.prompt = None          # しらせてコール answered by the resident's operation
+        if action == "arm":
+            r = self.core.arm(mode, user, now, force)
+            if r.ok:
+                self.sup.set_mode(mode, now)
+            return r.message()
+        if action == "disarm":
+            self.core.disarm(user, now)
+            self.sup.set_mode("disarmed", now)
+            return "解除しました"
+        if action == "cancel":
+            self.core.cancel(user, now)
+            return "キャンセルしました"
+        if action == "reset":
+            self.core.acknowledge(user, now)
+            return "異常表示をリセットしました"
+        if action == "self_check":
+            self.sup.start_self_check(now)
+            return "点検を開始します"
+        raise ValueError("unknown action %r" % (action,))
+
+    def _after_auth(self, now):
+        if self.auth.lockout_started:
+            # 461 Wrong code entry: someone is guessing codes at the panel or over the network.
+            self._emit(ev.Event(now, ev.ALARM, ev.CID_WRONG_CODE, ev.Q_NEW, 0, 0, "",
+                                self.core.mode))
+        self._save_auth = True
+
+    # ---- remote commands ----------------------------------------------------------------------
+
+    def _on_command(self, payload):
+        now = ticks_ms()
+        cmd, reply = self.commands.handle(payload, self.wall.unix(), now)
+        self._after_auth(now)
+        if cmd is None:
+            return reply
+        uid = cmd.user["id"] if cmd.user else 0
+        a = cmd.args
+        if cmd.name == "arm":
+            self.apply("arm", uid, now, a["mode"])
+        elif cmd.name == "disarm":
+            self.apply("disarm", uid, now)
+        elif cmd.name == "status":
+            self._state_dirty = True
+        elif cmd.name == "test":
+            self._send_test(PATH_MQTT, ev.Event(now, ev.TEST, ev.CID_MANUAL_TEST, ev.Q_NEW, 1))
+        elif cmd.name == "shirasete":
+            self.prompt = "しらせてコール: " + (a.get("message") or "確認ボタンを押してください")
+        elif cmd.name == "set_departure":
+            t = a.get("time")
+            if t is None:
+                self.sup.clear_departure(now)
+            else:
+                secs = self.wall.seconds_until(int(t[:2]), int(t[3:]))
+                if secs is not None:
+                    self.sup.set_departure(secs, now)
+        elif cmd.name == "revoke_card":
+            self.auth.revoke_card(a["card"])
+            self._save_auth = True
+        return reply
+
+    def _save_ctr(self, ctr):
+        self.journal.save_value("cmd_ctr", ctr)
+
+    # ---- reports ------------------------------------------------------------------------------
+
+    def _emit(self, e):
+        """Every event: journal first (stamps seq and wall), then it is in the outbox."""
+        t = self.wall.iso()
+        self.journal.append(e, t, ticks_diff(e.ticks, self._boot_ms) // 1000)
+        self._state_dirty = True
+        if avoid_path(e) == PATH_MQTT:
+            self._handoff(e)    # an MQTT trouble must also go out on the other path
+        self.log("event %d %s %03d %s %s" % (e.seq, e.kind, e.cid, e.label, e.zone_name))
+
+    def _send_test(self, path, e):
+        self._emit(e)
+        self._test_seq[path] = e.seq
+
+    def _on_delivered(self, seq, now):
+        self.sup.report_delivered(PATH_MQTT, now)
+        if self._test_seq.get(PATH_MQTT) == seq:
+            del self._test_seq[PATH_MQTT]
+            self.sup.test_result(PATH_MQTT, True, now)
+
+    def _handoff(self, e):
+        """MQTT could not deliver in time: hand the report to the landline path. The dialer
+        comes with the landline issue; the request is kept and logged so nothing is silent."""
+        if e.kind == ev.TEST and self._test_seq.get(PATH_MQTT) == e.seq:
+            del self._test_seq[PATH_MQTT]
+            self.sup.test_result(PATH_MQTT, False, ticks_ms())
+            return
+        self.handoffs.append(e.seq)
+        self.log("handoff to landline requested: seq %d %s" % (e.seq, e.label))
+
+    # ---- outputs and persistence --------------------------------------------------------------
+
+    def _render(self, now):
+        c = self.core.outputs
+        r = self.rendered
+        r.siren = c.siren
+        r.flash = c.flash
+        r.mode = c.mode
+        r.arming = c.arming
+        r.alarm_memory = c.alarm_memory
+        buzzer = c.buzzer
+        if self.sup.reminding and out.buzzer_rank(out.BUZ_REMIND) < out.buzzer_rank(buzzer):
+            buzzer = out.BUZ_REMIND
+        if self._trouble and out.buzzer_rank(out.BUZ_TROUBLE) < out.buzzer_rank(buzzer):
+            buzzer = out.BUZ_TROUBLE
+        r.buzzer = buzzer
+        r.trouble = self._trouble
+        self.outputs.render(r, now)
+
+    _trouble = False
+    _save_auth = False
+
+    def _persist(self, now):
+        sup_changed = self.sup.revision != self._sup_saved
+        locked = self.auth.locked_until is not None
+        if locked != self._locked:
+            self._locked = locked
+            self._save_auth = True
+        if sup_changed:
+            self._trouble = len(self.sup.troubles()) > 0
+            self._state_dirty = True
+        if self.core.changed or sup_changed or self._save_auth:
+            self.statefile.save({"core": self.core.snapshot(now), "sup": self.sup.snapshot(),
+                                 "auth": self.auth.snapshot(), "saved_at": self.wall.unix()})
+            self.core.changed = False
+            self._sup_saved = self.sup.revision
+            self._save_auth = False
+        if self._state_dirty:
+            self._state_dirty = False
+            self.delivery.publish_state(self.state_frame(now))
+
+    def state_frame(self, now):
+        c = self.core
+        if c.memory and c.outputs.siren:
+            phase = "alarm"
+        elif c.outputs.arming:
+            phase = "exit_delay"
+        elif c.status(now)["entry_delay"] or c.status(now)["cancel_window"]:
+            phase = "entry_delay"
+        else:
+            phase = "idle"
+        troubles = [t[2] for t in self.sup.troubles()]
+        return state_payload(self.key, self.site, c.mode, phase, bool(c.memory), troubles,
+                             [z.id for z in c.zones if z.open], self.wall.iso())
+
+    def display(self, now):
+        """The panel's display line (Japanese)."""
+        if self.prompt:
+            return self.prompt
+        text = self.core.display(now)
+        if text == MODE_LABELS[self.core.mode]:
+            notes = self.sup.notices()
+            troubles = self.sup.troubles()
+            if troubles:
+                return text + " / " + troubles[0][2]
+            if notes:
+                return text + " / " + notes[0]
+        return text
+
+
+def _print_log(msg):
+    print(msg)

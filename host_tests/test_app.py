@@ -1,0 +1,194 @@
+# The whole controller on the virtual board (fake ESP32, real firmware), reporting through a real
+# mosquitto broker with the real umqtt.simple to the real monitoring-centre receiver.
+import json
+import os
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+
+import hostclock  # noqa: E402
+import receiver as R  # noqa: E402
+import vboard  # noqa: E402
+from mqtt_broker import broker  # noqa: E402,F401 (fixture)
+from mimamori.store.config import validate_config, validate_secrets  # noqa: E402
+
+BOARD = os.path.join(ROOT, "boards", "esp32-devkitc")
+CODE = "1234"       # the sample resident's code (boards/*/secrets.sample.json)
+WINDOW = 3          # リビング窓
+FRONT_DOOR = 1      # 玄関ドア, entry route
+
+
+def load_site(port=1):
+    cfg = json.load(open(os.path.join(BOARD, "config.sample.json"), encoding="utf-8"))
+    pins = json.load(open(os.path.join(BOARD, "pins.json"), encoding="utf-8"))
+    sec = json.load(open(os.path.join(BOARD, "secrets.sample.json"), encoding="utf-8"))
+    cfg["comms"]["mqtt"]["port"] = port
+    config = validate_config(cfg, pins)
+    return config, validate_secrets(sec, config)
+
+
+@pytest.fixture
+def house(tmp_path):
+    """A board whose broker is unreachable (port 1): reports wait in the journal."""
+    hostclock.use_virtual(0)
+    config, secrets = load_site()
+    logs = []
+    b = vboard.VirtualBoard(config, secrets, str(tmp_path / "flash"), log=logs.append)
+    b.logs = logs
+    b.run(1000)
+    return b
+
+
+@pytest.fixture
+def centre(broker, tmp_path):
+    hostclock.use_virtual(0)
+    config, secrets = load_site(broker.port)
+    store = R.Store(str(tmp_path / "centre.db"))
+    store.add_site(config["site_id"], secrets["site_key"])
+    lines = []
+    rx = R.Receiver(store, broker.host, broker.port, out=lines.append).start()
+    assert rx.wait_connected()
+    b = vboard.VirtualBoard(config, secrets, str(tmp_path / "flash"), log=lambda m: None)
+    yield b, store, lines, broker
+    rx.stop()
+
+
+def run_until(b, cond, real_timeout=10.0):
+    """Run the loop (10 ms of board time per step, with real time for the network) until cond."""
+    end = time.monotonic() + real_timeout
+    while time.monotonic() < end:
+        b.run(10, real_sleep_s=0.001)
+        if cond():
+            return True
+    return False
+
+
+def alarms(b):
+    return [(e.cid, e.zone) for e, _up, _acked in b.app.journal.history() if e.kind == "alarm"]
+
+
+def arm_away(b):
+    assert b.app.operate("arm", b.now(), code=CODE, mode="away") == "セットしました"
+    b.run(61000)
+
+
+def test_intrusion_reaches_the_centre_console_with_its_zone_name(centre):
+    b, store, lines, _ = centre
+    arm_away(b)
+    b.set_zone(WINDOW, True)
+    assert run_until(b, lambda: b.app.journal.pending_count() == 0 and
+                     any("リビング窓" in line for line in lines))
+    shown = [line for line in lines if "リビング窓" in line]
+    assert len(shown) == 1 and "異常" in shown[0] and "侵入" in shown[0]
+    reports = store.reports(b.config["site_id"])     # (site, seq, kind, label, zone_name)
+    assert [r[2:] for r in reports] == [("closing", "外出セット/解除", ""),
+                                        ("alarm", "侵入(外周)", "リビング窓")]
+    assert b.app.rendered.siren and b.app.rendered.flash
+
+
+def test_remote_arm_by_the_centre_with_the_residents_code(centre):
+    b, store, lines, broker = centre
+    assert run_until(b, lambda: b.app.link.connected)
+    import threading
+    result = {}
+    t = threading.Thread(target=lambda: result.update(r=R.send_command(
+        store, broker.host, broker.port, b.config["site_id"], "arm", {"mode": "stay"},
+        code=CODE)))
+    t.start()
+    assert run_until(b, lambda: not t.is_alive())
+    assert result["r"]["ok"] and b.app.core.mode == "stay"
+    t = threading.Thread(target=lambda: result.update(r=R.send_command(
+        store, broker.host, broker.port, b.config["site_id"], "disarm", code="0000")))
+    t.start()
+    assert run_until(b, lambda: not t.is_alive())
+    assert not result["r"]["ok"] and result["r"]["reason"] == "wrong_code"
+    assert b.app.core.mode == "stay"
+
+
+def test_reports_wait_while_the_broker_is_unreachable(house):
+    b = house
+    arm_away(b)
+    b.set_zone(WINDOW, True)
+    b.run(200)
+    assert alarms(b) == [(131, WINDOW)]
+    assert b.app.journal.pending_count() == 2   # the closing and the alarm, safe on flash
+
+
+def test_power_cut_mid_entry_delay_then_reboot_alarms_on_time(house):
+    b = house
+    arm_away(b)
+    b.set_zone(FRONT_DOOR, True)
+    b.run(10000)
+    assert b.app.rendered.buzzer == "entry" and alarms(b) == []
+    b.power_cut(15000)          # 10 s into the entry delay, 15 s without power
+    b.reboot()
+    assert b.app.core.mode == "away"
+    b.run(4000)                 # 29 s of the 30 s entry delay have passed
+    assert alarms(b) == []
+    b.run(1100)
+    assert alarms(b) == [(134, FRONT_DOOR)]
+
+
+def test_bypass_remembered_across_a_reboot_and_not_carried_to_the_next_arming(house):
+    b = house
+    b.set_zone(WINDOW, True)
+    b.run(200)
+    refused = b.app.operate("arm", b.now(), code=CODE, mode="away")
+    assert refused == "セットできません: リビング窓 が開いています"
+    ok = b.app.operate("arm", b.now(), code=CODE, mode="away", force=True)
+    assert ok == "バイパスしてセット: リビング窓"
+    b.run(61000)
+    b.power_cut(3000)
+    b.reboot()
+    b.set_zone(WINDOW, False)
+    b.run(200)
+    b.set_zone(WINDOW, True)
+    b.run(200)
+    assert alarms(b) == []      # still bypassed after the reboot
+    b.app.operate("disarm", b.now(), code=CODE)
+    b.set_zone(WINDOW, False)
+    b.run(200)
+    b.app.operate("arm", b.now(), code=CODE, mode="away")
+    b.run(61000)
+    b.set_zone(WINDOW, True)
+    b.run(200)
+    assert alarms(b) == [(131, WINDOW)]
+
+
+def test_glass_while_disarmed_buzzes_and_reports(house):
+    b = house
+    b.set_zone(10, True)
+    b.run(100)
+    assert alarms(b) == [(155, 10)]
+    assert b.app.rendered.buzzer == "glass" and not b.app.rendered.siren
+
+
+def test_bounce_shorter_than_the_debounce_is_ignored(house):
+    b = house
+    arm_away(b)
+    b.set_zone(WINDOW, True)
+    b.run(30)                   # 30 ms < the 50 ms debounce
+    b.set_zone(WINDOW, False)
+    b.run(500)
+    assert alarms(b) == []
+
+
+def test_wrong_codes_lock_out_and_report_461(house):
+    b = house
+    for _ in range(5):
+        assert b.app.operate("disarm", b.now(), code="0000") == "暗証番号またはカードが違います"
+        b.run(100)
+    assert b.app.operate("disarm", b.now(), code=CODE) == "ロック中です"
+    assert [e.cid for e, _u, _a in b.app.journal.history() if e.kind == "alarm"] == [461]
+
+
+def test_an_idle_controller_does_not_write_flash_every_tick(house):
+    b = house
+    b.run(20 * 60000)           # past the first test report (10 min after boot)
+    w0 = b.app.statefile.writes + b.app.journal.writes
+    b.run(30 * 60000)           # half an hour of 10 ms loops
+    assert b.app.statefile.writes + b.app.journal.writes - w0 <= 2

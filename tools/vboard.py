@@ -1,0 +1,146 @@
+"""A virtual board: the real firmware (mimamori.app.App) on the host, on the fake ESP32
+(host_tests/fakes/machine.py), with the sensors of a house wired to its pins. Used by the app
+tests and by the simulator.
+
+    board = VirtualBoard(config, secrets, "/tmp/site-data")
+    board.set_zone(3, True)          # リビング窓 opens (the pin goes to its active level)
+    board.run(2000)                  # two seconds of virtual time, the loop every 10 ms
+    board.reboot()                   # power cut and back: a new App on the same flash
+
+Time: a hostclock VirtualClock (tests: instant) or a real clock that can also jump forward (the
+simulator's fast-forward).
+"""
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import hostpath  # noqa: E402,F401
+sys.path.insert(0, os.path.join(hostpath.ROOT, "lib"))   # umqtt.simple (frozen on a board)
+
+import hostclock  # noqa: E402
+import machine  # noqa: E402
+
+from mimamori.app import App, LOOP_MS  # noqa: E402
+from mimamori.io import analog as analog_io  # noqa: E402
+from mimamori.io.clock import WallClock  # noqa: E402
+
+# A healthy house: 48 V on the telephone line, 13.6 V on the standby battery, mains present.
+LINE_MV = 48000
+BATTERY_MV = 13600
+
+
+def pin_uv(real_mv, divider):
+    """Microvolts at the ADC pin for `real_mv` behind a divider (num, den) of io/analog.py."""
+    num, den = divider
+    return real_mv * den * 1000 // num
+
+
+class VirtualBoard:
+    def __init__(self, config, secrets, data_dir, wall_unix=None, log=None, link=None,
+                 fresh=True):
+        self.config = config
+        self.secrets = secrets
+        self.data_dir = data_dir
+        self.log = log
+        self.link = link
+        self.zones = {z["id"]: z for z in config["zones"]}
+        if fresh:
+            machine.reset_all()
+        self.wall = WallClock(machine.RTC(), config.get("utc_offset_min", 540))
+        if self.wall.unix() is None:   # set the RTC as NTP would: now, or the time given
+            import time
+            self.wall.set_unix(int(time.time()) if wall_unix is None else wall_unix)
+        self._active = {}
+        for zid in self.zones:
+            self.set_zone(zid, False)
+        sup = config.get("supervision") or {}
+        if sup.get("line_voltage"):
+            self.set_line_mv(LINE_MV)
+        if sup.get("battery"):
+            self.set_battery_mv(BATTERY_MV)
+        if sup.get("ac_sense_gpio") is not None:
+            self.set_ac(True)
+        self.app = self._boot()
+
+    def _boot(self):
+        return App(self.config, self.secrets, self.data_dir, hostclock.ticks_ms(),
+                   machine_module=machine, wall=self.wall, log=self.log, link=self.link)
+
+    # ---- the house ------------------------------------------------------------------------
+
+    def level_for(self, zone_id, active):
+        """The pin level a zone shows: NC contacts open (active) to the pull's rail, NO contacts
+        close (active) to the opposite rail (README "Wiring")."""
+        z = self.zones[zone_id]
+        idle = 1 if z.get("pull", "up") in ("up", "none") else 0   # the pull's rail
+        nc = z.get("wiring", "NC") == "NC"
+        closed_level = 1 - idle
+        contact_closed = (not active) if nc else active
+        return closed_level if contact_closed else idle
+
+    def set_zone(self, zone_id, active):
+        self._active[zone_id] = active
+        machine.Pin(self.zones[zone_id]["gpio"]).drive(self.level_for(zone_id, active))
+
+    def press(self, zone_id, hold_ms=300):
+        """A momentary button (panic, medical, cancel): pressed, held, released."""
+        self.set_zone(zone_id, True)
+        self.run(hold_ms)
+        self.set_zone(zone_id, False)
+
+    def is_active(self, zone_id):
+        return self._active[zone_id]
+
+    def set_line_mv(self, mv):
+        g = self.config["supervision"]["line_voltage"]["gpio"]
+        machine.ADC(machine.Pin(g)).set_uv(pin_uv(mv, analog_io.LINE_DIVIDER))
+
+    def set_battery_mv(self, mv):
+        g = self.config["supervision"]["battery"]["gpio"]
+        machine.ADC(machine.Pin(g)).set_uv(pin_uv(mv, analog_io.BATTERY_DIVIDER))
+
+    def set_ac(self, present):
+        g = self.config["supervision"]["ac_sense_gpio"]
+        machine.Pin(g).drive(analog_io.AC_PRESENT_LEVEL if present else
+                             1 - analog_io.AC_PRESENT_LEVEL)
+
+    # ---- time -----------------------------------------------------------------------------
+
+    def now(self):
+        return hostclock.ticks_ms()
+
+    def step(self):
+        hostclock.clock.advance(LOOP_MS)
+        self.app.step(hostclock.ticks_ms())
+
+    def run(self, ms, real_sleep_s=0.0):
+        """Run the loop for `ms` of board time (every LOOP_MS); the fake RTC runs with the same
+        clock. real_sleep_s: also sleep this much real time per step (a network peer answers)."""
+        import time
+        for _ in range(max(1, ms // LOOP_MS)):
+            self.step()
+            if real_sleep_s:
+                time.sleep(real_sleep_s)
+
+    def skip(self, ms):
+        """Fast-forward without running the loop in between (a quiet stretch of hours): the loop
+        then sees one long gap, as after a long blocking call. Timers fire once, late."""
+        hostclock.clock.advance(ms)
+        self.app.step(hostclock.ticks_ms())
+
+    # ---- power ----------------------------------------------------------------------------
+
+    def power_cut(self, off_ms):
+        """The power goes for off_ms: the App is gone (no shutdown), the RTC keeps time (the
+        ESP32's RTC runs from the backup supply), the sensors keep their state."""
+        self.app = None
+        machine.reboot()
+        hostclock.clock.advance(off_ms)
+
+    def reboot(self):
+        """Boot again on the same flash (data_dir): the App restores what it saved."""
+        for zid, active in self._active.items():
+            self.set_zone(zid, active)
+        self.app = self._boot()
+        return self.app
