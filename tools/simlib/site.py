@@ -1,0 +1,219 @@
+"""The simulated site: the real firmware on the virtual board with the sample house, a monitoring
+centre, and the paths between them, on one clock; a timeline of what happened.
+
+    site = Site(clock="real")          # the interactive panel: the loop runs in real time
+    site = Site(clock="virtual")       # scenarios: minutes pass instantly, hours are skipped
+    site.operate("arm", mode="away")   # the resident at the panel (the sample code by default)
+    site.actuate(3)                    # the sensor of zone 3 does what it does (devices.py)
+    site.run(61000)                    # board time passes with the loop running
+    site.skip(3600000)                 # a quiet hour: no loop in between (fast-forward)
+    site.settle(cond, 10)              # real time passes too, so the network answers
+    site.close()                       # broker and receiver stopped, temp dir removed
+
+Clocks: "real" is hostclock.RealClock (each loop pass sleeps its 10 ms, fast-forward is
+RealClock.jump). "virtual" is hostclock.VirtualClock: run() costs no real time at all, so while
+waiting for the broker and the centre settle() sleeps 1 ms of real time per 10 ms loop pass.
+Both clocks drive the fake RTC too: report timestamps move with a fast-forward.
+"""
+import copy
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if TOOLS not in sys.path:
+    sys.path.insert(0, TOOLS)
+import hostpath  # noqa: E402,F401 - firmware/ and the host fakes
+import vboard  # noqa: E402 - also puts lib/ (umqtt.simple) on the path
+import hostclock  # noqa: E402
+
+from mimamori.store.config import validate_config, validate_secrets  # noqa: E402
+from simlib import devices  # noqa: E402
+from simlib.centre import Centre, MqttPath  # noqa: E402
+
+BOARD_DIR = os.path.join(hostpath.ROOT, "boards", "esp32-devkitc")
+SAMPLE_CODE = "1234"        # the sample resident's code (secrets.sample.json)
+SAMPLE_CARD = "04A1B2C3"    # the sample resident's ライフカード
+LOOP_MS = vboard.LOOP_MS
+PACE_S = 0.001              # virtual clock, waiting on the network: real seconds per loop pass
+
+ACTION_JA = {"disarm": "解除", "cancel": "キャンセル", "reset": "異常リセット"}
+ARM_JA = {"away": "外出セット", "stay": "在宅セット", "partial": "部分セット"}
+
+
+def load_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+class Site:
+    def __init__(self, clock="real", broker=None, board_dir=BOARD_DIR, out=None):
+        """out(entry): called for every timeline entry (t_ms, source, text) as it happens."""
+        self.out = out
+        self.timeline = []
+        self.tmp = tempfile.mkdtemp(prefix="mimamori-sim-")
+        self.centre = None
+        self.paths = []
+        self._due = []              # [(board ms, zone id)]: momentary inputs to release
+        try:
+            self._build(clock, broker, board_dir)
+        except BaseException:
+            self.close()
+            raise
+
+    def _build(self, clock, broker, board_dir):
+        self.centre = Centre(os.path.join(self.tmp, "centre.db"))
+        self.paths.append(MqttPath(self.centre, broker))
+        raw = load_json(os.path.join(board_dir, "config.sample.json"))
+        for p in self.paths:
+            p.configure(raw)
+        self.config = validate_config(raw, load_json(os.path.join(board_dir, "pins.json")))
+        self.secrets = validate_secrets(load_json(os.path.join(board_dir, "secrets.sample.json")),
+                                        self.config)
+        self.site_id = self.config["site_id"]
+        self.centre.add_site(self.site_id, self.secrets["site_key"])
+        for p in self.paths:
+            p.start()
+        self.virtual = clock == "virtual"
+        if self.virtual:
+            hostclock.use_virtual(0)
+        else:
+            hostclock.use_real()
+        self.board = vboard.VirtualBoard(copy.deepcopy(self.config), self.secrets,
+                                         os.path.join(self.tmp, "flash"),
+                                         log=lambda m: self.note("本体", m))
+        self.t0 = hostclock.clock.now_ms
+        self.zones = {z["id"]: z for z in self.config["zones"]}
+
+    # ---- what happened ----------------------------------------------------------------------
+
+    @property
+    def app(self):
+        return self.board.app
+
+    def elapsed_ms(self):
+        """Board time since the start (does not wrap, unlike ticks)."""
+        return hostclock.clock.now_ms - self.t0
+
+    def note(self, source, text):
+        entry = (self.elapsed_ms(), source, text)
+        self.timeline.append(entry)
+        if self.out is not None:
+            self.out(entry)
+
+    def drain(self):
+        """Put the centre's console lines received so far on the timeline."""
+        q = self.centre.lines
+        while not q.empty():
+            self.note("センター", q.get_nowait())
+
+    def reports(self):
+        return self.centre.reports(self.site_id)
+
+    def path(self, name):
+        for p in self.paths:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def set_path(self, name, up):
+        """Take a report path away (an outage) or bring it back."""
+        p = self.path(name)
+        if up:
+            p.up()
+        else:
+            p.down()
+        self.note("sim", "%s %s" % (p.describe(), "復旧" if up else "停止"))
+
+    def ready(self):
+        return all(p.ready(self.app) for p in self.paths if p.is_up)
+
+    # ---- time -------------------------------------------------------------------------------
+
+    def step(self):
+        """One loop pass (10 ms of board time), then release momentary inputs that are due."""
+        self.board.step()
+        if self._due:
+            now = self.elapsed_ms()
+            for item in [d for d in self._due if d[0] <= now]:
+                self._due.remove(item)
+                self.set_zone(item[1], False, quiet=True)
+        self.drain()
+
+    def run(self, ms):
+        for _ in range(max(1, ms // LOOP_MS)):
+            self.step()
+
+    def skip(self, ms):
+        """Fast-forward `ms` of quiet (nothing runs in between; timers due fire once, late)."""
+        if self.virtual:
+            hostclock.clock.advance(ms)
+        else:
+            hostclock.clock.jump(ms)
+        self.note("sim", "早送り +%s" % _duration(ms))
+        self.step()
+
+    def settle(self, cond=None, timeout_s=10.0):
+        """Run the loop with real time passing (the broker and the centre answer) until cond()
+        is true; with cond None, for timeout_s. True if cond was met."""
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end:
+            self.step()
+            if self.virtual:
+                time.sleep(PACE_S)
+            if cond is not None and cond():
+                return True
+        return cond is None
+
+    # ---- the house --------------------------------------------------------------------------
+
+    def zone_id(self, name):
+        for z in self.config["zones"]:
+            if z["name"] == name:
+                return z["id"]
+        raise KeyError(name)
+
+    def set_zone(self, zone_id, active, quiet=False):
+        self.board.set_zone(zone_id, active)
+        if not quiet:
+            self.note("センサー", "%s %s" % (self.zones[zone_id]["name"], "作動" if active else "復帰"))
+
+    def press(self, zone_id, hold_ms=300):
+        """A momentary input: active now, back at rest after hold_ms of board time (released
+        by step(), so the panel never blocks while a button is held)."""
+        self.set_zone(zone_id, True)
+        self._due.append((self.elapsed_ms() + hold_ms, zone_id))
+
+    def actuate(self, zone_id):
+        devices.device_for(self.zones[zone_id]).actuate(self, zone_id)
+
+    def operate(self, action, mode=None, code=None, card=None, force=False):
+        """The resident at the panel: a code (the sample code if none is given) or a card."""
+        if code is None and card is None:
+            code = SAMPLE_CODE
+        text = self.app.operate(action, self.board.now(), code=code, card=card, mode=mode,
+                                force=force)
+        what = ("強制" if force else "") + ARM_JA[mode] if action == "arm" else \
+            ACTION_JA.get(action, action)
+        self.note("操作", "%s (%s) -> %s" % (what, "カード" if card else "暗証番号", text))
+        return text
+
+    def close(self):
+        for p in self.paths:
+            try:
+                p.close()
+            except Exception as e:   # noqa: BLE001 - the rest must still be cleaned up
+                print("sim: closing %s: %r" % (p.name, e), file=sys.stderr)
+        self.paths = []
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _duration(ms):
+    if ms % 3600000 == 0:
+        return "%d 時間" % (ms // 3600000)
+    if ms % 60000 == 0:
+        return "%d 分" % (ms // 60000)
+    return "%.1f 秒" % (ms / 1000)
