@@ -10,7 +10,7 @@ help:
 	@echo "make setup   - create .venv, install Python and npm tools, the Debian packages the tests use"
 	@echo "make test    - the whole host suite: CPython, real MicroPython (WebAssembly), mpy-cross"
 	@echo "make build   - compile firmware/ to .mpy in build/ and print the size table"
-	@echo "make sim     - the virtual house (arrives with issue 6)"
+	@echo "make sim     - the virtual house: interactive panel; SCENARIO=<name> runs one headless (SCENARIO=list)"
 	@echo "make bench   - speed and memory figures, measured and printed as one table"
 	@echo "make deploy  - copy the firmware to a board with mpremote (arrives with the installer issue)"
 	@echo "make flash   - write a MicroPython image to a board (arrives with the installer issue)"
@@ -30,8 +30,8 @@ build: $(STAMP)
 bench: $(STAMP)
 	$(VPY) tools/bench.py
 
-sim:
-	@echo "make $@: not built yet - it arrives with issue 6 (simulator and benchmarks)."; exit 2
+sim: $(STAMP)
+	$(VPY) tools/sim.py $(if $(SCENARIO),--scenario $(SCENARIO))
 
 deploy flash:
 	@echo "make $@: not built yet - it arrives with the installer issue (mpremote scripts)."; exit 2
