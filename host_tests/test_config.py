@@ -24,17 +24,15 @@ _texts = {}
 
 
 def repo_text(rel):
-    """A file of the repository. On MicroPython (WebAssembly under Node, working directory =
-    the repository) it comes through Node's fs: the interpreter's own filesystem holds only the
-    firmware and the tests."""
+    """A file of the repository, by its relative path. On MicroPython the runner (tools/mpyrun.py)
+    copies boards/ into the interpreter's filesystem at the same relative path."""
     if rel not in _texts:
         if ON_MICROPYTHON:
-            import js
-            _texts[rel] = js.process.getBuiltinModule("fs").readFileSync(rel, "utf8")
+            path = rel
         else:
-            root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-            with open(os.path.join(root, rel), encoding="utf-8") as f:
-                _texts[rel] = f.read()
+            path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), rel)
+        with open(path, encoding="utf-8") as f:
+            _texts[rel] = f.read()
     return _texts[rel]
 
 

@@ -65,6 +65,13 @@ def _files(variant, workdir, extra):
         for f in sorted(os.listdir(d)):
             if f.endswith(".py") and f not in BUILTIN_ON_MICROPYTHON:
                 files.append((os.path.join(d, f), "/lib/" + f))
+    # The board files (pin maps, samples) at the same relative path as in the repository: the
+    # interpreter's working directory is /, so "boards/<board>/pins.json" opens on both sides.
+    boards = os.path.join(ROOT, "boards")
+    for board in sorted(os.listdir(boards)):
+        for f in sorted(os.listdir(os.path.join(boards, board))):
+            if f.endswith(".json"):
+                files.append((os.path.join(boards, board, f), "/boards/%s/%s" % (board, f)))
     return files + list(extra)
 
 

@@ -119,13 +119,20 @@ def ticks_ms():
 
 
 def ticks_add(ticks, delta):
-    return (ticks + delta) & _TICKS_MAX
+    # Kept within small ints: on a 32-bit MicroPython port 2**30 is already a heap-allocated
+    # big int, so neither the sum nor the period may appear as an intermediate value.
+    if delta >= 0:
+        room = _TICKS_MAX - ticks
+        return ticks + delta if delta <= room else delta - room - 1
+    if -delta <= ticks:
+        return ticks + delta
+    return (_TICKS_MAX - (-delta - ticks)) + 1
 
 
 def ticks_diff(a, b):
     d = (a - b) & _TICKS_MAX
     if d >= _TICKS_HALF:
-        d -= TICKS_PERIOD
+        d = (d - _TICKS_MAX) - 1   # d - 2**30 without making 2**30
     return d
 
 
