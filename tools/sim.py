@@ -11,13 +11,22 @@ The broker is mosquitto when installed, else amqtt in-process ($MIMAMORI_BROKER 
 """
 import argparse
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from simlib import scenarios  # noqa: E402
 
 
+def _stop_on_signal(signum, frame):
+    # A closed terminal (SIGHUP) or a kill (SIGTERM) must still stop the broker child and
+    # remove the temp dirs: turn them into the Ctrl-C path, which unwinds through every finally.
+    raise KeyboardInterrupt
+
+
 def main(argv=None):
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stop_on_signal)
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--scenario", help="run one scenario headless ('list' lists them)")
     p.add_argument("--broker", choices=("mosquitto", "amqtt"),
@@ -31,7 +40,10 @@ def main(argv=None):
             print("unknown scenario %r; these exist:\n%s" % (o.scenario, scenarios.listing()),
                   file=sys.stderr)
             return 2
-        return scenarios.run(o.scenario, broker=o.broker, out=lambda s: print(s, flush=True))
+        try:
+            return scenarios.run(o.scenario, broker=o.broker, out=lambda s: print(s, flush=True))
+        except KeyboardInterrupt:
+            return 130
     from simlib import panel     # curses only for the interactive panel
     return panel.main(broker=o.broker)
 

@@ -20,6 +20,24 @@ def fit(s, width):
     return "".join(out) + " " * (width - used)
 
 
+def wrap(s, width, indent=0):
+    """s cut into rows of at most `width` cells; rows after the first start with `indent`
+    spaces (under the time stamp)."""
+    rows = []
+    row = ""
+    used = 0
+    for ch in s:
+        w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if used + w > width:
+            rows.append(row)
+            row = " " * indent
+            used = indent
+        row += ch
+        used += w
+    rows.append(row)
+    return rows
+
+
 def clock(ms):
     """Board time since the start, e.g. 12:00:05 (hours can pass 24: fast-forward)."""
     s = ms // 1000
