@@ -7,16 +7,17 @@
     b.close()                 # stopped, temporary files removed
 
 mosquitto runs as a child process with its own config in a temp dir (no root, no system
-service). amqtt is pure Python and needs no Debian package: it runs on an asyncio loop in a
-thread of this process. Both accept anonymous clients; the firmware's credentials are ignored.
+service). amqtt is pure Python and needs no Debian package: a child process of this Python
+(requirements-dev.txt installs it). Both accept anonymous clients; the firmware's credentials
+are ignored.
 """
 import logging
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
-import threading
 import time
 
 ENV = "MIMAMORI_BROKER"
@@ -117,64 +118,49 @@ def _amqtt_broker_class():
     return SharedSubBroker
 
 
-class Amqtt:
+def serve_amqtt(host, port, log_path):
+    """The amqtt child process: serve until terminated."""
+    import asyncio
+    # amqtt logs every connection at INFO; warnings and errors go to a file, as mosquitto's do.
+    logging.basicConfig(filename=log_path, level=logging.WARNING)
+    config = {
+        "listeners": {"default": {"type": "tcp", "bind": "%s:%d" % (host, port)}},
+        # anonymous clients only: no $SYS publisher, no packet logger
+        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+    }
+
+    async def serve():
+        await _amqtt_broker_class()(config).start()
+        await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
+class Amqtt(Mosquitto):
+    """amqtt in a child process of this Python (no Debian package, no root). Not in this
+    process: amqtt 0.12.1's Broker.shutdown() sometimes hangs in its broadcast loop (seen in 2
+    of 5 runs of the outage scenario), while a terminated process always closes every client
+    socket at once, which is what an outage must look like to the controller and the centre."""
     kind = "amqtt"
 
     def __init__(self, port=None):
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="mimamori-amqtt-")
-        self._loop = None
-        self._thread = None
-        self._broker = None
-        # amqtt logs every connection at INFO through `logging`; on a curses screen or a
-        # scenario's timeline that is noise. Warnings and errors go to a file, as mosquitto's do.
-        lg = logging.getLogger("amqtt")
-        lg.setLevel(logging.WARNING)
-        lg.propagate = False
-        self._log_handler = logging.FileHandler(os.path.join(self.dir, "amqtt.log"))
-        lg.addHandler(self._log_handler)
-        logging.getLogger("transitions").setLevel(logging.WARNING)
+        self.proc = None
 
-    def _config(self):
-        return {
-            "listeners": {"default": {"type": "tcp", "bind": "%s:%d" % (self.host, self.port)}},
-            # only anonymous auth: no $SYS publisher, no packet logger
-            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin":
-                        {"allow_anonymous": True}},
-        }
-
-    def start(self, timeout=10):
-        import asyncio
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(target=loop.run_forever, name="amqtt", daemon=True)
-        self._thread.start()
-
-        async def boot():
-            b = _amqtt_broker_class()(self._config())   # built on its own loop
-            await b.start()
-            return b
-
-        self._broker = asyncio.run_coroutine_threadsafe(boot(), loop).result(timeout)
-        _wait_listening(self.host, self.port, timeout, self._thread.is_alive)
-        return self
-
-    def stop(self):
-        if self._loop is None:
-            return
-        import asyncio
+    def start(self, timeout=20):
+        log = os.path.join(self.dir, "amqtt.log")
+        with open(log, "ab") as err:      # a crash at import shows up in the log too
+            self.proc = subprocess.Popen(
+                [sys.executable, os.path.abspath(__file__), "--serve-amqtt", str(self.port), log],
+                stdout=subprocess.DEVNULL, stderr=err)
         try:
-            asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop).result(10)
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
-            self._loop.close()
-            self._loop = self._thread = self._broker = None
-
-    @property
-    def running(self):
-        return self._loop is not None
+            _wait_listening(self.host, self.port, timeout, lambda: self.proc.poll() is None)
+        except RuntimeError as e:
+            self.stop()
+            raise RuntimeError("%s; amqtt log:\n%s" % (e, self.log()))
+        return self
 
     def log(self):
         try:
@@ -182,12 +168,6 @@ class Amqtt:
                 return f.read()
         except OSError:
             return ""
-
-    def close(self):
-        self.stop()
-        logging.getLogger("amqtt").removeHandler(self._log_handler)
-        self._log_handler.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def choose(kind=None):
@@ -213,7 +193,9 @@ def launch(kind=None, port=None):
 
 
 if __name__ == "__main__":     # a broker for a manual session: python tools/broker.py [kind]
-    import sys
+    if sys.argv[1:2] == ["--serve-amqtt"]:
+        serve_amqtt("127.0.0.1", int(sys.argv[2]), sys.argv[3])
+        sys.exit(0)
     b = launch(sys.argv[1] if len(sys.argv) > 1 else None)
     print("%s listening on %s:%d (Ctrl-C stops it)" % (b.kind, b.host, b.port), flush=True)
     try:

@@ -1,0 +1,167 @@
+# make sim: every scenario run headless through tools/sim.py's main (what `make sim
+# SCENARIO=<name>` runs), against a real broker and the real receiver; the summary must name what
+# the centre stored. The pure-Python broker (amqtt, the no-root path) carries at least one run.
+# The panel's keymap is driven without curses; the curses screen itself is checked by hand in
+# tmux (see the issue notes).
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOOLS = os.path.join(ROOT, "tools")
+sys.path.insert(0, TOOLS)
+
+import hostclock  # noqa: E402
+import sim  # noqa: E402
+from simlib import scenarios  # noqa: E402
+from simlib.panel import Controls  # noqa: E402
+from simlib.site import Site  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def own_tmp(tmp_path, monkeypatch):
+    """Every temp dir the sim makes (site, broker) lands here, so cleanup can be checked."""
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.delenv("MIMAMORI_BROKER", raising=False)
+    yield tmp_path
+    assert os.listdir(str(tmp_path)) == [], "the sim left temp files behind"
+
+
+def run_scenario(capsys, name, *extra):
+    rc = sim.main(["--scenario", name] + list(extra))
+    out = capsys.readouterr().out
+    rows = out.split("センターが受信した通報", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    return rc, out, [row.split() for row in rows]
+
+
+def test_list_names_every_scenario(capsys):
+    assert sim.main(["--scenario", "list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("intrusion", "fire", "cancel", "life", "outage"):
+        assert name in out
+
+
+def test_intrusion_while_away_reaches_the_centre_with_its_zone_name(capsys):
+    rc, out, rows = run_scenario(capsys, "intrusion")
+    assert rc == 0, out
+    assert "mosquitto" in out
+    # seq, 種別, kind, CID, label[, zone]
+    assert [r[1:] for r in rows] == [["セット", "closing", "R401", "外出セット/解除"],
+                                     ["異常", "alarm", "E131", "侵入(外周)", "リビング窓"]]
+    assert "PASS intrusion" in out
+
+
+def test_intrusion_through_the_pure_python_broker(capsys, monkeypatch):
+    monkeypatch.setenv("MIMAMORI_BROKER", "amqtt")      # as on a machine without mosquitto
+    rc, out, rows = run_scenario(capsys, "intrusion")
+    assert rc == 0, out
+    assert "MQTT (amqtt 127.0.0.1:" in out
+    assert ["異常", "alarm", "E131", "侵入(外周)", "リビング窓"] in [r[1:] for r in rows]
+
+
+def test_fire_while_disarmed(capsys):
+    rc, out, rows = run_scenario(capsys, "fire")
+    assert rc == 0, out
+    assert [r[1:] for r in rows] == [["異常", "alarm", "E114", "火災(熱)", "台所", "熱感知器"],
+                                     ["復旧", "restore", "R114", "火災(熱)", "復旧", "台所",
+                                      "熱感知器"]]
+
+
+def test_cancel_within_the_window_sends_no_alarm(capsys):
+    rc, out, rows = run_scenario(capsys, "cancel")
+    assert rc == 0, out
+    assert [r[1:] for r in rows] == [["セット", "closing", "R441", "在宅セット"]]
+    assert "キャンセルボタン 作動" in out
+
+
+def test_twelve_hours_of_quiet_raise_life_monitoring(capsys):
+    t0 = time.monotonic()
+    rc, out, rows = run_scenario(capsys, "life")
+    assert rc == 0, out
+    assert time.monotonic() - t0 < 20          # 12 h of board time in seconds
+    assert ["異常", "alarm", "E641", "ライフ監視"] in [r[1:] for r in rows]
+    assert "12:00:" in out                      # the timeline shows the hours passing
+
+
+def test_broker_outage_reports_wait_then_arrive_on_amqtt(capsys):
+    # amqtt stopped and restarted in-process on the same port: the no-root path, outage too
+    rc, out, rows = run_scenario(capsys, "outage", "--broker", "amqtt")
+    assert rc == 0, out
+    assert "amqtt" in out
+    assert ["異常", "alarm", "E120", "非常", "非常ボタン"] in [r[1:] for r in rows]
+    assert "OK  the 非常 report waits" in out and "OK  every alarm reached the centre after" in out
+
+
+def test_a_scenario_whose_centre_misses_a_report_fails(capsys, monkeypatch):
+    def window_while_disarmed(s, check):
+        s.actuate(s.zone_id("リビング窓"))     # disarmed: a window opening is no alarm
+        s.run(1000)
+
+    monkeypatch.setattr(scenarios, "SETTLE_S", 2)
+    monkeypatch.setitem(scenarios.SCENARIOS, "wrong", scenarios.Scenario(
+        "wrong", "expects an alarm that never comes", window_while_disarmed,
+        expect=[scenarios.Want("alarm", "侵入(外周)", "リビング窓")], forbid=()))
+    rc = sim.main(["--scenario", "wrong"])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert "FAIL wrong" in out and "the centre did not receive: 異常 侵入(外周) リビング窓" in out
+
+
+def test_unknown_scenario_exits_2(capsys):
+    assert sim.main(["--scenario", "nope"]) == 2
+
+
+def test_panel_keys_arm_fast_forward_and_open_a_window():
+    site = Site(clock="virtual")
+
+    def press(keys):
+        for ch in keys:
+            controls.key(ch)
+        site.run(100)                            # the loop renders the outputs
+
+    try:
+        assert site.settle(site.ready, 10)
+        controls = Controls(site)
+        press("9999A")                           # a wrong code typed, then 外出セット
+        assert controls.answer == "暗証番号またはカードが違います"
+        assert site.app.core.mode == "disarmed"
+        press("A")                               # no code typed: the sample code
+        assert controls.answer == "セットしました" and site.app.rendered.arming
+        press(">")                               # +1 min: the exit delay is over
+        assert not site.app.rendered.arming and controls.jumped_ms == 60000
+        press("c")                               # c = zone 3, リビング窓: toggled open
+        assert site.settle(lambda: any("リビング窓" in e[2] for e in site.timeline
+                                       if e[1] == "センター"), 10)
+        assert site.app.rendered.siren and site.app.rendered.alarm_memory
+        press("1234D")
+        assert controls.answer == "解除しました" and not site.app.rendered.siren
+        press("R")
+        assert controls.answer == "異常表示をリセットしました"
+        assert not site.app.rendered.alarm_memory
+        press("Q")
+        assert controls.quit
+    finally:
+        site.close()
+
+
+def test_real_clock_jump_moves_ticks_and_the_rtc_without_sleeping():
+    site = Site(clock="real")
+    try:
+        wall0 = site.app.wall.unix()
+        t0 = time.monotonic()
+        site.skip(12 * 3600 * 1000)
+        assert time.monotonic() - t0 < 1.0
+        assert site.elapsed_ms() >= 12 * 3600 * 1000
+        assert site.app.wall.unix() - wall0 >= 12 * 3600     # report timestamps move too
+    finally:
+        site.close()
+        hostclock.use_real()
+
+
+def test_make_sim_runs_the_scenario_through_tools_sim():
+    got = subprocess.run(["make", "-n", "sim", "SCENARIO=intrusion"], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    assert ".venv/bin/python tools/sim.py --scenario intrusion" in got.splitlines()
