@@ -9,6 +9,8 @@ Controls (keys -> site) is kept apart from the drawing so the keymap can be used
 """
 import curses
 import locale
+import select
+import sys
 import time
 
 from simlib import devices
@@ -240,11 +242,21 @@ def _key_name(ch):
     return "KEY_BACKSPACE" if ch == curses.KEY_BACKSPACE else ""
 
 
+def _terminal_gone(poller):
+    """The terminal was closed (a killed tmux pane, a dropped ssh session). The hangup signal
+    does not always reach us (make sits between), and curses reports a hung-up tty as "no key",
+    so the panel would run on forever with its broker: ask the tty itself."""
+    return any(ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL)
+               for _fd, ev in poller.poll(0))
+
+
 def loop(scr, site):
     curses.curs_set(0)
     scr.nodelay(True)
     controls = Controls(site)
     screen = Screen(scr, site, controls)
+    tty = select.poll()
+    tty.register(sys.stdin.fileno(), select.POLLIN)
     next_draw = 0.0
     while not controls.quit:
         site.step()                  # one firmware loop: 10 ms, in real time
@@ -258,6 +270,8 @@ def loop(scr, site):
                 continue
             controls.key(_key_name(ch))
         if time.monotonic() >= next_draw:
+            if _terminal_gone(tty):
+                return
             screen.draw()
             next_draw = time.monotonic() + DRAW_S
 
