@@ -138,8 +138,10 @@ def test_panel_keys_arm_fast_forward_and_open_a_window():
         assert site.app.rendered.siren and site.app.rendered.alarm_memory
         press("1234D")
         assert controls.answer == "解除しました" and not site.app.rendered.siren
-        press("R")
+        press("LR")                              # the sample ライフカード, then リセット
         assert controls.answer == "異常表示をリセットしました"
+        assert ("操作", "異常リセット (カード) -> 異常表示をリセットしました") in [
+            e[1:] for e in site.timeline]
         assert not site.app.rendered.alarm_memory
         press("Q")
         assert controls.quit

@@ -14,7 +14,7 @@ import sys
 import time
 
 from simlib import devices
-from simlib.site import SAMPLE_CODE, Site
+from simlib.site import SAMPLE_CARD, SAMPLE_CODE, Site
 from simlib.text import clock, fit, wrap
 
 ZONE_KEYS = "abcdefghijklmnopqrstuvwxyz"
@@ -34,7 +34,7 @@ BUZZER_JA = {
     "trouble": "ピッ (30秒毎) 故障",
     "remind": "ピピッ (10秒毎) お知らせ",
 }
-KEY_HELP = ("a-%s センサー (上の表)   0-9 暗証番号 (BS 消去)   Q 終了",
+KEY_HELP = ("a-%s センサー (上の表)   0-9 暗証番号 (BS 消去)   L ライフカードをかざす   Q 終了",
             "A 外出セット  S 在宅セット  P 部分セット  D 解除  F 強制セット  C キャンセル  "
             "R 異常リセット",
             "早送り: > +1分  + +1時間  * +12時間      B ブローカー 停止/復旧")
@@ -48,6 +48,7 @@ class Controls:
         self.site = site
         self.code = ""            # digits typed on the keypad, used by the next operation
         self.force = False        # the next arming bypasses open zones (force-arm)
+        self.card = False         # the sample ライフカード was presented: the next operation
         self.answer = "キーを押してください (暗証番号を入れなければ %s)" % SAMPLE_CODE
         self.jumped_ms = 0
         self.quit = False
@@ -69,12 +70,16 @@ class Controls:
         elif ch in self._ops:
             action, mode = self._ops[ch]
             self.answer = s.operate(action, mode=mode, code=self.code or None,
+                                    card=SAMPLE_CARD if self.card else None,
                                     force=self.force and action == "arm")
             self.code = ""
+            self.card = False
             if action == "arm":
                 self.force = False
         elif ch == "F":
             self.force = not self.force
+        elif ch == "L":
+            self.card = not self.card
         elif ch in self._jumps:
             s.skip(self._jumps[ch])
             self.jumped_ms += self._jumps[ch]
@@ -151,6 +156,8 @@ class Screen:
             t = "%s %s" % (self.led(on, blink=on and r.arming), label)
             self.put(y, x, t, self.green if on else 0)
             x += len(label) * 2 + 4
+        if r.arming:
+            self.put(y, x, "(点滅: 外出セット中)", self.green)
         y += 1
         self.put(y, 1, "ブザー", curses.A_BOLD)
         self.put(y, LABEL_W, BUZZER_JA.get(r.buzzer, r.buzzer), self.red if r.buzzer != "off" else 0)
@@ -158,13 +165,19 @@ class Screen:
         x = 1
         for label, on, blink in (("サイレン", r.siren, False), ("フラッシュ", r.flash, True),
                                  ("故障", r.trouble, False), ("異常記憶", r.alarm_memory, False)):
-            t = "%s %s" % (self.led(on, blink=on and blink), label)
+            # a blinking LED is also named as such: a glance (or a screen capture) may catch
+            # it in its dark half
+            t = "%s %s%s" % (self.led(on, blink=on and blink), label,
+                             "(点滅)" if on and blink else "")
             self.put(y, x, t, self.red if on else 0)
-            x += len(label) * 2 + 5
+            x += len(label) * 2 + (11 if on and blink else 5)
         y += 1
-        self.put(y, 1, "暗証番号 %-8s %s  %s" % (
-            "*" * len(c.code) if c.code else "(%s)" % SAMPLE_CODE,
-            "次のセットは強制 (開いているゾーンをバイパス)" if c.force else "", ""), 0, pw - 2)
+        if c.card:
+            auth = "ライフカード %s (次の操作)" % SAMPLE_CARD
+        else:
+            auth = "*" * len(c.code) if c.code else "(%s)" % SAMPLE_CODE
+        self.put(y, 1, "暗証番号 %s  %s" % (
+            auth, "次のセットは強制 (開いているゾーンをバイパス)" if c.force else ""), 0, pw - 2)
         y += 1
         self.put(y, 1, "応答  " + c.answer, 0, pw - 2)
         y += 1

@@ -18,7 +18,6 @@ from simlib.text import clock, fit
 SCENARIOS = {}
 CONNECT_S = 10      # real seconds for the controller and the centre to reach the broker
 SETTLE_S = 20       # real seconds for every report to reach the centre at the end
-MINUTE = 60000
 HOUR = 3600000
 
 

@@ -26,7 +26,7 @@ import time
 TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if TOOLS not in sys.path:
     sys.path.insert(0, TOOLS)
-import hostpath  # noqa: E402,F401 - firmware/ and the host fakes
+import hostpath  # noqa: E402 - firmware/ and the host fakes on the path
 import vboard  # noqa: E402 - also puts lib/ (umqtt.simple) on the path
 import hostclock  # noqa: E402
 
@@ -191,7 +191,7 @@ class Site:
         devices.device_for(self.zones[zone_id]).actuate(self, zone_id)
 
     def operate(self, action, mode=None, code=None, card=None, force=False):
-        """The resident at the panel: a code (the sample code if none is given) or a card."""
+        """The resident at the panel: a code or a card (the sample code if neither is given)."""
         if code is None and card is None:
             code = SAMPLE_CODE
         text = self.app.operate(action, self.board.now(), code=code, card=card, mode=mode,
