@@ -44,7 +44,53 @@ def fig_core_tick():
     ]
 
 
-FIGURES = [fig_mpy_size, fig_core_tick]
+def fig_latency():
+    sys.path.insert(0, os.path.join(HERE, "bench"))
+    import latency
+    r = latency.measure(200)
+    where = "loopback, %s, receiver in its own process, n=%d" % (r["broker"], r["n"])
+    return [
+        ("alarm decision -> centre ack, p50", "%.2f" % r["decision"][0], "ms", "", where),
+        ("alarm decision -> centre ack, p99", "%.2f" % r["decision"][1], "ms", "<= 10 ms", where),
+        ("sensor edge -> centre ack, p50 (incl. 50 ms debounce)", "%.2f" % r["edge"][0], "ms",
+         "", where),
+        ("sensor edge -> centre ack, p99 (incl. 50 ms debounce)", "%.2f" % r["edge"][1], "ms",
+         "", where),
+        ("plain umqtt.simple QoS 1 publish, p50", "%.2f" % r["plain"][0], "ms", "(reference)",
+         where),
+        ("plain umqtt.simple QoS 1 publish, p99", "%.2f" % r["plain"][1], "ms", "(reference)",
+         where),
+    ]
+
+
+def fig_heap():
+    src = open(os.path.join(HERE, "bench", "heap.py")).read()
+    ns = {}
+    exec(src[src.index("STEPS = "):], ns)   # the call sequence, defined next to the script
+    proc = mpyrun.run([src] + ns["SEQUENCE"], "mpy")
+    r = None
+    for line in proc.stdout.splitlines():
+        if line.startswith("{"):
+            r = json.loads(line)
+    if r is None:
+        raise SystemExit("bench heap.py failed on MicroPython:\n%s\n%s" % (proc.stdout,
+                                                                           proc.stderr))
+    where = ("real MicroPython 1.29 (WebAssembly), live heap after gc at every loop step, "
+             "%d-event journal, modules' bytecode excluded" % r["history"])
+    return [("peak heap in use by the controller", "%.1f" % (r["peak"] / 1024), "KB", "<= 48 KB",
+             where)]
+
+
+def fig_idle_day():
+    sys.path.insert(0, os.path.join(HERE, "bench"))
+    import idle_day
+    r = idle_day.measure(24)
+    where = "simulated 24 h idle (%d reports acked, %d state + %d journal), real broker" % (
+        r["events"], r["state_writes"], r["journal_writes"])
+    return [("flash writes per idle day", "%d" % r["writes"], "writes", "<= 50", where)]
+
+
+FIGURES = [fig_mpy_size, fig_core_tick, fig_heap, fig_latency, fig_idle_day]
 
 
 def main():

@@ -17,8 +17,12 @@ for (const [hostPath, mpPath] of manifest.files) {
   mp.FS.mkdirTree(dirname(mpPath));
   mp.FS.writeFile(mpPath, readFileSync(hostPath));
 }
+// `main` is one script, or a list run one after another in the same interpreter. Between two
+// top-level calls the C stack is unwound, so gc.collect() at the start of a call frees what a
+// previous call left behind (within one call, stale stack words keep garbage alive).
+const chunks = Array.isArray(manifest.main) ? manifest.main : [manifest.main];
 try {
-  mp.runPython(manifest.main);
+  for (const chunk of chunks) mp.runPython(chunk);
 } catch (err) {
   if (err.name !== "PythonError") throw err;
   if (err.type !== "SystemExit") {

@@ -77,10 +77,12 @@ def _files(variant, workdir, extra):
 
 def run(main, variant="src", extra_files=(), heap_bytes=HEAP_BYTES, timeout=600):
     """Run `main` with firmware (variant 'src' or 'mpy') and fakes on sys.path; return the
-    CompletedProcess (stdout holds what the script printed). `extra_files`: (host, mp path)."""
+    CompletedProcess (stdout holds what the script printed). `extra_files`: (host, mp path).
+    `main` may be a list of scripts: run in turn, each a separate top-level call."""
     with tempfile.TemporaryDirectory() as workdir:
         head = "import sys\nsys.path[:] = ['/tests', '/lib', '.frozen']\n"
-        manifest = {"files": _files(variant, workdir, extra_files), "main": head + main,
+        chunks = [head + main] if isinstance(main, str) else [head] + list(main)
+        manifest = {"files": _files(variant, workdir, extra_files), "main": chunks,
                     "heapsize": heap_bytes}
         mpath = os.path.join(workdir, "manifest.json")
         with open(mpath, "w") as fh:

@@ -73,19 +73,23 @@ class Store:
         return F.site_key(row[0]) if row else None
 
     def record(self, site, d, payload, receiver, now):
-        """Store a verified report. True if new, False if (site, seq) was already there."""
+        """Store a verified report durably (one transaction: one fsync) before it is acked.
+        True if new, False if (site, seq) was already there."""
         with self.lock:
-            self.db.execute("UPDATE sites SET last_seen=?, silent=0 WHERE site=?", (now, site))
+            self.db.execute("BEGIN IMMEDIATE")
             try:
+                self.db.execute("UPDATE sites SET last_seen=?, silent=0 WHERE site=?", (now, site))
                 self.db.execute(
                     "INSERT INTO reports VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (site, d["seq"], now, receiver, d.get("ts"), d.get("kind"), d.get("cid"),
                      (d.get("service") or {}).get("code"), d.get("label"), d.get("zone"),
                      d.get("zone_name"), d.get("user"), d.get("mode"), int(bool(d.get("urgent"))),
                      payload.decode()))
-                return True
+                new = True
             except sqlite3.IntegrityError:
-                return False
+                new = False
+            self.db.execute("COMMIT")
+            return new
 
     def reject(self, topic, reason, payload, now):
         with self.lock:

@@ -114,12 +114,14 @@ class VirtualBoard:
         hostclock.clock.advance(LOOP_MS)
         self.app.step(hostclock.ticks_ms())
 
-    def run(self, ms, real_sleep_s=0.0):
+    def run(self, ms, real_sleep_s=0.0, step_ms=LOOP_MS):
         """Run the loop for `ms` of board time (every LOOP_MS); the fake RTC runs with the same
-        clock. real_sleep_s: also sleep this much real time per step (a network peer answers)."""
+        clock. real_sleep_s: also sleep this much real time per step (a network peer answers).
+        step_ms: a coarser loop for long idle stretches (the bench's simulated day)."""
         import time
-        for _ in range(max(1, ms // LOOP_MS)):
-            self.step()
+        for _ in range(max(1, ms // step_ms)):
+            hostclock.clock.advance(step_ms)
+            self.app.step(hostclock.ticks_ms())
             if real_sleep_s:
                 time.sleep(real_sleep_s)
 
