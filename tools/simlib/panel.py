@@ -69,7 +69,8 @@ class Controls:
             self.code = self.code[:-1]
         elif ch in self._ops:
             action, mode = self._ops[ch]
-            self.answer = s.operate(action, mode=mode, code=self.code or None,
+            self.answer = s.operate(action, mode=mode,
+                                    code=None if self.card else (self.code or None),
                                     card=SAMPLE_CARD if self.card else None,
                                     force=self.force and action == "arm")
             self.code = ""
@@ -86,7 +87,7 @@ class Controls:
         elif ch == "B":
             p = s.path("mqtt")
             s.set_path("mqtt", not p.is_up)
-        elif ch in ("Q", "\x1b"):
+        elif ch == "Q":
             self.quit = True
 
 
@@ -160,7 +161,8 @@ class Screen:
             self.put(y, x, "(点滅: 外出セット中)", self.green)
         y += 1
         self.put(y, 1, "ブザー", curses.A_BOLD)
-        self.put(y, LABEL_W, BUZZER_JA.get(r.buzzer, r.buzzer), self.red if r.buzzer != "off" else 0)
+        self.put(y, LABEL_W, BUZZER_JA.get(r.buzzer, r.buzzer),
+                 self.red if r.buzzer != "off" else 0)
         y += 1
         x = 1
         for label, on, blink in (("サイレン", r.siren, False), ("フラッシュ", r.flash, True),

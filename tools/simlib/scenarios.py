@@ -176,8 +176,8 @@ def summary(site, reports):
              "  seq  " + fit("種別", 8) + fit("kind", 9) + "CID  " + fit("ラベル", 22) + "ゾーン"]
     for r in reports:
         lines.append("  %-4d %s%s%-4s %s%s" % (
-            r["seq"], fit(KIND_JA.get(r["kind"], r["kind"]), 8), fit(r["kind"], 9), cid_text(r["cid"]),
-            fit(r["label"] or "", 22), r["zone_name"] or ""))
+            r["seq"], fit(KIND_JA.get(r["kind"], r["kind"]), 8), fit(r["kind"], 9),
+            cid_text(r["cid"]), fit(r["label"] or "", 22), r["zone_name"] or ""))
     return "\n".join(lines)
 
 

@@ -15,7 +15,6 @@ RealClock.jump). "virtual" is hostclock.VirtualClock: run() costs no real time a
 waiting for the broker and the centre settle() sleeps 1 ms of real time per 10 ms loop pass.
 Both clocks drive the fake RTC too: report timestamps move with a fast-forward.
 """
-import copy
 import json
 import os
 import shutil
@@ -82,7 +81,7 @@ class Site:
             hostclock.use_virtual(0)
         else:
             hostclock.use_real()
-        self.board = vboard.VirtualBoard(copy.deepcopy(self.config), self.secrets,
+        self.board = vboard.VirtualBoard(self.config, self.secrets,
                                          os.path.join(self.tmp, "flash"),
                                          log=lambda m: self.note("本体", m))
         self.t0 = hostclock.clock.now_ms
@@ -179,7 +178,8 @@ class Site:
     def set_zone(self, zone_id, active, quiet=False):
         self.board.set_zone(zone_id, active)
         if not quiet:
-            self.note("センサー", "%s %s" % (self.zones[zone_id]["name"], "作動" if active else "復帰"))
+            self.note("センサー", "%s %s" % (self.zones[zone_id]["name"],
+                                             "作動" if active else "復帰"))
 
     def press(self, zone_id, hold_ms=300):
         """A momentary input: active now, back at rest after hold_ms of board time (released
