@@ -150,7 +150,8 @@ def test_defaults_are_filled_in():
     assert c["comms"]["landline"] == {"enabled": False, "account": None, "centre_number": None,
                                       "uart": None}
     assert c["outputs"] == {"siren": 2, "flash_light": 12, "buzzer": 15, "led_away": None,
-                            "led_stay": None, "led_partial": None, "led_trouble": None}
+                            "led_stay": None, "led_partial": None, "led_trouble": None,
+                            "led_memory": None}
     assert c["supervision"] == {"line_voltage": None, "battery": None, "ac_sense_gpio": None}
     magnet, space, fire, glass, vib, cancel = c["zones"]
     assert magnet == {"id": 1, "name": "玄関ドア", "type": "magnet", "gpio": 4, "wiring": "NC",

@@ -9,7 +9,7 @@
 #
 # Outputs are active high (each drives a transistor or relay driver). Pins: siren, flash_light,
 # buzzer (piezo through PWM), and the optional LEDs led_away, led_stay, led_partial (one per
-# mode), led_trouble and led_memory (alarm memory; not yet a key of the validated config).
+# mode), led_trouble and led_memory (alarm memory LED).
 #
 # Buzzer cadences: flat (tone Hz, ms) pairs played in a loop from the pattern's start; tone 0 is
 # silence. A resident can tell every pattern apart:

@@ -43,7 +43,7 @@ TIMERS = (
     ("self_check_days", 30, 7, 31),
 )
 OUTPUTS_REQUIRED = ("siren", "flash_light", "buzzer")
-OUTPUTS_OPTIONAL = ("led_away", "led_stay", "led_partial", "led_trouble")
+OUTPUTS_OPTIONAL = ("led_away", "led_stay", "led_partial", "led_trouble", "led_memory")
 
 _SITE_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_-"
 _HEX = "0123456789abcdefABCDEF"
