@@ -9,6 +9,7 @@ import machine
 import micropython
 
 from offline_link import OfflineLink
+from scratch import fresh_dir
 from mimamori.app import App
 from mimamori.io.clock import WallClock
 from mimamori.store.config import validate_config, validate_secrets
@@ -19,26 +20,6 @@ BOARD = "boards/esp32-devkitc/"
 def _json(name):
     with open(BOARD + name) as f:
         return json.loads(f.read())
-
-
-def _data_dir(name):
-    import os
-    base = "/tmp" if "tmp" in os.listdir("/") else "."
-    path = base + "/mm_app_" + name
-    try:
-        os.mkdir(path)
-    except OSError:
-        pass
-    for sub in ("", "/journal"):
-        try:
-            for f in os.listdir(path + sub):
-                try:
-                    os.remove(path + sub + "/" + f)
-                except OSError:
-                    pass
-        except OSError:
-            pass
-    return path
 
 
 def _normal_level(z):
@@ -59,7 +40,7 @@ def _board(name):
     wall = WallClock(machine.RTC(), 540)
     wall.set_unix(1795316400)
     logs = []
-    app = App(config, secrets, _data_dir(name), hostclock.ticks_ms(), machine_module=machine,
+    app = App(config, secrets, fresh_dir("app_" + name), hostclock.ticks_ms(), machine_module=machine,
               link=OfflineLink(config["site_id"]), wall=wall, log=logs.append)
     return app, config, logs
 

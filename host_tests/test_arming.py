@@ -349,3 +349,16 @@ def test_steady_state_tick_allocates_nothing():
             h2.core.tick(h2.now + i)
     finally:
         micropython.heap_unlock()
+
+
+def test_phase_for_the_state_topic():
+    h = House()
+    assert h.core.phase() == "idle"
+    h.arm("away")
+    assert h.core.phase() == "exit_delay"
+    h.wait(61).open(1)
+    assert h.core.phase() == "entry_delay"
+    h.wait(31)
+    assert h.core.phase() == "alarm"
+    h.disarm()
+    assert h.core.phase() == "idle"

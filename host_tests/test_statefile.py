@@ -4,18 +4,7 @@ RUNS_ON_MICROPYTHON = True
 import os
 
 from mimamori.store.statefile import StateFile
-
-
-def _dir(name):
-    base = "/tmp" if "tmp" in os.listdir("/") else "."
-    path = base + "/mm_state_" + name
-    try:
-        os.mkdir(path)
-    except OSError:
-        pass
-    for f in os.listdir(path):
-        os.remove(path + "/" + f)
-    return path
+from scratch import fresh_dir as _dir
 
 
 def test_save_then_load_round_trips_and_counts_writes():

@@ -47,18 +47,29 @@ def _wait_listening(host, port, timeout, alive):
 class Mosquitto:
     kind = "mosquitto"
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, users=None):
+        """users: {name: password} - then anonymous clients are refused (per-site credentials)."""
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="mimamori-mosq-")
         self.proc = None
-        conf = ["listener %d %s" % (self.port, self.host), "allow_anonymous true",
+        self.users = users or {}
+        conf = ["listener %d %s" % (self.port, self.host),
                 "persistence false", "set_tcp_nodelay true",
                 "log_dest file %s/mosquitto.log" % self.dir,
                 "log_type error", "log_type warning", "log_type notice",
                 "max_queued_messages 10000"]
         if os.getuid() == 0:
             conf.append("user root")   # else it drops to 'mosquitto', locked out of our temp dir
+        if self.users:
+            pw = os.path.join(self.dir, "passwd")
+            open(pw, "w").close()
+            for u, p in self.users.items():
+                subprocess.run(["mosquitto_passwd", "-b", pw, u, p], check=True,
+                               capture_output=True)
+            conf += ["allow_anonymous false", "password_file %s" % pw]
+        else:
+            conf.append("allow_anonymous true")
         self.conf = os.path.join(self.dir, "mosquitto.conf")
         with open(self.conf, "w") as f:
             f.write("\n".join(conf) + "\n")

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """A controller's reporting path on the host: journal + delivery + MQTT link, the firmware's own
 code, raising alarms as fast as told. For crash tests (kill -9 it anywhere, start it again on the
-same --dir), soaks and benches.
+same --dir) and soaks. (The latency figures are `make bench`: tools/bench/latency.py, through
+the whole App.)
 
     python tools/reporter_host.py --dir /tmp/j --site site-001 --key <64 hex> \
         --port 1883 --alarms 200 [--rate 0] [--linger 0]
-    python tools/reporter_host.py --dir x --site x --key x --port 1883 --bench 500
 
 Raises alarms until the journal holds --alarms of them (so a restart continues where the last
 run stopped), delivers them, prints "DONE <n>" when every one is acknowledged, and exits after
@@ -48,53 +48,6 @@ def raise_alarm(journal, i):
     return journal.append(ev, wall(), int(time.monotonic() - T0))
 
 
-def _pct(xs, q):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(q * len(xs)))]
-
-
-def bench(host, port, n=200, user=None, password=None, centre_db=None):
-    """Edge -> ack latency: journal append to the centre's signed ack recorded (firmware path,
-    with tools/receiver.py as the centre), against a plain umqtt.simple QoS 1 publish (blocking
-    until PUBACK). Returns {"ours": (p50, p99) ms, "umqtt_qos1": (p50, p99) ms, "n": n}."""
-    import tempfile
-    from umqtt.simple import MQTTClient
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
-    import receiver as R
-    key_hex = os.urandom(32).hex()
-    site = "bench-%d" % os.getpid()
-    store = R.Store(centre_db or os.path.join(tempfile.mkdtemp(), "centre.db"))
-    store.add_site(site, key_hex)
-    rx = R.Receiver(store, host, port, user, password, out=lambda line: None).start()
-    rx.wait_connected()
-    journal = Journal(tempfile.mkdtemp())
-    link = MqttLink(site, host, port, user, password, keepalive_s=30)
-    dl = Delivery(journal, link, frame.site_key(key_hex), site)
-    while not link.connected:
-        dl.poll(now_ms())
-        time.sleep(0.001)
-    ours = []
-    for i in range(n):
-        t0 = time.perf_counter()
-        raise_alarm(journal, i)
-        while journal.pending_count():
-            dl.poll(now_ms())
-        ours.append((time.perf_counter() - t0) * 1000)
-    link.close(now_ms())
-    rx.stop()
-    c = MQTTClient(site + "-plain", host, port, user, password)
-    c.connect()
-    plain = []
-    payload = b"x" * 300
-    for i in range(n):
-        t0 = time.perf_counter()
-        c.publish(b"bench/plain", payload, qos=1)
-        plain.append((time.perf_counter() - t0) * 1000)
-    c.disconnect()
-    return {"n": n, "ours": (_pct(ours, 0.5), _pct(ours, 0.99)),
-            "umqtt_qos1": (_pct(plain, 0.5), _pct(plain, 0.99))}
-
-
 def main(argv=None):
     p = argparse.ArgumentParser()
     p.add_argument("--dir", required=True)
@@ -108,16 +61,7 @@ def main(argv=None):
     p.add_argument("--rate", type=float, default=0)
     p.add_argument("--linger", type=float, default=0)
     p.add_argument("--deadline", type=int, default=20)
-    p.add_argument("--bench", type=int, metavar="N",
-                   help="print edge->ack latency p50/p99 over N alarms vs plain umqtt QoS 1")
     o = p.parse_args(argv)
-    if o.bench:
-        r = bench(o.host, o.port, o.bench, o.user, o.password)
-        print("edge->signed ack (journal+delivery+receiver): p50 %.2f ms  p99 %.2f ms  (n=%d)" % (
-            r["ours"] + (r["n"],)))
-        print("plain umqtt.simple publish QoS 1 -> PUBACK:   p50 %.2f ms  p99 %.2f ms" % (
-            r["umqtt_qos1"]))
-        return 0
     journal = Journal(o.dir)
     link = MqttLink(o.site, o.host, o.port, o.user, o.password, keepalive_s=30)
     handoffs = []

@@ -85,7 +85,9 @@ class App:
         self.wdt = None
         self._sup_saved = self.sup.revision
         self._locked = False
-        self._state_dirty = True
+        self._trouble = False       # any supervision trouble (trouble LED and chirp)
+        self._save_auth = False     # lockout or card revocation changed: persist it
+        self._state_dirty = True    # the retained state topic needs a new frame
         self.steps = 0
 
     # ---- boot -----------------------------------------------------------------------------------
@@ -265,7 +267,8 @@ class App:
         self._state_dirty = True
         if avoid_path(e) == PATH_MQTT:
             self._handoff(e)    # an MQTT trouble must also go out on the other path
-        self.log("event %d %s %03d %s %s" % (e.seq, e.kind, e.cid, e.label, e.zone_name))
+        self.log("event %d %s %03d %s%s" % (e.seq, e.kind, e.cid, e.label,
+                                           " " + e.zone_name if e.zone_name else ""))
 
     def _send_test(self, path, e):
         self._emit(e)
@@ -306,9 +309,6 @@ class App:
         r.trouble = self._trouble
         self.outputs.render(r, now)
 
-    _trouble = False
-    _save_auth = False
-
     def _persist(self, now):
         sup_changed = self.sup.revision != self._sup_saved
         locked = self.auth.locked_until is not None
@@ -330,16 +330,8 @@ class App:
 
     def state_frame(self, now):
         c = self.core
-        if c.memory and c.outputs.siren:
-            phase = "alarm"
-        elif c.outputs.arming:
-            phase = "exit_delay"
-        elif c.status(now)["entry_delay"] or c.status(now)["cancel_window"]:
-            phase = "entry_delay"
-        else:
-            phase = "idle"
         troubles = [t[2] for t in self.sup.troubles()]
-        return state_payload(self.key, self.site, c.mode, phase, bool(c.memory), troubles,
+        return state_payload(self.key, self.site, c.mode, c.phase(), bool(c.memory), troubles,
                              [z.id for z in c.zones if z.open], self.wall.iso())
 
     def display(self, now):

@@ -215,6 +215,17 @@ class AlarmCore:
             return self.cancel_ms - ticks_diff(now, self._delay_start)
         return 0
 
+    def phase(self):
+        """For the state topic: alarm (sounding) / exit_delay / entry_delay (or cancel window) /
+        idle."""
+        if self._sound != out.BUZ_OFF:
+            return "alarm"
+        if self._exit_start is not None:
+            return "exit_delay"
+        if self._delay != DELAY_NONE:
+            return "entry_delay"
+        return "idle"
+
     def status(self, now):
         """Everything a panel, the state topic or an installer wants to see (allocates)."""
         return {
