@@ -118,8 +118,9 @@ def test_receiver_down_hands_the_alarm_to_the_landline_after_the_deadline(broker
     assert c.journal.pending_count() == 2              # ... but nobody acked: not delivered
     assert c.run(lambda: c.handed, 5)
     waited = time.monotonic() - t0
-    # Never before the deadline; soon after it (slack for a loaded 2-core CI machine).
-    assert 2.0 <= waited < 4.5, waited
+    # Never before the deadline (to the ms tick the firmware counts in); soon after it, with
+    # slack for a loaded 2-core CI machine.
+    assert 1.99 <= waited < 4.5, waited
     assert [e.seq for e in c.handed] == [seq] and c.handed[0].label == "火災"   # 異常 only
     c.run(lambda: False, 1.5)
     assert len(c.handed) == 1 and c.d.resends >= 1     # once, while MQTT keeps trying

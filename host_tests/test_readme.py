@@ -20,3 +20,17 @@ def test_generated_table_is_current(table):
 def test_readme_shows_the_two_quick_start_commands():
     readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
     assert "make sim" in readme and "make test" in readme
+
+
+def test_readme_frames_are_real_signed_frames():
+    # Every example frame in the README verifies with the documented example key: the examples
+    # were produced by the code, and a frame format change that forgets the README fails here.
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import hostpath  # noqa: F401
+    from mimamori.proto import frame as F
+    key = F.site_key("00112233445566778899aabbccddeeff" * 2)
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    frames = [line for line in readme.splitlines() if line.startswith('{"') and '"mac"' in line]
+    assert len(frames) >= 6
+    for line in frames:
+        F.verify(key, F.parse(line.encode()))

@@ -229,3 +229,38 @@ def test_home_assistant_command_goes_through_the_bridge_and_the_code_check(broke
         th.join(2)
         ha.close()
         rx.stop()
+
+
+def _framed(seq, base):
+    ev = E.Event(0, E.ALARM, E.CID_GAS, E.Q_NEW, zone=4, zone_name="台所", mode="stay")
+    ev.seq = seq
+    ev.wall = "2026-11-22T12:00:00+09:00"
+    return F.event_frame(KEY, SITE, ev, 10, base)
+
+
+def test_reports_are_shown_in_seq_order_when_the_broker_dropped_the_first(tmp_path):
+    # The centre subscribed between the controller's publishes of seq 1 and seq 2 (a broker
+    # keeps nothing for a subscriber that did not exist yet): 2 arrives, then the resend of 1.
+    store = R.Store(str(tmp_path / "c.db"))
+    store.add_site(SITE, KEY_HEX)
+    lines = []
+    rx = R.Receiver(store, out=lines.append)     # not connected: handle() is driven directly
+    topic = "mimamori/v1/%s/event" % SITE
+    rx.handle(topic, _framed(2, 1), now=100.0)
+    assert rx.shown == [] and rx.acked == 1       # stored and acked, held from the console
+    rx.handle(topic, _framed(1, 1), now=100.5)
+    rx.handle(topic, _framed(2, 1), now=100.6)    # the resend of 2: a duplicate, shown once
+    assert [s for _, s in rx.shown] == [1, 2]
+    assert len(lines) == 2 and "seq=1" in lines[0] and "seq=2" in lines[1]
+
+
+def test_a_report_waits_for_a_gap_at_most_hold_s(tmp_path):
+    store = R.Store(str(tmp_path / "c.db"))
+    store.add_site(SITE, KEY_HEX)
+    lines = []
+    rx = R.Receiver(store, out=lines.append)
+    rx.handle("mimamori/v1/%s/event" % SITE, _framed(7, 5), now=100.0)
+    rx.show_ready(now=100.0 + R.HOLD_S - 0.1)
+    assert rx.shown == []
+    rx.show_ready(now=100.0 + R.HOLD_S)
+    assert [s for _, s in rx.shown] == [7] and "順序待ち超過" in lines[0]

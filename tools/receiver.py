@@ -34,6 +34,7 @@ from mimamori.comms import discovery as DS   # noqa: E402
 
 PREFIX = "mimamori/v1"
 DEFAULT_PERIOD_S = 36 * 3600
+HOLD_S = 10.0   # longest an out-of-order report waits for the reports before it
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sites (site TEXT PRIMARY KEY, key TEXT NOT NULL,
@@ -122,6 +123,15 @@ class Store:
                     out.append((site, now - seen))
         return out
 
+    def has_all(self, site, first, last):
+        """True if every seq in [first, last] of the site is stored."""
+        if last < first:
+            return True
+        with self.lock:
+            n = self.db.execute("SELECT COUNT(*) FROM reports WHERE site=? AND seq BETWEEN ? AND ?",
+                                (site, first, last)).fetchone()[0]
+        return n == last - first + 1
+
     def reports(self, site=None):
         with self.lock:
             q = "SELECT site, seq, kind, label, zone_name FROM reports"
@@ -154,6 +164,7 @@ class Receiver:
         self.name = name or "rx-%d" % os.getpid()
         self.out = out or (lambda line: print(line, flush=True))
         self.shown = []            # (site, seq) in the order shown
+        self.held = {}             # (site, seq) -> (report dict, time held): waiting for a gap
         self.acked = 0
         self.ha_bridge = ha_bridge
         self.connected = threading.Event()
@@ -236,10 +247,28 @@ class Receiver:
             self.out("receiver: %s report refused: %s" % (site, e))
             return
         if self.store.record(site, d, payload, self.name, now):
-            self.shown.append((site, d["seq"]))
-            self.out(show_line(site, d))
+            self.held[(site, d["seq"])] = (d, now)
+        # Stored durably: ack now (delivery stays fast), show in order (below).
         self.c.publish("%s/%s/ack" % (self.prefix, site), F.ack_frame(key, site, d["seq"]), qos=1)
         self.acked += 1
+        self.show_ready(now)
+
+    def show_ready(self, now=None):
+        """Show held reports in seq order per site: a report is shown once every seq from its
+        frame's `base` (the controller's oldest unacknowledged) up to it is stored - a broker
+        drops what was published while the centre was not subscribed, and the controller's
+        resend fills the gap. A report held longer than HOLD_S is shown anyway: an alarm is
+        never kept from the operator for long."""
+        now = time.time() if now is None else now
+        for key in sorted(self.held):
+            site, seq = key
+            d, since = self.held[key]
+            base = d.get("base") if isinstance(d.get("base"), int) else seq
+            if now - since < HOLD_S and not self.store.has_all(site, base, seq - 1):
+                continue
+            del self.held[key]
+            self.shown.append(key)
+            self.out(show_line(site, d) + ("" if now - since < HOLD_S else "  (順序待ち超過)"))
 
     def _ha(self, site, payload):
         """Home Assistant cannot sign: turn its {"action", "code"} into a signed command. The
@@ -368,9 +397,13 @@ def main(argv=None):
         print("receiver %s: listening on %s:%d ($share/%s/%s/+/event)" % (
             rx.name, o.host, o.port, o.group, o.prefix), flush=True)
         try:
+            last = 0.0
             while True:
-                time.sleep(o.silent_every)
-                rx.check_silent()
+                time.sleep(1.0)
+                rx.show_ready()          # held reports whose wait is over
+                if time.time() - last >= o.silent_every:
+                    last = time.time()
+                    rx.check_silent()
         except KeyboardInterrupt:
             rx.stop()
     elif o.verb == "send-cmd":

@@ -164,19 +164,25 @@ def cid_digits(event):
     return "%d%03d" % (event.qualifier, event.cid)
 
 
-def event_dict(site, event, up):
-    return {
+def event_dict(site, event, up, base=None):
+    d = {
         "v": V, "site": site, "seq": event.seq, "ts": event.wall, "up": up,
         "kind": event.kind, "service": {"code": event.service, "label": event.service_label},
         "label": event.label, "cid": cid_digits(event), "zone": event.zone,
         "zone_name": event.zone_name, "user": event.user, "mode": event.mode,
         "urgent": event.urgent,
     }
+    if base is not None:
+        # The oldest report the controller still holds unacknowledged: every seq from base up
+        # to this one is on its way, so the centre can show a site's reports in order even when
+        # the broker dropped some while the centre was not subscribed.
+        d["base"] = base
+    return d
 
 
-def event_frame(key, site, event, up):
+def event_frame(key, site, event, up, base=None):
     """The signed event frame's bytes for a journalled event (seq and wall stamped)."""
-    return sign(key, event_dict(site, event, up))
+    return sign(key, event_dict(site, event, up, base))
 
 
 def verify_event(key, payload, site=None):
