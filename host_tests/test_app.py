@@ -192,3 +192,38 @@ def test_an_idle_controller_does_not_write_flash_every_tick(house):
     w0 = b.app.statefile.writes + b.app.journal.writes
     b.run(30 * 60000)           # half an hour of 10 ms loops
     assert b.app.statefile.writes + b.app.journal.writes - w0 <= 2
+
+
+def test_broker_stopped_for_five_minutes_reports_wait_and_arrive_in_order(centre):
+    b, store, lines, broker = centre
+    site = b.config["site_id"]
+    assert run_until(b, lambda: b.app.link.connected and b.app.journal.pending_count() == 0)
+    broker.stop()                       # five minutes of controller time without a broker
+    b.app.operate("arm", b.now(), code=CODE, mode="away")
+    b.run(61000)
+    b.set_zone(WINDOW, True)            # an intrusion during the outage
+    b.run(60000)
+    b.press(12)                         # and the panic button
+    b.run(5 * 60000 - 121300)
+    pending = b.app.journal.pending_count()
+    assert pending >= 3 and not b.app.link.connected      # closing, intrusion, panic at least
+    seqs = list(b.app.journal.outbox())
+    assert len(b.app.handoffs) >= 2     # the 異常 went to the landline path after 20 s
+    broker.start()
+    assert run_until(b, lambda: b.app.journal.pending_count() == 0, 30)
+    assert run_until(b, lambda: all((site, s) in [(x, y) for x, y in _shown(lines)]
+                                    for s in seqs), 15)
+    shown = [s for x, s in _shown(lines) if x == site]
+    assert shown == sorted(shown) and len(shown) == len(set(shown))   # in order, once each
+    kinds = [r[2] for r in store.reports(site) if r[1] in seqs]
+    assert kinds.count("alarm") >= 2
+
+
+def _shown(lines):
+    """(site, seq) of each report line the centre console showed."""
+    out = []
+    for line in lines:
+        if " site=" in line and " seq=" in line:
+            site = line.split(" site=")[1].split()[0]
+            out.append((site, int(line.split(" seq=")[1].split()[0])))
+    return out
