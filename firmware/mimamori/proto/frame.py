@@ -55,18 +55,7 @@ def _enc(v, out):
     elif isinstance(v, str):
         _esc(v, out)
     elif isinstance(v, dict):
-        out.append("{")
-        first = True
-        for k in sorted(v):
-            if not isinstance(k, str):
-                raise FrameError("bad_key")
-            if not first:
-                out.append(",")
-            first = False
-            _esc(k, out)
-            out.append(":")
-            _enc(v[k], out)
-        out.append("}")
+        _enc_dict(v, out, None)
     elif isinstance(v, (list, tuple)):
         out.append("[")
         for i in range(len(v)):
@@ -78,9 +67,8 @@ def _enc(v, out):
         raise FrameError("bad_value")
 
 
-def canonical(d, skip="mac"):
-    """Canonical UTF-8 bytes of dict `d` without the key `skip`."""
-    out = ["{"]
+def _enc_dict(d, out, skip):
+    out.append("{")
     first = True
     for k in sorted(d):
         if k == skip:
@@ -94,6 +82,12 @@ def canonical(d, skip="mac"):
         out.append(":")
         _enc(d[k], out)
     out.append("}")
+
+
+def canonical(d, skip="mac"):
+    """Canonical UTF-8 bytes of dict `d` without the key `skip`."""
+    out = []
+    _enc_dict(d, out, skip)
     return "".join(out).encode()
 
 
