@@ -362,3 +362,34 @@ def test_phase_for_the_state_topic():
     assert h.core.phase() == "alarm"
     h.disarm()
     assert h.core.phase() == "idle"
+
+
+def test_life_safety_alarms_are_never_silenced_by_the_swinger_limit():
+    h = House()                      # a home that is never armed: typical for 見守り
+    for _ in range(5):
+        h.open(6).close(6)           # five fires in the kitchen
+        h.open(9).close(9)           # five panic presses
+    assert h.alarms().count((ev.CID_HEAT, 6)) == 5
+    assert h.alarms().count((ev.CID_PANIC, 9)) == 5
+    h.open(6)
+    assert h.core.outputs.siren and h.core.outputs.buzzer == out.BUZ_FIRE
+
+
+def test_the_swinger_count_starts_again_after_a_disarm_or_reset():
+    h = armed("away")
+    for _ in range(4):
+        h.open(2).close(2)
+    assert h.alarms().count((ev.CID_PERIMETER, 2)) == 3
+    h.disarm()
+    h.clear()
+    assert h.arm("away").ok
+    h.wait(61)
+    for _ in range(2):
+        h.open(2).close(2)
+    assert h.alarms().count((ev.CID_PERIMETER, 2)) == 2
+    h2 = House()
+    for _ in range(4):
+        h2.open(5).close(5)          # glass while disarmed: limited ...
+    h2.core.acknowledge(USER, h2.now)
+    h2.open(5)                       # ... until an authorised reset
+    assert h2.alarms().count((ev.CID_GLASS, 5)) == 4

@@ -148,6 +148,7 @@ class AlarmCore:
             z.bypassed = False
             z.cancelled = False
             z.pending = False
+            z.trips = 0       # the swinger count is per arming period
         self._silence()
         self.changed = True
         self._update_outputs()
@@ -180,6 +181,8 @@ class AlarmCore:
             return
         self._silence()
         self.memory = []
+        for z in self.zones:
+            z.trips = 0
         self.outputs.flash = False
         self.changed = True
         self._update_outputs()
@@ -359,7 +362,7 @@ class AlarmCore:
             self._event(ev.RESTORE, z.cid, now, ev.Q_RESTORE, z, 0)
 
     def _trip(self, z, cid, now):
-        if z.trips >= SWINGER_LIMIT:
+        if z.swinger and z.trips >= SWINGER_LIMIT:
             return
         z.trips += 1
         z.in_alarm = True

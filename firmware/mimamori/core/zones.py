@@ -40,7 +40,9 @@ SILENT_TYPES = ("panic", "medical")
 
 # A zone that trips, restores and trips again (a banging door) reports at most this many alarms
 # per arming: the classic "swinger shutdown" so one faulty contact cannot flood the centre.
+# Never for life safety: every fire, gas, panic and medical trip is reported, in every state.
 SWINGER_LIMIT = 3
+LIFE_SAFETY_TYPES = ("fire", "gas", "panic", "medical")
 
 
 class Zone:
@@ -60,6 +62,7 @@ class Zone:
         self.open = False
         self.in_alarm = False     # tripped and not yet restored (closed)
         self.trips = 0            # alarms reported this arming (swinger limit)
+        self.swinger = self.type not in LIFE_SAFETY_TYPES   # subject to the swinger limit
         self.bypassed = False     # force-arm bypass, this arming only
         self.cancelled = False    # opened, then cancelled within the window: ignored until closed
         self.pending = False      # opened during an entry delay / cancel window: alarms at its end
