@@ -295,3 +295,20 @@ def _steady_state(Delivery, F):
     assert handed == [] and j.writes == w
     d.poll(t + 20000)
     assert [e.seq for e in handed] == [1, 2]
+
+
+def test_a_full_flash_never_crashes_append_and_the_report_still_goes_out():
+    # ENOSPC on every write: the event stays in the outbox (RAM) and the trouble is raised.
+    j = J.Journal(_tmpdir(), seg_bytes=600)
+    for i in range(8):
+        j.append(E.Event(0, E.OPENING, E.CID_OPEN_CLOSE), "2026-01-01T00:00:00+09:00")
+    real = j._append
+
+    def full(payload, is_event):
+        raise OSError(28)   # ENOSPC (MicroPython's errno module has no ENOSPC name)
+    j._append = full
+    fire = E.Event(0, E.ALARM, E.CID_SMOKE, E.Q_NEW, 8, 0, "寝室 煙感知器")
+    seq = j.append(fire, "2026-01-01T00:00:01+09:00")
+    assert j.trouble == "journal_full"
+    assert j.get(seq)[0] is fire and seq in j.outbox()
+    j._append = real

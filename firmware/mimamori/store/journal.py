@@ -195,20 +195,26 @@ class Journal:
         payload = b"E" + encode_event(event, up)
         self._pending[seq] = (event, up)
         self._order.append(seq)
+        # Never raises: a report that cannot reach flash is still sent from RAM, and the
+        # trouble tells the panel and the centre.
         try:
             self._append(payload, True)
         except OSError:
             # Out of space: make room from acknowledged history and try once more.
             self._close()
-            self._evict(force=True)
             try:
+                self._evict(force=True)
                 self._append(payload, True)
             except OSError:
                 self._close()
                 self.trouble = TROUBLE_FULL   # still sent from RAM while the power stays on
-        self._where[seq] = self._segs[-1][0]
+        self._where[seq] = self._segs[-1][0] if self._segs else 0
         self.next_seq = seq + 1
-        self._evict(force=False)
+        try:
+            self._evict(force=False)
+        except OSError:
+            self._close()
+            self.trouble = TROUBLE_FULL
         return seq
 
     def ack(self, seq):
@@ -259,7 +265,7 @@ class Journal:
         while len(self._segs) > 1 and (force or self.total_bytes() > self.max_bytes
                                         or not self._free_ok()):
             first = self._segs[0][0]
-            carry = [s for s in self._order if self._where[s] == first]
+            carry = [s for s in self._order if self._where.get(s) == first]
             if carry and not force and 2 * len(self._order) * self.total_bytes() > (
                     self.max_bytes * self.history_count()):
                 break   # pending reports fill half the journal: keep them, raise the trouble
