@@ -227,3 +227,17 @@ def _shown(lines):
             site = line.split(" site=")[1].split()[0]
             out.append((site, int(line.split(" seq=")[1].split()[0])))
     return out
+
+
+def test_hostile_bytes_on_the_ack_and_cmd_topics_never_stop_the_loop(house):
+    b = house
+    d = b.app.delivery
+    for payload in (b"[" * 100000, b'{"type":"ack","seq":' + b"9" * 5000 + b"}", b"\xff\xfe",
+                    b"", b"null", b'{"a":' * 3000):
+        d._on_message(d._t_ack, payload)     # as the link hands it over
+        d._on_message(d._t_cmd, payload)
+    assert d.bad_acks >= 4
+    b.run(100)
+    b.set_zone(10, True)                      # still guarding
+    b.run(100)
+    assert alarms(b) == [(155, 10)]

@@ -89,6 +89,7 @@ class App:
         self._save_auth = False     # lockout or card revocation changed: persist it
         self._state_dirty = True    # the retained state topic needs a new frame
         self.steps = 0
+        self.errors = 0
 
     # ---- boot -----------------------------------------------------------------------------------
 
@@ -163,7 +164,11 @@ class App:
         from machine import WDT
         self.wdt = WDT(timeout=WDT_TIMEOUT_MS)
         while True:
-            self.step(ticks_ms())
+            try:
+                self.step(ticks_ms())
+            except Exception as e:   # noqa: BLE001 - one bad step must not stop the guarding;
+                self.errors += 1     # a persistent fault starves the watchdog instead
+                self.log("loop error: %r" % (e,))
             await asyncio.sleep_ms(LOOP_MS)
 
     # ---- inputs -------------------------------------------------------------------------------

@@ -175,6 +175,10 @@ class Delivery:
                     self.bad_acks += 1
                     self.log("delivery: ack refused: %s" % e)
                 return
+            except Exception as e:   # noqa: BLE001 - hostile bytes (deep nesting...) never
+                self.bad_acks += 1   # stop the loop
+                self.log("delivery: ack refused: %r" % (e,))
+                return
             if self.journal.ack(seq):
                 self.delivered += 1
                 if self.on_delivered is not None:
