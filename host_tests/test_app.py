@@ -107,6 +107,15 @@ def test_remote_arm_by_the_centre_with_the_residents_code(centre):
     assert run_until(b, lambda: not t.is_alive())
     assert not result["r"]["ok"] and result["r"]["reason"] == "wrong_code"
     assert b.app.core.mode == "stay"
+    b.set_zone(WINDOW, True)                 # a window open: arming away is refused ...
+    b.run(200)
+    t = threading.Thread(target=lambda: result.update(r=R.send_command(
+        store, broker.host, broker.port, b.config["site_id"], "arm", {"mode": "away"},
+        code=CODE)))
+    t.start()
+    assert run_until(b, lambda: not t.is_alive())
+    assert not result["r"]["ok"] and result["r"]["reason"] == "zones_open"   # ... and said so
+    assert b.app.core.mode == "stay"
 
 
 def test_reports_wait_while_the_broker_is_unreachable(house):

@@ -56,6 +56,7 @@ class App:
         self.paths = (PATH_MQTT,)
         self.handoffs = []          # events handed to the landline path (its issue sends them)
         self.prompt = None          # しらせてコール: a question on the panel awaiting a press
+        self.last_arm = None        # the last ArmResult (a remote arm's reply depends on it)
         self._test_seq = {}         # path -> seq of the test report in flight
         self.core = AlarmCore(config["zones"], timers, self._emit, now)
         saved = self._restore_core(now)
@@ -202,6 +203,7 @@ class App:
             self.prompt = None          # しらせてコール answered by the resident's operation
         if action == "arm":
             r = self.core.arm(mode, user, now, force)
+            self.last_arm = r
             if r.ok:
                 self.sup.set_mode(mode, now)
             return r.message()
@@ -239,6 +241,12 @@ class App:
         a = cmd.args
         if cmd.name == "arm":
             self.apply("arm", uid, now, a["mode"])
+            if not self.last_arm.ok:
+                # Refused (a zone armed in that mode is open): the centre must not be told
+                # "accepted" while the house stays unarmed.
+                self.log("remote arm refused: open %s" % ", ".join(self.last_arm.open_zones))
+                return frame.result_frame(self.key, self.site, cmd.ctr, cmd.name, False,
+                                          "zones_open")
         elif cmd.name == "disarm":
             self.apply("disarm", uid, now)
         elif cmd.name == "status":
