@@ -250,3 +250,17 @@ def test_hostile_bytes_on_the_ack_and_cmd_topics_never_stop_the_loop(house):
     b.set_zone(10, True)                      # still guarding
     b.run(100)
     assert alarms(b) == [(155, 10)]
+
+
+def test_movement_while_disarmed_does_not_write_flash(house):
+    b = house
+    w0 = b.app.statefile.writes
+    for _ in range(100):             # someone at home walks past the PIR and uses the door
+        b.set_zone(6, True)
+        b.set_zone(2, True)
+        b.run(300)
+        b.set_zone(6, False)
+        b.set_zone(2, False)
+        b.run(300)
+    assert b.app.statefile.writes - w0 <= 1      # at most the hourly supervision snapshot
+    assert alarms(b) == []

@@ -74,8 +74,7 @@ class AlarmCore:
         z = self.zones[index]
         if z.open == active:
             return
-        z.open = active
-        self.changed = True
+        z.open = active   # not saved: io reports every zone's level again at boot
         if not active:
             self._zone_restored(z, now)
             return
@@ -95,6 +94,7 @@ class AlarmCore:
                 self._start_delay(DELAY_ENTRY, z, now)
             elif z.entry_route:
                 z.pending = True
+                self.changed = True
             else:
                 self._trip(z, z.cid, now)
         else:
@@ -102,6 +102,7 @@ class AlarmCore:
                 self._start_delay(DELAY_CANCEL, z, now)
             else:
                 z.pending = True
+                self.changed = True
         self._update_outputs()
 
     def arm(self, mode, user, now, force=False):
@@ -356,8 +357,11 @@ class AlarmCore:
         self._update_outputs()
 
     def _zone_restored(self, z, now):
-        z.cancelled = False
+        if z.cancelled:
+            z.cancelled = False
+            self.changed = True
         if z.in_alarm:
+            self.changed = True
             z.in_alarm = False
             self._event(ev.RESTORE, z.cid, now, ev.Q_RESTORE, z, 0)
 

@@ -339,13 +339,15 @@ class Supervisor:
         for z in self._zones:
             if z[0] == zone:
                 rec = z
+        # An ordinary open or close is not saved at once (a PIR would write flash all day): the
+        # hourly snapshot carries how long a zone has been open, and io re-reports open zones at
+        # boot. Only the end of a reported trouble is saved straight away.
         if is_open and rec is None:
             self._zones.append([zone, name, self._sec if self.mode == DISARMED else -1, False])
-            self._touch()
         elif not is_open and rec is not None:
             self._zones.remove(rec)
-            self._touch()
             if rec[3]:
+                self._touch()
                 self._event(RESTORE, ev.CID_SENSOR_TROUBLE, zone, rec[1])
 
     def case_tamper(self, is_open, now):
