@@ -29,6 +29,7 @@ def _normal_level(z):
 
 
 def _board(name):
+    hostclock.use_virtual(0)        # (the MicroPython driver does this per test; CPython not)
     machine.reset_all()
     config = validate_config(_json("config.sample.json"), _json("pins.json"))
     secrets = validate_secrets(_json("secrets.sample.json"), config)
@@ -83,3 +84,11 @@ def test_intrusion_through_the_whole_loop_on_micropython():
     assert app.rendered.siren and app.rendered.flash
     assert "リビング窓" in app.display(hostclock.ticks_ms())
     assert app.journal.pending_count() == 2    # closing + alarm, waiting for the network
+
+
+def test_uptime_in_reports_counts_past_the_ticks_wrap():
+    app, config, logs = _board("uptime")
+    for _ in range(8 * 24):              # eight days in one-hour loop steps
+        hostclock.clock.advance(3600 * 1000)
+        app.step(hostclock.ticks_ms())
+    assert app.uptime_s == 8 * 24 * 3600

@@ -393,3 +393,12 @@ def test_the_swinger_count_starts_again_after_a_disarm_or_reset():
     h2.core.acknowledge(USER, h2.now)
     h2.open(5)                       # ... until an authorised reset
     assert h2.alarms().count((ev.CID_GLASS, 5)) == 4
+
+
+def test_entry_zone_closed_before_the_delay_ran_out_alarms_then_restores():
+    h = armed("away")
+    h.open(1).wait(2).close(1)       # in, door shut behind
+    h.wait(29)
+    assert [(e.kind, e.cid, e.qualifier, e.zone) for e in h.events] == [
+        ("alarm", 134, 1, 1), ("restore", 134, 3, 1)]
+    assert not h.core.zone_by_id(1).in_alarm

@@ -46,7 +46,9 @@ class App:
         self.key = frame.site_key(secrets["site_key"])
         self.wall = wall or WallClock(machine_module.RTC(), config.get("utc_offset_min", 540))
         self.wifi = wifi
-        self._boot_ms = now
+        self._last_step = now
+        self._up_ms = 0
+        self.uptime_s = 0
         self._ensure_dir(data_dir)
         self.journal = Journal(data_dir + "/journal")
         self.statefile = StateFile(data_dir + "/state.json")
@@ -146,6 +148,15 @@ class App:
     # ---- the loop ---------------------------------------------------------------------------
 
     def step(self, now):
+        # Uptime in whole seconds, accumulated per step: a ticks_diff from boot would wrap after
+        # 6.2 days (and 2**30 ms is a heap-allocated int on a 32-bit port).
+        d = ticks_diff(now, self._last_step)
+        self._last_step = now
+        if d > 0:
+            self._up_ms += d
+            if self._up_ms >= 1000:
+                self.uptime_s += self._up_ms // 1000
+                self._up_ms %= 1000
         if self.wifi is not None:
             self.wifi.poll(now)
         self.inputs.poll(now, self._zone_sink)
@@ -276,7 +287,7 @@ class App:
     def _emit(self, e):
         """Every event: journal first (stamps seq and wall), then it is in the outbox."""
         t = self.wall.iso()
-        self.journal.append(e, t, ticks_diff(e.ticks, self._boot_ms) // 1000)
+        self.journal.append(e, t, self.uptime_s)
         self._state_dirty = True
         if avoid_path(e) == PATH_MQTT:
             self._handoff(e)    # an MQTT trouble must also go out on the other path

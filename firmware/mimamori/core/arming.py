@@ -340,6 +340,8 @@ class AlarmCore:
                 z.pending = False
                 cid = ev.CID_ENTRY_EXIT if (kind == DELAY_ENTRY and z.entry_route) else z.cid
                 self._trip(z, cid, now)
+                if not z.open:
+                    self._zone_restored(z, now)   # closed again before the delay ran out
         self.changed = True
         self._update_outputs()
 
@@ -363,13 +365,14 @@ class AlarmCore:
         if z.in_alarm:
             self.changed = True
             z.in_alarm = False
-            self._event(ev.RESTORE, z.cid, now, ev.Q_RESTORE, z, 0)
+            self._event(ev.RESTORE, z.alarm_cid or z.cid, now, ev.Q_RESTORE, z, 0)
 
     def _trip(self, z, cid, now):
         if z.swinger and z.trips >= SWINGER_LIMIT:
             return
         z.trips += 1
         z.in_alarm = True
+        z.alarm_cid = cid
         self.memory.append(self._event(ev.ALARM, cid, now, ev.Q_NEW, z, 0))
         self._reported = True
         self.outputs.flash = True

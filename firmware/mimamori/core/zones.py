@@ -61,6 +61,7 @@ class Zone:
         # Live state.
         self.open = False
         self.in_alarm = False     # tripped and not yet restored (closed)
+        self.alarm_cid = 0        # the code it tripped with (134 after an entry delay): restores
         self.trips = 0            # alarms reported this arming (swinger limit)
         self.swinger = self.type not in LIFE_SAFETY_TYPES   # subject to the swinger limit
         self.bypassed = False     # force-arm bypass, this arming only
