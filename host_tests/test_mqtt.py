@@ -168,3 +168,30 @@ def test_a_broker_that_never_answers_times_out():
     assert time.perf_counter() - t0 < 0.1
     assert link.state == M.DOWN and "oserror" in link.last_error
     srv.close()
+
+
+def test_an_oversized_publish_on_our_topics_drops_the_session_not_the_heap(broker):
+    got = []
+    link = make(broker, on_message=lambda t, p: got.append(p))
+    assert pump(link, lambda: link.connected)
+    c = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="big")
+    c.connect(broker.host, broker.port)
+    c.loop_start()
+    topic = link.topic("cmd").decode()
+
+    def delivered(payload):
+        """Publish until the link has it (its SUBACK may still be on the way)."""
+        for _ in range(20):
+            c.publish(topic, payload, qos=1).wait_for_publish(5)
+            if pump(link, lambda: payload in got, 0.5):
+                return True
+        return False
+    assert delivered(b'{"small": 0}')
+    drops = link.drops
+    c.publish(topic, b"x" * 200000, qos=1).wait_for_publish(5)
+    assert pump(link, lambda: link.drops > drops)            # refused at the header ...
+    assert b"x" * 200000 not in got and len(link._pipe.rx) <= M.MAX_PACKET   # ... no 200 kB
+    assert delivered(b'{"small": 1}')                          # back, normal traffic flows
+    c.loop_stop()
+    c.disconnect()
+    link.close(now_ms())

@@ -47,6 +47,7 @@ BACKOFF_MIN_MS = const(500)
 BACKOFF_MAX_MS = const(60000)
 TX_LIMIT = const(4096)             # bytes queued for the socket; publish() refuses beyond
 RX_CHUNK = const(512)
+MAX_PACKET = const(4096)    # largest incoming MQTT packet accepted (frames are < 1 KB)
 
 
 class _Short(Exception):
@@ -109,6 +110,10 @@ def _packet_len(buf):
         if sh > 21:
             raise OSError(errno.EIO)
     total = i + n
+    if total > MAX_PACKET:
+        # Our frames are well under 1 KB. A bigger packet (a mistaken or hostile publish on
+        # our topics) would grow the buffer until the heap ran out: drop the session instead.
+        raise OSError(errno.ENOBUFS)
     return total if len(buf) >= total else 0
 
 
