@@ -85,7 +85,8 @@ def test_intrusion_reaches_the_centre_console_with_its_zone_name(centre):
     shown = [line for line in lines if "リビング窓" in line]
     assert len(shown) == 1 and "異常" in shown[0] and "侵入" in shown[0]
     reports = store.reports(b.config["site_id"])     # (site, seq, kind, label, zone_name)
-    assert [r[2:] for r in reports] == [("closing", "外出セット/解除", ""),
+    assert [r[2:] for r in reports] == [("status", "再起動", ""),
+                                        ("closing", "外出セット/解除", ""),
                                         ("alarm", "侵入(外周)", "リビング窓")]
     assert b.app.rendered.siren and b.app.rendered.flash
 
@@ -124,7 +125,7 @@ def test_reports_wait_while_the_broker_is_unreachable(house):
     b.set_zone(WINDOW, True)
     b.run(200)
     assert alarms(b) == [(131, WINDOW)]
-    assert b.app.journal.pending_count() == 2   # the closing and the alarm, safe on flash
+    assert b.app.journal.pending_count() == 3   # boot 305, closing, alarm: safe on flash
 
 
 def test_power_cut_mid_entry_delay_then_reboot_alarms_on_time(house):
@@ -264,3 +265,25 @@ def test_movement_while_disarmed_does_not_write_flash(house):
         b.run(300)
     assert b.app.statefile.writes - w0 <= 1      # at most the hourly supervision snapshot
     assert alarms(b) == []
+
+
+def test_a_board_whose_clock_was_lost_takes_the_time_from_the_centres_signed_ack(broker, tmp_path):
+    hostclock.use_virtual(0)
+    config, secrets = load_site(broker.port)
+    store = R.Store(str(tmp_path / "centre.db"))
+    store.add_site(config["site_id"], secrets["site_key"])
+    rx = R.Receiver(store, broker.host, broker.port, out=lambda line: None).start()
+    assert rx.wait_connected()
+    b = vboard.VirtualBoard(config, secrets, str(tmp_path / "flash"), log=lambda m: None,
+                            rtc_set=False)            # power-on: the RTC says 2000-01-01
+    assert b.app.wall.unix() is None
+    assert run_until(b, lambda: b.app.journal.pending_count() == 0)   # the boot report, acked
+    assert abs(b.app.wall.unix() - time.time()) <= 3
+    import threading
+    result = {}
+    t = threading.Thread(target=lambda: result.update(r=R.send_command(
+        store, broker.host, broker.port, config["site_id"], "arm", {"mode": "stay"}, code=CODE)))
+    t.start()
+    assert run_until(b, lambda: not t.is_alive())
+    assert result["r"]["ok"] and b.app.core.mode == "stay"    # not refused as clock_unset
+    rx.stop()

@@ -49,7 +49,7 @@ def test_intrusion_while_away_reaches_the_centre_with_its_zone_name(capsys):
     assert rc == 0, out
     assert "mosquitto" in out
     # seq, 種別, kind, CID, label[, zone]
-    assert [r[1:] for r in rows] == [["セット", "closing", "R401", "外出セット/解除"],
+    assert [r[1:] for r in rows] == [["状態", "status", "E305", "再起動"], ["セット", "closing", "R401", "外出セット/解除"],
                                      ["異常", "alarm", "E131", "侵入(外周)", "リビング窓"]]
     assert "PASS intrusion" in out
 
@@ -65,7 +65,8 @@ def test_intrusion_through_the_pure_python_broker(capsys, monkeypatch):
 def test_fire_while_disarmed(capsys):
     rc, out, rows = run_scenario(capsys, "fire")
     assert rc == 0, out
-    assert [r[1:] for r in rows] == [["異常", "alarm", "E114", "火災(熱)", "台所", "熱感知器"],
+    assert [r[1:] for r in rows] == [["状態", "status", "E305", "再起動"],
+                                     ["異常", "alarm", "E114", "火災(熱)", "台所", "熱感知器"],
                                      ["復旧", "restore", "R114", "火災(熱)", "復旧", "台所",
                                       "熱感知器"]]
 
@@ -73,7 +74,7 @@ def test_fire_while_disarmed(capsys):
 def test_cancel_within_the_window_sends_no_alarm(capsys):
     rc, out, rows = run_scenario(capsys, "cancel")
     assert rc == 0, out
-    assert [r[1:] for r in rows] == [["セット", "closing", "R441", "在宅セット"]]
+    assert [r[1:] for r in rows] == [["状態", "status", "E305", "再起動"], ["セット", "closing", "R441", "在宅セット"]]
     assert "キャンセルボタン 作動" in out
 
 

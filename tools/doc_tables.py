@@ -27,6 +27,7 @@ WHEN = {
     ev.CID_GAS: ("alarm", "gas zone"),
     ev.CID_GLASS: ("alarm", "glass zone (chosen: 155 Foil break)"),
     ev.CID_AC_LOSS: ("trouble", "mains power lost"),
+    ev.CID_SYSTEM_RESET: ("status", "every boot; its ack sets the RTC from the centre's clock"),
     ev.CID_LOW_BATTERY: ("trouble", "backup battery low"),
     ev.CID_COMM_TROUBLE: ("trouble", "an MQTT test or report could not be delivered"),
     ev.CID_TELCO_FAULT: ("trouble", "telephone line cut / landline path failed"),

@@ -146,7 +146,7 @@ def show_line(site, d):
     svc = d.get("service") or {}
     head = "異常" if d.get("kind") == "alarm" else {
         "trouble": "故障", "restore": "復旧", "opening": "解除", "closing": "セット",
-        "test": "試験", "cancel": "取消", "bypass": "バイパス"}.get(d.get("kind"), d.get("kind"))
+        "test": "試験", "cancel": "取消", "bypass": "バイパス", "status": "状態"}.get(d.get("kind"), d.get("kind"))
     zone = ""
     if d.get("zone"):
         zone = " ゾーン%s %s" % (d["zone"], d.get("zone_name") or "")
@@ -249,7 +249,7 @@ class Receiver:
         if self.store.record(site, d, payload, self.name, now):
             self.held[(site, d["seq"])] = (d, now)
         # Stored durably: ack now (delivery stays fast), show in order (below).
-        self.c.publish("%s/%s/ack" % (self.prefix, site), F.ack_frame(key, site, d["seq"]), qos=1)
+        self.c.publish("%s/%s/ack" % (self.prefix, site), F.ack_frame(key, site, d["seq"], int(now)), qos=1)
         self.acked += 1
         self.show_ready(now)
 

@@ -38,7 +38,7 @@ def pin_uv(real_mv, divider):
 
 class VirtualBoard:
     def __init__(self, config, secrets, data_dir, wall_unix=None, log=None, link=None,
-                 fresh=True):
+                 fresh=True, rtc_set=True):
         self.config = config
         self.secrets = secrets
         self.data_dir = data_dir
@@ -48,7 +48,7 @@ class VirtualBoard:
         if fresh:
             machine.reset_all()
         self.wall = WallClock(machine.RTC(), config.get("utc_offset_min", 540))
-        if self.wall.unix() is None:   # set the RTC as NTP would: now, or the time given
+        if rtc_set and self.wall.unix() is None:   # as if set already: now, or the time given
             import time
             self.wall.set_unix(int(time.time()) if wall_unix is None else wall_unix)
         self._active = {}

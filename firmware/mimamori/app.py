@@ -82,9 +82,14 @@ class App:
                                  on_command=self._on_command, log=self.log,
                                  handoff_kinds=(ev.ALARM, ev.TEST))
         self.delivery.on_delivered = self._on_delivered
+        self.delivery.on_time = self._on_centre_time
         self.commands = CommandVerifier(self.key, self.site, self.auth,
                                         last_ctr=self.journal.load_value("cmd_ctr", 0),
                                         save_ctr=self._save_ctr, log=self.log)
+        # Every boot is reported (305): the centre learns of a power cut or a watchdog reset,
+        # and its signed ack brings the time when the RTC lost it.
+        self._emit(ev.Event(now, ev.STATUS, ev.CID_SYSTEM_RESET, ev.Q_NEW, 0, 0, "",
+                            self.core.mode))
         self.wdt = None
         self._sup_saved = self.sup.revision
         self._locked = False
@@ -303,6 +308,14 @@ class App:
         if self._test_seq.get(PATH_MQTT) == seq:
             del self._test_seq[PATH_MQTT]
             self.sup.test_result(PATH_MQTT, True, now)
+
+    def _on_centre_time(self, t):
+        """The centre's clock from a signed ack: set the RTC when it is unset (the ESP32's RTC
+        restarts at 2000-01-01 after a power loss) or has drifted by more than 2 s."""
+        mine = self.wall.unix()
+        if mine is None or abs(mine - t) > 2:
+            self.wall.set_unix(t)
+            self.log("clock set from the centre: %s" % self.wall.iso())
 
     def _handoff(self, e):
         """MQTT could not deliver in time: hand the report to the landline path. The dialer

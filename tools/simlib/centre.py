@@ -13,7 +13,8 @@ import receiver as R
 
 # Receiver kinds as a resident-facing word (the receiver's console uses the same words).
 KIND_JA = {"alarm": "異常", "trouble": "故障", "restore": "復旧", "opening": "解除",
-           "closing": "セット", "test": "試験", "cancel": "取消", "bypass": "バイパス"}
+           "closing": "セット", "test": "試験", "cancel": "取消", "bypass": "バイパス",
+           "status": "状態"}
 
 
 class Centre:

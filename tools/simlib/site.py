@@ -81,10 +81,10 @@ class Site:
             hostclock.use_virtual(0)
         else:
             hostclock.use_real()
+        self.t0 = hostclock.clock.now_ms    # before the board: it logs its boot report
         self.board = vboard.VirtualBoard(self.config, self.secrets,
                                          os.path.join(self.tmp, "flash"),
                                          log=lambda m: self.note("本体", m))
-        self.t0 = hostclock.clock.now_ms
         self.zones = {z["id"]: z for z in self.config["zones"]}
 
     # ---- what happened ----------------------------------------------------------------------

@@ -37,6 +37,7 @@ class Delivery:
         self.retry_max_ms = retry_max_ms
         self.on_command = on_command    # f(payload bytes) -> reply frame bytes or None
         self.on_delivered = None        # f(seq, now): the centre acknowledged seq (first time)
+        self.on_time = None             # f(unix s): the centre's clock, from that signed ack
         self.handoff_kinds = handoff_kinds
         self.log = log or (lambda *a: None)
         self._t_event = link.topic("event")
@@ -169,7 +170,7 @@ class Delivery:
     def _on_message(self, topic, payload):
         if topic == self._t_ack:
             try:
-                seq = frame.verify_ack(self.key, self.site, payload)
+                seq, t = frame.verify_ack_time(self.key, self.site, payload)
             except frame.FrameError as e:
                 if str(e) != "not_ack":      # our own command results come back here too
                     self.bad_acks += 1
@@ -181,6 +182,10 @@ class Delivery:
                 return
             if self.journal.ack(seq):
                 self.delivered += 1
+                # Time only from an ack of a report still pending: a replayed old ack (with an
+                # old time) acknowledges nothing new and cannot turn the clock back.
+                if t is not None and self.on_time is not None:
+                    self.on_time(t)
                 if self.on_delivered is not None:
                     self.on_delivered(seq, self._now)
                 self._seen.pop(seq, None)

@@ -16,7 +16,7 @@ CLOSING = "closing"    # arm (セット)
 BYPASS = "bypass"      # a zone left out of this arming
 TEST = "test"          # periodic / manual test report
 CANCEL = "cancel"      # an alarm cancelled by an authorised user
-STATUS = "status"      # local information, not a report (panel messages)
+STATUS = "status"      # a status report: 305 system reset at every boot
 
 # Contact ID qualifiers (DC-05 section 4.3: Q digit).
 Q_NEW = const(1)        # new event or opening
@@ -53,6 +53,7 @@ CID_GAS = const(151)            # Gas detected
 CID_GLASS = const(155)          # Foil break: our choice for glass-break sensors (window foil
                                 # is the historical glass-break detector; no standard code exists)
 CID_AC_LOSS = const(301)        # AC Loss
+CID_SYSTEM_RESET = const(305)   # System reset: sent at every boot (power cut, watchdog, update)
 CID_LOW_BATTERY = const(302)    # Low system battery
 CID_COMM_TROUBLE = const(350)   # Communication trouble (MQTT path)
 CID_TELCO_FAULT = const(351)    # Telco 1 fault (landline cut / path failed)
@@ -88,6 +89,7 @@ CATALOGUE = {
     CID_GAS: ("E", "ガス漏れ", True),
     CID_GLASS: ("A", "ガラス破壊", True),
     CID_AC_LOSS: ("G", "停電", False),
+    CID_SYSTEM_RESET: ("G", "再起動", False),
     CID_LOW_BATTERY: ("G", "電池低下", False),
     CID_COMM_TROUBLE: ("F", "通信異常(MQTT)", False),
     CID_TELCO_FAULT: ("F", "断線(電話回線)", False),

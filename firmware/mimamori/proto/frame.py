@@ -188,12 +188,17 @@ def verify_event(key, payload, site=None):
     return d
 
 
-def ack_frame(key, site, seq):
-    return sign(key, {"type": "ack", "v": V, "site": site, "seq": seq})
+def ack_frame(key, site, seq, t=None):
+    """The centre's signed ack. `t`: the centre's clock (Unix seconds), from which a controller
+    whose RTC is unset (after a power loss) sets it: authenticated time, unlike plain NTP."""
+    d = {"type": "ack", "v": V, "site": site, "seq": seq}
+    if t is not None:
+        d["t"] = t
+    return sign(key, d)
 
 
-def verify_ack(key, site, payload):
-    """Controller side: the acked seq from a centre's ack frame, or FrameError.
+def verify_ack_time(key, site, payload):
+    """Controller side: (acked seq, the centre's time or None) from an ack frame, or FrameError.
     Our own command results also travel on the ack topic: they raise FrameError('not_ack')."""
     d = parse(payload)
     if d.get("type") != "ack":
@@ -202,7 +207,15 @@ def verify_ack(key, site, payload):
     seq = d.get("seq")
     if d.get("site") != site or d.get("v") != V or not isinstance(seq, int) or seq < 1:
         raise FrameError("bad_fields")
-    return seq
+    t = d.get("t")
+    if t is not None and (not isinstance(t, int) or isinstance(t, bool) or t < 0):
+        raise FrameError("bad_fields")
+    return seq, t
+
+
+def verify_ack(key, site, payload):
+    """The acked seq only (see verify_ack_time)."""
+    return verify_ack_time(key, site, payload)[0]
 
 
 def result_frame(key, site, ctr, cmd, ok, reason):
