@@ -145,7 +145,7 @@ def test_defaults_are_filled_in():
                            "line_cut_debounce_s": 10, "forgot_arm_grace_min": 15,
                            "self_check_days": 30}
     assert c["comms"]["mqtt"] == {"host": "broker.example.jp", "port": 1883, "tls": False,
-                                  "keepalive_s": 60, "ack_deadline_s": 20,
+                                  "ca_file": None, "keepalive_s": 60, "ack_deadline_s": 20,
                                   "topic_prefix": "mimamori/v1"}
     assert c["comms"]["landline"] == {"enabled": False, "account": None, "centre_number": None,
                                       "uart": None}
@@ -168,8 +168,11 @@ def test_tls_changes_the_default_port_and_supervision_defaults():
     cfg = minimal()
     cfg["comms"]["mqtt"]["tls"] = True
     cfg["supervision"] = {"line_voltage": {"gpio": 36}, "battery": {"gpio": 39}}
+    with raises(ConfigError, "comms.mqtt.ca_file: required when tls is true"):
+        validate_config(cfg, sample()[1])        # TLS that cannot verify the broker: refused
+    cfg["comms"]["mqtt"]["ca_file"] = "/ca.pem"
     c = validate_config(cfg, sample()[1])
-    assert c["comms"]["mqtt"]["port"] == 8883
+    assert c["comms"]["mqtt"]["port"] == 8883 and c["comms"]["mqtt"]["ca_file"] == "/ca.pem"
     assert c["supervision"]["line_voltage"] == {"gpio": 36, "cut_below_mv": 3000}
     assert c["supervision"]["battery"] == {"gpio": 39, "low_mv": 11500, "ok_mv": 12200}
 
@@ -511,6 +514,7 @@ def test_broker_password_needs_tls_off_loopback():
         "secrets.mqtt: the broker password would cross the network in clear text: set "
         "comms.mqtt.tls to true"]
     cfg["comms"]["mqtt"]["tls"] = True
+    cfg["comms"]["mqtt"]["ca_file"] = "/ca.pem"
     validate_secrets(sec, validate_config(cfg, pins))
 
 

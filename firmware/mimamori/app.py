@@ -113,9 +113,18 @@ class App:
         from mimamori.comms.mqtt import MqttLink
         mq = config["comms"]["mqtt"]
         cred = secrets.get("mqtt") or {}
+        ssl_params = None
+        if mq["tls"] and mq.get("ca_file"):
+            try:
+                with open(mq["ca_file"], "rb") as f:
+                    ssl_params = {"cadata": f.read()}
+            except OSError:
+                # No CA on flash: TLS cannot verify the broker, so the link fails to connect and
+                # the communication check reports the path trouble.
+                self.log("mqtt: CA file %s missing" % mq["ca_file"])
         return MqttLink(self.site, mq["host"], mq["port"], cred.get("username"),
                         cred.get("password"), mq["tls"], mq["keepalive_s"], mq["topic_prefix"],
-                        wlan=self.wifi.wlan if self.wifi else None)
+                        wlan=self.wifi.wlan if self.wifi else None, ssl_params=ssl_params)
 
     def _restore_core(self, now):
         """Come back as we were: mode, bypasses, alarm memory, running delays. Time without

@@ -254,11 +254,12 @@ class MqttLink:
                 self._poller = None
                 if self.tls:
                     import ssl
+                    # The broker's certificate is always verified (PROTOCOL_TLS_CLIENT requires
+                    # it): with no CA loaded the handshake fails, it never goes unchecked.
                     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                    ctx.verify_mode = ssl.CERT_REQUIRED
                     if self.ssl_params.get("cadata"):
                         ctx.load_verify_locations(cadata=self.ssl_params["cadata"])
-                    else:
-                        ctx.verify_mode = ssl.CERT_NONE
                     self._sock = ctx.wrap_socket(self._sock, server_hostname=self.host,
                                                  do_handshake_on_connect=False)
                 self._connect_packet()

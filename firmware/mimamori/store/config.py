@@ -445,13 +445,19 @@ class _Config:
     def mqtt(self, v):
         c = self.c
         p = "comms.mqtt"
-        known = ("host", "port", "tls", "keepalive_s", "ack_deadline_s", "topic_prefix")
+        known = ("host", "port", "tls", "ca_file", "keepalive_s", "ack_deadline_s",
+                 "topic_prefix")
         if c.obj(p, v, known, "an object with at least host") is None:
             return None
         host = c.str(p + ".host", v.get("host", _REQUIRED), 1, 253)
         if host is not None and (" " in host or "/" in host):
             c.bad(p + ".host", "'%s' must be a host name or an IP address" % host)
         tls = c.bool(p + ".tls", v.get("tls", _REQUIRED), default=False)
+        # TLS without the broker's CA would encrypt to whoever answers: refused, not weakened.
+        ca = c.str(p + ".ca_file", v.get("ca_file", _REQUIRED), 1, 64, default=None)
+        if tls and "ca_file" not in v:
+            c.bad(p + ".ca_file", "required when tls is true: the path on flash of the broker's "
+                  "CA certificate (PEM or DER), e.g. /ca.pem")
         prefix = c.str(p + ".topic_prefix", v.get("topic_prefix", _REQUIRED), 1, 64,
                        default="mimamori/v1")
         if prefix is not None and ("+" in prefix or "#" in prefix or " " in prefix
@@ -463,6 +469,7 @@ class _Config:
             "port": c.int(p + ".port", v.get("port", _REQUIRED), 1, 65535,
                           default=8883 if tls else 1883),
             "tls": tls,
+            "ca_file": ca,
             "keepalive_s": c.int(p + ".keepalive_s", v.get("keepalive_s", _REQUIRED), 10, 3600,
                                  default=60),
             "ack_deadline_s": c.int(p + ".ack_deadline_s", v.get("ack_deadline_s", _REQUIRED),
