@@ -67,6 +67,8 @@ class App:
         self.auth = Authenticator(secrets, now)
         if saved:
             self._restore_rest(saved, now)
+        self._auth_saved = None
+        self._auth_changed()      # the baseline; _save_auth is cleared below (a boot saves none)
         self.inputs = ZoneInputs(config["zones"], machine_module)
         self.outputs = Outputs(config["outputs"], machine_module)
         self.analog = Analog(self.sup, config.get("supervision"), now)
@@ -248,11 +250,23 @@ class App:
         raise ValueError("unknown action %r" % (action,))
 
     def _after_auth(self, now):
+        """After anything that may have checked a code or card (a rejected command may not)."""
         if self.auth.lockout_started:
             # 461 Wrong code entry: someone is guessing codes at the panel or over the network.
+            # The flag is consumed: it stays set in the Authenticator until its next check.
+            self.auth.lockout_started = False
             self._emit(ev.Event(now, ev.ALARM, ev.CID_WRONG_CODE, ev.Q_NEW, 0, 0, "",
                                 self.core.mode))
-        self._save_auth = True
+        self._auth_changed()
+
+    def _auth_changed(self):
+        """Persist the lockout state only when it changed: garbage on the cmd topic must not
+        write flash."""
+        snap = self.auth.snapshot()
+        del snap["locked_ms"]     # counts down on its own; lock and unlock are seen in _persist
+        if snap != self._auth_saved:
+            self._auth_saved = snap
+            self._save_auth = True
 
     # ---- remote commands ----------------------------------------------------------------------
 
@@ -290,7 +304,7 @@ class App:
                     self.sup.set_departure(secs, now)
         elif cmd.name == "revoke_card":
             self.auth.revoke_card(a["card"])
-            self._save_auth = True
+            self._auth_changed()
         return reply
 
     def _save_ctr(self, ctr):
@@ -372,9 +386,9 @@ class App:
             self._save_auth = False
         if self._state_dirty:
             self._state_dirty = False
-            self.delivery.publish_state(self.state_frame(now))
+            self.delivery.publish_state(self.state_frame())
 
-    def state_frame(self, now):
+    def state_frame(self):
         c = self.core
         troubles = [t[2] for t in self.sup.troubles()]
         return state_payload(self.key, self.site, c.mode, c.phase(), bool(c.memory), troubles,
