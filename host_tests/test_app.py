@@ -293,3 +293,26 @@ def test_a_board_whose_clock_was_lost_takes_the_time_from_the_centres_signed_ack
     assert run_until(b, lambda: not t.is_alive())
     assert result["r"]["ok"] and b.app.core.mode == "stay"    # not refused as clock_unset
     rx.stop()
+
+
+def test_home_assistant_discovers_the_panel_and_every_zone(centre):
+    import paho.mqtt.client as paho
+    b, store, lines, broker = centre
+    site = b.config["site_id"]
+    assert run_until(b, lambda: b.app.link.connected and b.app.journal.pending_count() == 0)
+    b.run(2000, real_sleep_s=0.002)                 # the retained payloads go out one a loop
+    got = {}
+    ha = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="home-assistant")
+    ha.on_message = lambda c, u, m: got.__setitem__(m.topic, json.loads(m.payload))
+    ha.connect(broker.host, broker.port)
+    ha.subscribe("homeassistant/#", 1)              # subscribes later: retained copies arrive
+    ha.loop_start()
+    zones = len(b.config["zones"])
+    end = time.monotonic() + 10
+    while time.monotonic() < end and len(got) < zones + 1:
+        time.sleep(0.05)
+    ha.loop_stop()
+    ha.disconnect()
+    panel = got["homeassistant/alarm_control_panel/%s/config" % site]
+    assert panel["state_topic"] == "mimamori/v1/%s/state" % site and panel["code_arm_required"]
+    assert len([t for t in got if t.startswith("homeassistant/binary_sensor/%s/" % site)]) == zones

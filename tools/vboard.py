@@ -110,8 +110,9 @@ class VirtualBoard:
     def now(self):
         return hostclock.ticks_ms()
 
-    def step(self):
-        hostclock.clock.advance(LOOP_MS)
+    def step(self, ms=LOOP_MS):
+        """One loop iteration, `ms` of board time after the last."""
+        hostclock.clock.advance(ms)
         self.app.step(hostclock.ticks_ms())
 
     def run(self, ms, real_sleep_s=0.0, step_ms=LOOP_MS):
@@ -120,16 +121,14 @@ class VirtualBoard:
         step_ms: a coarser loop for long idle stretches (the bench's simulated day)."""
         import time
         for _ in range(max(1, ms // step_ms)):
-            hostclock.clock.advance(step_ms)
-            self.app.step(hostclock.ticks_ms())
+            self.step(step_ms)
             if real_sleep_s:
                 time.sleep(real_sleep_s)
 
     def skip(self, ms):
         """Fast-forward without running the loop in between (a quiet stretch of hours): the loop
         then sees one long gap, as after a long blocking call. Timers fire once, late."""
-        hostclock.clock.advance(ms)
-        self.app.step(hostclock.ticks_ms())
+        self.step(ms)
 
     # ---- power ----------------------------------------------------------------------------
 

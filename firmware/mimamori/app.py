@@ -23,7 +23,7 @@ from mimamori.core.zones import MODE_LABELS
 from mimamori.store.journal import Journal
 from mimamori.store.statefile import StateFile
 from mimamori.comms.delivery import Delivery
-from mimamori.comms.discovery import state_payload
+from mimamori.comms.discovery import state_payload, iter_payloads
 from mimamori.proto import frame
 
 LOOP_MS = const(10)          # loop period: edges are timestamped by the IRQ, so this is latency
@@ -85,6 +85,9 @@ class App:
                                  handoff_kinds=(ev.ALARM, ev.TEST))
         self.delivery.on_delivered = self._on_delivered
         self.delivery.on_time = self._on_centre_time
+        # Home Assistant discovery (alarm panel + a binary sensor per zone), retained, sent at
+        # the start of every MQTT session.
+        self.delivery.publish_retained(lambda: iter_payloads(config))
         self.commands = CommandVerifier(self.key, self.site, self.auth,
                                         last_ctr=self.journal.load_value("cmd_ctr", 0),
                                         save_ctr=self._save_ctr, log=self.log)

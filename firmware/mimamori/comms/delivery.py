@@ -55,8 +55,9 @@ class Delivery:
         self._now = 0
         self._state = None           # latest retained state payload
         self._state_dirty = False
-        self._retained = ()          # [(topic, payload)]: HA discovery, once per session
-        self._retained_next = 0
+        self._retained_src = None    # f() -> iterable of (topic, payload): HA discovery
+        self._retained_iter = None   # this session's iterator, None once all were sent
+        self._retained_item = None   # the one waiting for room in the link's queue
         # figures
         self.delivered = 0
         self.sent = 0
@@ -72,10 +73,8 @@ class Delivery:
         if self.link.connected:
             if self._state_dirty and self.link.publish(self._t_state, self._state, True, 1):
                 self._state_dirty = False
-            if self._retained_next < len(self._retained):
-                t, p = self._retained[self._retained_next]     # one per poll: bounded work
-                if self.link.publish(t, p, True, 1):
-                    self._retained_next += 1
+            if self._retained_iter is not None:
+                self._publish_retained_one()     # one per poll: bounded work
             if outbox:
                 self._send(now, outbox)
         # "deadline - now <= 0" rather than "now - deadline >= 0": the same test, but the usual
@@ -91,11 +90,25 @@ class Delivery:
             self._state = payload
             self._state_dirty = True
 
-    def publish_retained(self, items):
-        """[(topic, payload bytes)] to publish retained at the start of every session, e.g.
-        comms.discovery.payloads(config) for Home Assistant."""
-        self._retained = [(t.encode() if isinstance(t, str) else t, p) for t, p in items]
-        self._retained_next = 0
+    def publish_retained(self, source):
+        """Messages to publish retained at the start of every session, e.g. Home Assistant
+        discovery: `source` is a callable returning (topic, payload) pairs one at a time
+        (comms.discovery.iter_payloads), or a list. Only the one being sent is held in RAM."""
+        self._retained_src = source if callable(source) else (lambda: source)
+        self._retained_iter = iter(self._retained_src())
+        self._retained_item = None
+
+    def _publish_retained_one(self):
+        if self._retained_item is None:
+            try:
+                t, p = next(self._retained_iter)
+            except StopIteration:
+                self._retained_iter = None       # all sent: nothing kept until next session
+                return
+            self._retained_item = (t.encode() if isinstance(t, str) else t, p)
+        t, p = self._retained_item
+        if self.link.publish(t, p, True, 1):
+            self._retained_item = None
 
     def pending(self):
         return self.journal.pending_count()
@@ -165,7 +178,9 @@ class Delivery:
         self._retry_at = None
         if self._state is not None:
             self._state_dirty = True
-        self._retained_next = 0
+        if self._retained_src is not None:
+            self._retained_iter = iter(self._retained_src())
+            self._retained_item = None
 
     def _on_message(self, topic, payload):
         if topic == self._t_ack:

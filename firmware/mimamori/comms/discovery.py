@@ -107,14 +107,20 @@ def zone_sensor(config, zone):
     return "%s/binary_sensor/%s/zone%d/config" % (DISCOVERY_PREFIX, site, zid), p
 
 
-def payloads(config):
-    """Every discovery (topic, payload bytes), to publish retained once per session."""
+def iter_payloads(config):
+    """Every discovery (topic, payload bytes), one at a time: built when a session starts and
+    dropped once sent, so none of them is kept in RAM between sessions."""
     import json
-    out = []
-    items = [alarm_panel(config)] + [zone_sensor(config, z) for z in config.get("zones", ())]
-    for topic, p in items:
-        out.append((topic, json.dumps(p).encode()))
-    return out
+    topic, p = alarm_panel(config)
+    yield topic, json.dumps(p).encode()
+    for z in config.get("zones", ()):
+        topic, p = zone_sensor(config, z)
+        yield topic, json.dumps(p).encode()
+
+
+def payloads(config):
+    """All of iter_payloads() as a list (tests, tools)."""
+    return list(iter_payloads(config))
 
 
 def ha_command(payload):
