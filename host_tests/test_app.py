@@ -316,3 +316,46 @@ def test_home_assistant_discovers_the_panel_and_every_zone(centre):
     panel = got["homeassistant/alarm_control_panel/%s/config" % site]
     assert panel["state_topic"] == "mimamori/v1/%s/state" % site and panel["code_arm_required"]
     assert len([t for t in got if t.startswith("homeassistant/binary_sensor/%s/" % site)]) == zones
+
+
+PIR = 6             # リビング 空間センサー: a follower in the sample house
+
+
+def test_homecoming_walk_past_the_living_room_pir_sends_only_the_opening(house):
+    b = house
+    arm_away(b)
+    n = len(list(b.app.journal.history()))
+    b.set_zone(FRONT_DOOR, True)        # the resident comes home
+    b.run(3000)
+    b.press(PIR, 2000)                  # walks past the living-room PIR to the panel
+    b.run(5000)
+    assert b.app.operate("disarm", b.now(), code=CODE) == "解除しました"
+    b.run(60000)
+    sent = [(e.kind, e.cid) for e, _u, _a in list(b.app.journal.history())[n:]]
+    assert sent == [("opening", 401)]
+
+
+def test_power_cuts_that_lose_the_clock_never_postpone_the_entry_delay(house):
+    import machine
+    b = house
+    arm_away(b)
+    b.set_zone(FRONT_DOOR, True)        # the door opens: 30 s of powered time to disarm
+    powered = 0
+    boot_ms = 1000
+    cuts = 0
+    while not alarms(b) and powered < 120000:
+        b.run(2500)
+        powered += 2500
+        if alarms(b):
+            break
+        b.power_cut(3000)
+        machine.reset_all()             # a power-on reset: the RTC is back at 2000-01-01
+        hostclock.clock.advance(boot_ms)
+        b.reboot()
+        assert b.app.wall.unix() is None
+        cuts += 1
+        powered += boot_ms
+        b.run(10)
+        powered += 10
+    assert alarms(b) == [(134, FRONT_DOOR)]
+    assert powered <= 30000 + cuts * boot_ms, (powered, cuts)

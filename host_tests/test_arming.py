@@ -237,15 +237,6 @@ def test_siren_cut_off_and_flash_until_acknowledged():
     assert not h.core.outputs.flash and not h.core.outputs.alarm_memory
 
 
-def test_silent_panic_and_medical():
-    for zid in (9, 10):
-        h = House()
-        h.open(zid)
-        assert len(h.alarms()) == 1
-        assert not h.core.outputs.siren and h.core.outputs.buzzer == out.BUZ_OFF
-        assert h.core.outputs.flash
-
-
 def test_restore_and_swinger_limit():
     h = armed("away")
     for _ in range(5):
@@ -311,13 +302,14 @@ def test_bypass_remembered_across_a_reboot_while_armed():
 def test_alarm_memory_survives_a_reboot():
     h = armed("away")
     h.open(4)
-    h.core.memory[0].wall = "2026-11-22T03:00:00+09:00"
+    h.core.memory[0].first = h.core.memory[0].last = "2026-11-22T03:00:00+09:00"
     snap = h.core.snapshot(h.now)
     core = AlarmCore(ZONES, TIMERS, [].append, 0)
     core.restore(snap, 0)
     assert core.outputs.flash and core.outputs.alarm_memory and core.outputs.siren
     st = core.status(0)
-    assert st["alarm_memory"] == [(4, "リビング 空間センサー", "侵入(屋内)", "2026-11-22T03:00:00+09:00")]
+    t = "2026-11-22T03:00:00+09:00"
+    assert st["alarm_memory"] == [(4, "リビング 空間センサー", "侵入(屋内)", t, 1, t)]
 
 
 def test_timers_work_across_the_ticks_wrap():
@@ -402,3 +394,249 @@ def test_entry_zone_closed_before_the_delay_ran_out_alarms_then_restores():
     assert [(e.kind, e.cid, e.qualifier, e.zone) for e in h.events] == [
         ("alarm", 134, 1, 1), ("restore", 134, 3, 1)]
     assert not h.core.zone_by_id(1).in_alarm
+
+
+# ---- issue 10.1: interior followers -----------------------------------------------------------
+
+def test_homecoming_walk_past_a_follower_pir_sends_only_the_opening():
+    h = armed("away")
+    h.open(1).wait(2)                # 玄関ドア: the entry delay starts
+    h.open(4).wait(2).close(4)       # the living-room PIR (a follower) sees the resident
+    h.wait(15)
+    h.disarm()
+    h.wait(60)
+    assert h.alarms() == []
+    assert [(e.kind, e.cid) for e in h.events] == [("opening", 401)]
+
+
+def test_follower_tripped_in_the_entry_delay_alarms_132_when_nobody_disarms():
+    h = armed("away")
+    h.open(1).wait(2).open(4).wait(27)
+    assert h.alarms() == []          # follows the entry delay: not before its end
+    h.wait(2)
+    assert sorted(h.alarms()) == [(ev.CID_INTERIOR, 4), (ev.CID_ENTRY_EXIT, 1)]
+    h2 = armed("away")
+    h2.open(4)                       # no entry delay running: at once
+    assert h2.alarms() == [(ev.CID_INTERIOR, 4)]
+
+
+# ---- issue 10.2: a cancelled window guards again once shut ------------------------------------
+
+def test_window_shut_before_the_cancel_guards_again_hours_later():
+    h = armed("stay")
+    h.open(2).wait(3).close(2)       # opened by mistake, shut again
+    h.wait(5)
+    h.core.cancel(USER, h.now)       # cancelled within the window
+    h.wait(3 * 3600)
+    assert h.events == []
+    h.open(2).wait(31)               # hours later the same window opens
+    assert h.alarms() == [(ev.CID_PERIMETER, 2)]
+    assert h.core.outputs.siren
+
+
+# ---- issue 10.3: the swinger limit never silences a house for good ----------------------------
+
+def test_swinger_limit_lasts_24_hours_while_disarmed():
+    h = House()                      # a house that stays disarmed
+    for _ in range(4):
+        h.open(5).close(5).wait(60)  # glass trips: 3 reported, the 4th held back
+    assert h.alarms().count((ev.CID_GLASS, 5)) == 3
+    h.wait(3600)
+    h.open(5).close(5)
+    assert h.alarms().count((ev.CID_GLASS, 5)) == 3
+    for _ in range(3 * 24):          # weeks later: reported again
+        h.wait(24 * 3600 // 3)
+    h.open(5).close(5)
+    assert h.alarms().count((ev.CID_GLASS, 5)) == 4
+    h.wait(24 * 3600 + 60)           # and 24 h after that period began
+    for _ in range(3):
+        h.open(5).close(5).wait(1)
+    assert h.alarms().count((ev.CID_GLASS, 5)) == 7
+
+
+def test_swinger_counts_survive_a_restore():
+    h = House()
+    for _ in range(3):
+        h.open(12).close(12).wait(10)
+    assert h.alarms().count((ev.CID_EXPANSION_TAMPER, 12)) == 3
+    h.power_cut(since_save_ms=60000)     # the clock says one minute passed
+    h.open(12).close(12)
+    assert h.alarms().count((ev.CID_EXPANSION_TAMPER, 12)) == 3   # still limited
+    h.power_cut(since_save_ms=23 * 3600 * 1000)   # the period ends during the outage
+    h.wait(3600)
+    h.open(12).close(12)
+    assert h.alarms().count((ev.CID_EXPANSION_TAMPER, 12)) == 4
+
+
+# ---- issue 10.4: power cuts never give an intruder more time ----------------------------------
+
+def _run_with_cuts(h, until, every_ms, boot_ms, off_ms=4000):
+    """Step the house in 100 ms of powered time, saving as the app does, with a power cut (RTC
+    lost) every `every_ms` of powered time. Returns (powered ms when `until()` held, cuts)."""
+    powered = 0
+    since_cut = 0
+    cuts = 0
+    while powered < 20 * 60000:
+        h.wait(0.1)
+        powered += 100
+        since_cut += 100
+        h.save()
+        if until():
+            return powered, cuts
+        if since_cut >= every_ms:
+            h.power_cut(off_ms=off_ms, since_save_ms=None, boot_ms=boot_ms)
+            cuts += 1
+            powered += boot_ms
+            since_cut = 0
+            if until():
+                return powered, cuts
+    return None, cuts
+
+
+def test_repeated_power_cuts_without_a_clock_never_postpone_the_entry_delay():
+    for every_ms in (900, 2500, 7000):
+        h = armed("away")
+        h.open(1)
+        h.save()
+        t, cuts = _run_with_cuts(h, lambda: h.alarms() != [], every_ms, 1500)
+        assert t is not None, (every_ms, cuts)
+        assert h.alarms() == [(ev.CID_ENTRY_EXIT, 1)]
+        assert t <= 30000 + cuts * 1500, (every_ms, t, cuts)
+
+
+def test_repeated_power_cuts_never_stretch_the_exit_delay_or_the_siren():
+    h = House()
+    assert h.arm("away").ok
+    h.save()
+    h.open(3)                        # a window left open: an intrusion when the exit delay ends
+    t, cuts = _run_with_cuts(h, lambda: h.alarms() != [], 3000, 1000)
+    assert t is not None and t <= 60000 + cuts * 1000, (t, cuts)
+    assert h.alarms() == [(ev.CID_PERIMETER, 3)]
+    h2 = armed("away")
+    h2.open(2).close(2)
+    h2.save()
+    assert h2.core.outputs.siren
+    t, cuts = _run_with_cuts(h2, lambda: not h2.core.outputs.siren, 3000, 1000)
+    assert t is not None and t <= 5 * 60000 + cuts * 1000, (t, cuts)
+
+
+def test_a_delay_checkpoint_costs_few_writes_and_idle_writes_none():
+    h = armed("away")
+    h.save()
+    h.writes = 0
+    for _ in range(600):             # a minute of quiet
+        h.wait(0.1).save()
+    assert h.writes == 0
+    h.open(1)
+    for _ in range(290):             # a 29 s entry delay, then a disarm
+        h.wait(0.1).save()
+    h.disarm()
+    h.save()
+    assert 10 <= h.writes <= 17, h.writes
+
+
+# ---- issue 10.5: fire and gas keep warning while detected -------------------------------------
+
+def test_fire_still_detecting_after_the_cut_off_keeps_the_buzzer():
+    h = House()
+    h.open(7)                        # smoke, and it stays
+    h.wait(5 * 60 + 1)
+    o = h.core.outputs
+    assert not o.siren               # the siren obeys the cut-off (configured: buzzer only)
+    assert o.buzzer == out.BUZ_FIRE  # the warning keeps sounding indoors
+    h.wait(3600)
+    assert o.buzzer == out.BUZ_FIRE
+    h.core.cancel(USER, h.now)       # a resident silences it
+    assert o.buzzer == out.BUZ_OFF
+    h.wait(60)
+    assert o.buzzer == out.BUZ_OFF   # still detecting, silenced: quiet
+    h.close(7).wait(10).open(7)      # clears, then detects again: sounds again
+    assert o.buzzer == out.BUZ_FIRE and o.siren
+
+
+def test_gas_cleared_after_the_cut_off_falls_quiet_and_the_siren_option():
+    h = House()
+    h.open(8).wait(5 * 60 + 1)
+    assert h.core.outputs.buzzer == out.BUZ_ALARM and not h.core.outputs.siren
+    h.close(8)                       # the detector clears: nothing left to warn of
+    assert h.core.outputs.buzzer == out.BUZ_OFF
+    zones = [{"id": 1, "name": "台所 ガス", "type": "gas", "sounder": "siren"},
+             {"id": 2, "name": "リビング窓", "type": "magnet", "modes": ["away"]}]
+    h = House(zones=zones)
+    h.open(1).wait(5 * 60 + 1)
+    assert h.core.outputs.siren      # configured: the siren too, until silenced
+    h.disarm()
+    assert not h.core.outputs.siren and h.core.outputs.buzzer == out.BUZ_OFF
+    h2 = House(zones=zones)
+    assert h2.arm("away").ok
+    h2.wait(61).open(2).wait(5 * 60 + 1)
+    assert not h2.core.outputs.siren  # intrusion: the cut-off holds
+
+
+# ---- issue 10.6: silent means silent ----------------------------------------------------------
+
+def test_silent_alarms_show_nothing_locally_and_reach_the_centre():
+    for zid, cid in ((9, ev.CID_PANIC), (10, ev.CID_MEDICAL)):
+        for mode in ("disarmed", "away"):
+            h = House() if mode == "disarmed" else armed("away")
+            before = h.core.display(h.now)
+            h.open(zid).wait(1).close(zid)
+            assert h.alarms() == [(cid, zid)]        # the centre gets it
+            o = h.core.outputs
+            assert not o.siren and o.buzzer == out.BUZ_OFF
+            assert not o.flash and not o.alarm_memory
+            assert h.core.display(h.now) == before   # no 異常 非常 非常ボタン
+            assert h.core.phase() != "alarm"
+
+
+# ---- issue 10.8: silencing a 24-hour alarm while disarmed tells the centre --------------------
+
+def test_reset_of_a_24_hour_alarm_while_disarmed_reports_406_with_the_user():
+    h = House()
+    h.open(6)                        # fire while disarmed
+    h.core.acknowledge(USER, h.now)  # an authorised reset silences it
+    assert not h.core.outputs.siren
+    assert [(e.kind, e.cid, e.user) for e in h.events][-1] == ("cancel", ev.CID_CANCEL, USER)
+    h2 = House()
+    h2.open(5).wait(5 * 60 + 1)      # glass, buzzer cut off by the timer
+    h2.core.cancel(USER, h2.now)
+    assert [(e.kind, e.cid, e.user) for e in h2.events][-1] == ("cancel", ev.CID_CANCEL, USER)
+    n = len(h2.events)
+    h2.core.acknowledge(USER, h2.now)
+    assert len(h2.events) == n       # once
+
+
+# ---- issue 10.11: the panel's own case tamper -------------------------------------------------
+
+def test_panel_case_tamper_is_a_24_hour_137_distinct_from_a_sensor_tamper():
+    for mode in ("disarmed", "away", "stay"):
+        h = House() if mode == "disarmed" else armed(mode)
+        h.open(15)
+        assert h.alarms() == [(ev.CID_TAMPER, 15)], mode
+        e = [e for e in h.events if e.kind == "alarm"][0]
+        assert e.label == "いたずら(本体)" and e.service == "G"
+        h.open(12)
+        assert h.alarms()[-1] == (ev.CID_EXPANSION_TAMPER, 12)
+
+
+# ---- issue 9.7: the alarm memory is bounded ---------------------------------------------------
+
+def test_alarm_memory_of_a_chattering_fire_relay_stays_small():
+    import json
+    h = House()
+    for i in range(1000):
+        h.open(6).wait(1).close(6).wait(1)
+        if i == 0:
+            h.open(2).close(2)       # not armed: nothing
+            h.open(5).close(5)       # one glass trip between them
+    assert h.alarms().count((ev.CID_HEAT, 6)) == 1000   # every fire reported
+    size = len(json.dumps(h.core.snapshot(h.now)))
+    assert size < 2000, size
+    st = h.core.status(h.now)
+    mem = dict((m[0], m) for m in st["alarm_memory"])
+    assert sorted(mem) == [5, 6]
+    assert mem[6][4] == 1000          # the count, what a returning resident needs to see
+    assert "台所 熱感知器" in h.core.display(h.now)
+    core = AlarmCore(ZONES, TIMERS, [].append, 0)
+    core.restore(h.core.snapshot(h.now), 0)
+    assert core.status(0)["alarm_memory"] == st["alarm_memory"]

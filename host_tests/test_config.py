@@ -15,7 +15,8 @@ RUNS_ON_MICROPYTHON = True
 ON_MICROPYTHON = sys.implementation.name == "micropython"
 DEVKITC = "boards/esp32-devkitc/"
 S3 = "boards/esp32s3-devkitc/"
-ZONE_TYPES = "magnet, glass, fire, gas, vibration, space, panic, medical, cancel, tamper"
+ZONE_TYPES = ("magnet, glass, fire, gas, vibration, space, panic, medical, cancel, tamper, "
+              "case_tamper")
 TIMER_KEYS = ("entry_delay_s, exit_delay_s, cancel_window_s, siren_cutoff_min, life_monitor_h, "
               "comm_check_h, first_test_after_boot_min, fault_trouble_h, line_cut_debounce_s, "
               "forgot_arm_grace_min, self_check_days")
@@ -156,8 +157,10 @@ def test_defaults_are_filled_in():
     magnet, space, fire, glass, vib, cancel = c["zones"]
     assert magnet == {"id": 1, "name": "玄関ドア", "type": "magnet", "gpio": 4, "wiring": "NC",
                       "pull": "up", "debounce_ms": 50, "modes": ["away", "stay", "partial"],
-                      "entry_route": False, "always_armed": False, "detector": None}
+                      "entry_route": False, "always_armed": False, "detector": None,
+                      "follower": False, "sounder": None}
     assert space["modes"] == ["away"]
+    assert fire["sounder"] == "buzzer"
     assert fire["modes"] == [] and fire["always_armed"] is True and fire["detector"] == "generic"
     assert glass["modes"] == ["away", "stay", "partial"] and glass["always_armed"] is True
     assert vib["always_armed"] is False and vib["modes"] == ["away", "stay", "partial"]
@@ -293,7 +296,7 @@ def test_unknown_keys_are_named():
         "sitename: unknown key (known keys: version, site_id, board, utc_offset_min, zones, "
         "timers, comms, outputs, supervision)",
         "zones[0].colour: unknown key (known keys: id, name, type, gpio, wiring, pull, "
-        "debounce_ms, modes, entry_route, always_armed, detector)",
+        "debounce_ms, modes, entry_route, always_armed, detector, follower, sounder)",
         "timers.entry_dealy_s: unknown key (known keys: " + TIMER_KEYS + ")"]
 
 
@@ -316,6 +319,29 @@ def test_entry_route_and_detector_only_where_they_mean_something():
         "zones[1].detector: only fire zones have a detector, not a magnet zone",
         "zones[6].entry_route: only magnet and space zones can be entry routes, not a fire zone",
         "zones[7].detector: 'flame' is not one of smoke, heat, generic"]
+
+
+def test_follower_sounder_and_case_tamper_zones():
+    cfg, pins, _ = sample()
+    c = validate_config(cfg, pins)
+    pir = c["zones"][5]
+    assert pir["name"] == "リビング 空間センサー" and pir["follower"] is True   # the sample house
+    case = c["zones"][14]
+    assert case["type"] == "case_tamper" and case["always_armed"] is True and case["modes"] == []
+    cfg["zones"][0]["follower"] = True          # the entry route itself
+    cfg["zones"][6]["follower"] = True          # a heat detector
+    cfg["zones"][7]["sounder"] = "bell"
+    cfg["zones"][8]["sounder"] = "siren"        # gas: fine
+    cfg["zones"][9]["sounder"] = "siren"        # glass: no
+    cfg["zones"][14]["always_armed"] = False
+    assert config_errors(cfg, pins) == [
+        "zones[0].follower: an entry_route zone starts the entry delay, a follower follows it: "
+        "set one of them",
+        "zones[6].follower: only magnet and space zones can be followers, not a fire zone",
+        "zones[7].sounder: 'bell' is not one of buzzer, siren",
+        "zones[9].sounder: only fire and gas zones have a sounder, not a glass zone",
+        "zones[14].always_armed: a case_tamper zone is a 24-hour zone and is always armed: "
+        "remove always_armed or set it to true"]
 
 
 def test_battery_hysteresis():

@@ -67,6 +67,7 @@ def test_fire_while_disarmed(capsys):
     assert rc == 0, out
     assert [r[1:] for r in rows] == [["状態", "status", "E305", "再起動"],
                                      ["異常", "alarm", "E114", "火災(熱)", "台所", "熱感知器"],
+                                     ["取消", "cancel", "E406", "キャンセル"],   # silenced
                                      ["復旧", "restore", "R114", "火災(熱)", "復旧", "台所",
                                       "熱感知器"]]
 

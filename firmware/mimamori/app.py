@@ -381,7 +381,9 @@ class App:
         if sup_changed:
             self._trouble = len(self.sup.troubles()) > 0
             self._state_dirty = True
-        if self.core.changed or sup_changed or self._save_auth:
+        # checkpoint_due: a running delay or siren is saved every few seconds (core/arming.py),
+        # so a power cut that loses the RTC cannot restart it from an old point.
+        if self.core.changed or sup_changed or self._save_auth or self.core.checkpoint_due(now):
             self.statefile.save({"core": self.core.snapshot(now), "sup": self.sup.snapshot(),
                                  "auth": self.auth.snapshot(), "saved_at": self.wall.unix()})
             self.core.changed = False

@@ -8,7 +8,8 @@ ZONES = [
     {"id": 1, "name": "玄関ドア", "type": "magnet", "modes": ALL, "entry_route": True},
     {"id": 2, "name": "リビング窓", "type": "magnet", "modes": ALL},
     {"id": 3, "name": "2階寝室窓", "type": "magnet", "modes": ["away", "stay"]},
-    {"id": 4, "name": "リビング 空間センサー", "type": "space", "modes": ["away"]},
+    {"id": 4, "name": "リビング 空間センサー", "type": "space", "modes": ["away"],
+     "follower": True},
     {"id": 5, "name": "リビング ガラス", "type": "glass", "modes": ALL},
     {"id": 6, "name": "台所 熱感知器", "type": "fire", "detector": "heat"},
     {"id": 7, "name": "寝室 煙感知器", "type": "fire", "detector": "smoke"},
@@ -19,6 +20,7 @@ ZONES = [
     {"id": 12, "name": "本体タンパー", "type": "tamper"},
     {"id": 13, "name": "金庫 振動", "type": "vibration", "always_armed": True},
     {"id": 14, "name": "勝手口", "type": "magnet", "modes": ["away"], "entry_route": True},
+    {"id": 15, "name": "制御盤 ケース", "type": "case_tamper"},
 ]
 
 TIMERS = {"entry_delay_s": 30, "exit_delay_s": 60, "cancel_window_s": 30, "siren_cutoff_min": 5}
@@ -32,6 +34,8 @@ class House:
     def __init__(self, start_ms=0, zones=ZONES, timers=TIMERS):
         self.events = []
         self.now = start_ms
+        self.zones = zones
+        self.timers = timers
         self.core = AlarmCore(zones, timers, self.events.append, start_ms)
 
     def at(self, seconds):
@@ -68,6 +72,29 @@ class House:
 
     def kinds(self):
         return [e.kind for e in self.events]
+
+    def power_cut(self, off_ms=0, since_save_ms=None, boot_ms=0):
+        """The power goes: the core restarts from what was last saved (`saved`, else a snapshot
+        now), `off_ms` + `boot_ms` later. since_save_ms: what the RTC says (None: lost).
+        Ticks restart near zero; the zones keep their level (io reports them again at boot)."""
+        snap = getattr(self, "saved", None) or self.core.snapshot(self.now)
+        levels = [z.open for z in self.core.zones]
+        self.now = 7 + boot_ms
+        self.core = AlarmCore(self.zones, self.timers, self.events.append, self.now)
+        self.core.restore(snap, self.now, since_save_ms)
+        for i, active in enumerate(levels):
+            self.core.zone_changed(i, active, self.now)
+        self.saved = None
+        return self
+
+    def save(self):
+        """The app's persistence: a snapshot whenever the core changed or a checkpoint is due."""
+        due = getattr(self.core, "checkpoint_due", None)
+        if self.core.changed or (due is not None and due(self.now)):
+            self.saved = self.core.snapshot(self.now)
+            self.core.changed = False
+            self.writes = getattr(self, "writes", 0) + 1
+        return self
 
     def clear(self):
         del self.events[:]

@@ -38,6 +38,7 @@ DEVICES = {
     "medical": Pulse("押す", 300),
     "cancel": Pulse("押す", 300),
     "tamper": Toggle("開/閉"),
+    "case_tamper": Toggle("開/閉"),   # the panel's own case switch
 }
 
 

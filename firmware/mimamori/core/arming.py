@@ -7,17 +7,25 @@
 # - 24-hour zones (fire, gas, glass, panic, medical, tamper, and vibration marked always_armed)
 #   alarm at once in every state: disarmed, exit delay, entry delay, cancel window, during an alarm.
 # - 外出 (away): exit delay after arming; an entry-route zone opened while armed starts the entry
-#   delay; disarming within it sends no 異常 (only the opening report); any other armed zone
-#   alarms at once.
+#   delay; disarming within it sends no 異常 (only the opening report). A follower zone (the hall
+#   PIR) opened during the entry delay follows it: it alarms (with its own code) when the delay
+#   runs out, not before. Any other armed zone, and a follower with no entry delay, alarms at once.
 # - 在宅セット / 部分セット: an armed zone opened sounds a local warning and starts the cancel window;
-#   cancel or disarm within it sends nothing; otherwise 異常.
+#   cancel or disarm within it sends nothing; otherwise 異常. A cancelled zone is ignored only
+#   while it stays open: once shut it guards again.
+# - Silent alarms (panic, medical) reach the centre and show nothing locally.
+# - Fire and gas still detecting at the siren cut-off keep warning until a resident silences them.
+# - Power cuts: while a delay or the siren runs the app saves a checkpoint every few seconds
+#   (checkpoint_due), and a restore without a trusted clock counts one checkpoint interval as
+#   gone, so repeated cuts can shorten a delay but never stretch it.
 # - Arming is refused while a zone armed in that mode is open; a force-arm bypasses those zones for
 #   this arming only (reported as 570 bypass).
 from mimamori.compat import ticks_diff, ticks_add
 from mimamori.core import events as ev
 from mimamori.core import outputs as out
 from mimamori.core.zones import (MODE_DISARMED, MODE_AWAY, MODE_STAY, MODE_PARTIAL, ARM_MODES,
-                                 MODE_LABELS, SILENT_TYPES, SWINGER_LIMIT, build_zones)
+                                 MODE_LABELS, SILENT_TYPES, WARNING_TYPES, SWINGER_LIMIT,
+                                 SWINGER_PERIOD_MS, build_zones)
 
 # Closing report per mode (Contact ID 401 O/C by user, 441 armed stay, 456 partial arm).
 _CLOSING_CID = {MODE_AWAY: ev.CID_OPEN_CLOSE, MODE_STAY: ev.CID_STAY_ARM,
@@ -26,6 +34,16 @@ _CLOSING_CID = {MODE_AWAY: ev.CID_OPEN_CLOSE, MODE_STAY: ev.CID_STAY_ARM,
 DELAY_NONE = 0
 DELAY_ENTRY = 1    # 外出: entry-route zone opened, disarm before it ends
 DELAY_CANCEL = 2   # 在宅セット / 部分セット: armed zone opened, cancel or disarm before it ends
+
+# Checkpoints while a timer runs (the app saves when checkpoint_due): at most this much powered
+# time can be lost to a power cut, and a restore without a trusted clock counts it as gone. The
+# entry delay and the cancel window (an intruder inside) are the tightest; each costs one state
+# file write per interval while it runs, nothing when idle.
+CHECKPOINT_DELAY_MS = 2000
+CHECKPOINT_EXIT_MS = 5000
+CHECKPOINT_SIREN_MS = 10000
+_SWINGER_CHECK_MS = 1000   # how often running swinger periods are looked at
+_MAX_ELAPSED_MS = 100000000  # ~28 h: longer than any timer; keeps ticks arithmetic in range
 
 
 class ArmResult:
@@ -58,7 +76,7 @@ class AlarmCore:
         self.siren_ms = timers.get("siren_cutoff_min", 5) * 60000
         self.mode = MODE_DISARMED
         self.outputs = out.OutputState()
-        self.memory = []            # ALARM events not yet acknowledged (alarm memory)
+        self.memory = []            # MemoryEntry per zone, not yet acknowledged (alarm memory)
         self.changed = False        # set on every state change worth persisting
         self._exit_start = None     # ticks when the exit delay began
         self._delay = DELAY_NONE
@@ -66,6 +84,11 @@ class AlarmCore:
         self._siren_start = None    # ticks when the current alarm sound began
         self._sound = out.BUZ_OFF   # buzzer pattern of the current alarm sound
         self._reported = False      # an 異常 went out during this arming (406 on a cancel)
+        self._warning = False       # fire/gas still detecting after the siren cut-off
+        self._warn_siren = False    # ... and a detecting zone's sounder is the siren
+        self._saved_at = now        # ticks of the last snapshot (checkpoint_due)
+        self._swinging = False      # some zone has a running swinger period
+        self._swing_check = now
 
     # ---- inputs -------------------------------------------------------------------------------
 
@@ -92,8 +115,8 @@ class AlarmCore:
         if mode == MODE_AWAY:
             if z.entry_route and self._delay != DELAY_ENTRY:
                 self._start_delay(DELAY_ENTRY, z, now)
-            elif z.entry_route:
-                z.pending = True
+            elif z.entry_route or (z.follower and self._delay == DELAY_ENTRY):
+                z.pending = True     # follows the running entry delay: alarms at its end
                 self.changed = True
             else:
                 self._trip(z, z.cid, now)
@@ -138,9 +161,10 @@ class AlarmCore:
         """Authorised disarm: ends delays, silences the alarm, reports the opening. The flash
         light and alarm memory stay until acknowledge()."""
         if self.mode != MODE_DISARMED:
-            if self._reported:
-                self._event(ev.CANCEL, ev.CID_CANCEL, now, ev.Q_NEW, None, user)
+            self._report_cancel(user, now)
             self._event(ev.OPENING, ev.CID_OPEN_CLOSE, now, ev.Q_NEW, None, user)
+        elif self._sound != out.BUZ_OFF:
+            self._report_cancel(user, now)   # silencing a 24-hour alarm while disarmed
         self.mode = MODE_DISARMED
         self._exit_start = None
         self._delay = DELAY_NONE
@@ -156,19 +180,18 @@ class AlarmCore:
 
     def cancel(self, user, now):
         """Cancel operation (cancel button: user 0; or an authorised code/card). Within the cancel
-        window it sends nothing and the opened zones are ignored until they close. An authorised
-        cancel of a sounding alarm silences it and reports 406 once."""
+        window it sends nothing and the opened zones still open are ignored until they close (one
+        shut again guards at once). An authorised cancel of a sounding or reported alarm (a
+        24-hour alarm while disarmed too) silences it and reports 406 once."""
         if self._delay == DELAY_CANCEL:
             for z in self.zones:
                 if z.pending:
                     z.pending = False
-                    z.cancelled = True
+                    z.cancelled = z.open   # shut again already: it guards again
             self._delay = DELAY_NONE
             self.changed = True
-        elif user and self._sound != out.BUZ_OFF:
-            if self._reported:
-                self._event(ev.CANCEL, ev.CID_CANCEL, now, ev.Q_NEW, None, user)
-                self._reported = False
+        elif user and (self._sound != out.BUZ_OFF or self._reported):
+            self._report_cancel(user, now)
             self._silence()
             self.changed = True
         elif self._sound == out.BUZ_GLASS:
@@ -177,9 +200,11 @@ class AlarmCore:
         self._update_outputs()
 
     def acknowledge(self, user, now):
-        """Authorised reset: the flash light stops and the alarm memory is cleared."""
+        """Authorised reset: the flash light stops and the alarm memory is cleared. A reported
+        alarm not yet cancelled (a 24-hour alarm while disarmed) is cancelled: 406 with the user."""
         if not user:
             return
+        self._report_cancel(user, now)
         self._silence()
         self.memory = []
         for z in self.zones:
@@ -198,9 +223,21 @@ class AlarmCore:
             if ticks_diff(now, self._delay_start) >= limit:
                 self._delay_expired(now)
         if self._siren_start is not None and ticks_diff(now, self._siren_start) >= self.siren_ms:
-            self._silence()  # cut-off: the siren must not sound for ever (neighbours, bylaws)
-            self.changed = True
-            self._update_outputs()
+            self._cut_off()
+        if self._swinging and ticks_diff(now, self._swing_check) >= _SWINGER_CHECK_MS:
+            self._expire_swingers(now)
+
+    def checkpoint_due(self, now):
+        """True when a running timer (exit or entry delay, cancel window, siren) has not been
+        saved for its checkpoint interval: the app then saves a snapshot, so a power cut loses
+        at most that much of its powered time. Idle: never (no flash writes)."""
+        if self._delay != DELAY_NONE:
+            return ticks_diff(now, self._saved_at) >= CHECKPOINT_DELAY_MS
+        if self._exit_start is not None:
+            return ticks_diff(now, self._saved_at) >= CHECKPOINT_EXIT_MS
+        if self._siren_start is not None:
+            return ticks_diff(now, self._saved_at) >= CHECKPOINT_SIREN_MS
+        return False
 
     # ---- queries ------------------------------------------------------------------------------
 
@@ -241,7 +278,9 @@ class AlarmCore:
             "remaining_s": max(0, self.delay_remaining_ms(now)) // 1000,
             "open_zones": [z.name for z in self.zones if z.open],
             "bypassed": [z.name for z in self.zones if z.bypassed],
-            "alarm_memory": [(e.zone, e.zone_name, e.label, e.wall) for e in self.memory],
+            # (zone, name, label, first time, times, last time), the latest last
+            "alarm_memory": [(m.zone, m.zone_name, m.label, m.first, m.count, m.last)
+                             for m in self.memory],
             "siren": self.outputs.siren,
             "flash": self.outputs.flash,
         }
@@ -256,15 +295,20 @@ class AlarmCore:
         if self._delay == DELAY_CANCEL:
             return "キャンセルしてください あと%d秒" % secs
         if self.memory:
-            e = self.memory[-1]
-            return "異常 %s %s" % (e.label, e.zone_name)
+            m = self.memory[-1]
+            if m.count > 1:
+                return "異常 %s %s (%d回)" % (m.label, m.zone_name, m.count)
+            return "異常 %s %s" % (m.label, m.zone_name)
         return MODE_LABELS[self.mode]
 
     # ---- persistence --------------------------------------------------------------------------
 
     def snapshot(self, now):
         """What must survive a power cut: mode, bypasses, alarm memory and running timers (as
-        elapsed ms, since ticks restart at boot). Written by the app only when `changed`."""
+        elapsed ms, since ticks restart at boot). Written by the app when `changed` or when
+        checkpoint_due."""
+        self._saved_at = now
+
         def elapsed(start):
             return None if start is None else ticks_diff(now, start)
         return {
@@ -273,7 +317,8 @@ class AlarmCore:
             "cancelled": [z.id for z in self.zones if z.cancelled],
             "pending": [z.id for z in self.zones if z.pending],
             "in_alarm": [z.id for z in self.zones if z.in_alarm],
-            "trips": [[z.id, z.trips] for z in self.zones if z.trips],
+            "trips": [[z.id, z.trips, ticks_diff(now, z.trips_start)]
+                      for z in self.zones if z.trips],
             "exit": elapsed(self._exit_start),
             "delay": self._delay,
             "delay_elapsed": elapsed(self._delay_start) if self._delay else None,
@@ -281,15 +326,19 @@ class AlarmCore:
             "sound": self._sound,
             "reported": self._reported,
             "flash": self.outputs.flash,
-            "memory": [e.to_dict() for e in self.memory],
+            "warning": [self._warning, self._warn_siren],
+            "memory": [m.to_list() for m in self.memory],
         }
 
     def restore(self, snap, now, since_save_ms=None):
         """Come back in the state we were in. `since_save_ms` is how long ago the snapshot was
         saved (from the RTC) when known: time that passed during the outage counts against
         running delays, so an entry delay interrupted by a power cut expires (and alarms) rather
-        than being forgotten. Unknown: the delay resumes where it was saved."""
-        gone = since_save_ms or 0
+        than being forgotten. Unknown (the power-on reset lost the RTC): a running timer resumes
+        one checkpoint interval after its last checkpoint, never earlier, so repeated cuts
+        cannot postpone an alarm (at most the boot time per cut)."""
+        known = since_save_ms is not None
+        gone = since_save_ms if known else 0
         self.mode = snap["mode"]
         for z in self.zones:
             z.bypassed = z.id in snap["bypassed"]
@@ -299,23 +348,43 @@ class AlarmCore:
             # In alarm or pending means it was open: io reports the real level at boot, and a
             # zone still open then is not a new alarm, a closed one is a restore.
             z.open = z.in_alarm or z.pending or z.cancelled
-        for zid, n in snap["trips"]:
-            if zid in self._by_id:
-                self._by_id[zid].trips = n
+        # Swinger periods: with the outage's length known they go on (a reboot does not reset
+        # them); unknown, the counts are dropped: the zone reports again rather than staying
+        # silent for longer than its period.
+        self._swinging = False
+        for t in snap["trips"]:
+            z = self._by_id.get(t[0])
+            if z is None or not known or not z.swinger:
+                continue
+            age = (t[2] if len(t) > 2 else 0) + gone
+            if age < SWINGER_PERIOD_MS:
+                z.trips = t[1]
+                z.trips_start = ticks_add(now, -age)
+                self._swinging = True
+        self._swing_check = now
 
-        def started(elapsed):
-            return None if elapsed is None else ticks_add(now, -(elapsed + gone))
-        self._exit_start = started(snap["exit"])
+        def started(elapsed, interval):
+            if elapsed is None:
+                return None
+            # The RTC counts whole seconds and a checkpoint may be an interval old: count at
+            # least one interval as gone, so the timer never ends later than it should.
+            return ticks_add(now, -min(elapsed + max(gone, interval), _MAX_ELAPSED_MS))
+        self._exit_start = started(snap["exit"], CHECKPOINT_EXIT_MS)
         self._delay = snap["delay"]
-        self._delay_start = started(snap["delay_elapsed"]) or 0
-        self._siren_start = started(snap["siren"])
+        self._delay_start = started(snap["delay_elapsed"], CHECKPOINT_DELAY_MS) or 0
+        self._siren_start = started(snap["siren"], CHECKPOINT_SIREN_MS)
         self._sound = snap["sound"]
         self._reported = snap["reported"]
         self.outputs.flash = snap["flash"]
-        self.memory = [ev.Event.from_dict(d) for d in snap["memory"]]
-        self.outputs.siren = self._siren_start is not None and self._sound_has_siren
+        warning = snap.get("warning") or [False, False]
+        self._warning, self._warn_siren = bool(warning[0]), bool(warning[1])
+        self.memory = []
+        for d in snap["memory"]:
+            z = self._by_id.get(d["zone"] if isinstance(d, dict) else d[0])
+            self.memory.append(ev.MemoryEntry.from_saved(d, z.name if z else ""))
         self._update_outputs()
         self.changed = False
+        self._saved_at = now
         self.tick(now)  # anything that ran out during the outage fires now
 
     # ---- internals ----------------------------------------------------------------------------
@@ -346,17 +415,24 @@ class AlarmCore:
         self._update_outputs()
 
     def _exit_ended(self, now):
-        """The exit delay is over: anything armed and still open is an entry or an intrusion."""
+        """The exit delay is over: anything armed and still open is an entry or an intrusion
+        (entry routes first: a follower open with them follows their entry delay)."""
         for z in self.zones:
-            if z.open and z.armed_in(self.mode) and not z.bypassed and not z.always_armed:
-                if z.entry_route:
-                    if self._delay == DELAY_NONE:
-                        self._start_delay(DELAY_ENTRY, z, now)
+            if z.entry_route and self._guarding_open(z):
+                if self._delay == DELAY_NONE:
+                    self._start_delay(DELAY_ENTRY, z, now)
+                z.pending = True
+        for z in self.zones:
+            if not z.entry_route and self._guarding_open(z):
+                if z.follower and self._delay == DELAY_ENTRY:
                     z.pending = True
                 else:
                     self._trip(z, z.cid, now)
         self.changed = True
         self._update_outputs()
+
+    def _guarding_open(self, z):
+        return z.open and z.armed_in(self.mode) and not z.bypassed and not z.always_armed
 
     def _zone_restored(self, z, now):
         if z.cancelled:
@@ -366,19 +442,93 @@ class AlarmCore:
             self.changed = True
             z.in_alarm = False
             self._event(ev.RESTORE, z.alarm_cid or z.cid, now, ev.Q_RESTORE, z, 0)
+            if self._warning:
+                self._warn()     # a detector cleared after the cut-off: warn of what is left
+                self._update_outputs()
 
     def _trip(self, z, cid, now):
-        if z.swinger and z.trips >= SWINGER_LIMIT:
-            return
-        z.trips += 1
+        if z.swinger:
+            if z.trips and ticks_diff(now, z.trips_start) >= SWINGER_PERIOD_MS:
+                z.trips = 0      # its period is over: a new one starts with this trip
+            if z.trips >= SWINGER_LIMIT:
+                return
+            if not z.trips:
+                z.trips_start = now
+                self._swinging = True
+            z.trips += 1
         z.in_alarm = True
         z.alarm_cid = cid
-        self.memory.append(self._event(ev.ALARM, cid, now, ev.Q_NEW, z, 0))
+        e = self._event(ev.ALARM, cid, now, ev.Q_NEW, z, 0)
         self._reported = True
-        self.outputs.flash = True
         self.changed = True
+        if z.type in SILENT_TYPES:
+            return   # silent: the centre has it; nothing local may show it (no memory, flash)
+        self._remember(z, e)
+        self.outputs.flash = True
         self._sound_for(z, now)
         self._update_outputs()
+
+    def _remember(self, z, e):
+        """One alarm-memory line per zone: a repeat counts and moves it to the end (the panel
+        shows the latest)."""
+        mem = self.memory
+        for m in mem:
+            if m.zone == z.id:
+                m.count += 1
+                m.cid = e.cid
+                m.last = e.wall
+                if m is not mem[-1]:
+                    mem.remove(m)
+                    mem.append(m)
+                return
+        mem.append(ev.MemoryEntry(z.id, z.name, e.cid, e.wall))
+
+    def _report_cancel(self, user, now):
+        """406 with the user, once per reported alarm: the centre learns a resident has it."""
+        if self._reported:
+            self._event(ev.CANCEL, ev.CID_CANCEL, now, ev.Q_NEW, None, user)
+            self._reported = False
+
+    def _expire_swingers(self, now):
+        """Swinger periods that ran out start again (checked in tick while any runs, so a count
+        never outlives its period however long the next trip waits)."""
+        self._swing_check = now
+        running = False
+        for z in self.zones:
+            if z.trips:
+                if ticks_diff(now, z.trips_start) >= SWINGER_PERIOD_MS:
+                    z.trips = 0
+                    self.changed = True
+                else:
+                    running = True
+        self._swinging = running
+
+    def _cut_off(self):
+        """The siren cut-off (neighbours, bylaws): intrusion falls quiet. A fire or gas detector
+        still detecting keeps warning (buzzer; the siren too if its sounder says so) until a
+        resident silences it or it clears."""
+        self._siren_start = None
+        self._warning = True
+        self._warn()
+        self.changed = True
+        self._update_outputs()
+
+    def _warn(self):
+        """Sound for the fire / gas zones still detecting after the cut-off; quiet when none."""
+        fire = gas = siren = False
+        for z in self.zones:
+            if z.in_alarm and z.open and z.type in WARNING_TYPES:
+                if z.type == "fire":
+                    fire = True
+                else:
+                    gas = True
+                if z.sounder == "siren":
+                    siren = True
+        if fire or gas:
+            self._sound = out.BUZ_FIRE if fire else out.BUZ_ALARM
+            self._warn_siren = siren
+        else:
+            self._silence()
 
     @property
     def _sound_has_siren(self):
@@ -401,12 +551,15 @@ class AlarmCore:
     def _silence(self):
         self._sound = out.BUZ_OFF
         self._siren_start = None
+        self._warning = False
+        self._warn_siren = False
 
     def _update_outputs(self):
         o = self.outputs
         o.mode = self.mode
         o.arming = self._exit_start is not None
-        o.siren = self._siren_start is not None and self._sound_has_siren
+        o.siren = ((self._siren_start is not None and self._sound_has_siren)
+                   or (self._warning and self._warn_siren))
         o.alarm_memory = len(self.memory) > 0
         if self._sound != out.BUZ_OFF:
             o.buzzer = self._sound

@@ -169,3 +169,37 @@ class Event:
         e.seq = d["seq"]
         e.wall = d["wall"]
         return e
+
+
+class MemoryEntry:
+    """One zone's line in the alarm memory (what a returning resident reads before going in):
+    the latest code, how many times it tripped, when first and last (wall time, ISO 8601).
+    One line per zone, so a chattering detector cannot grow the memory (nor state.json)."""
+
+    __slots__ = ("zone", "zone_name", "cid", "count", "first", "last")
+
+    def __init__(self, zone, zone_name, cid, first, count=1, last=None):
+        self.zone = zone
+        self.zone_name = zone_name
+        self.cid = cid
+        self.count = count
+        self.first = first
+        self.last = first if last is None else last
+
+    @property
+    def label(self):
+        return CATALOGUE[self.cid][1]
+
+    def to_list(self):
+        return [self.zone, self.cid, self.count, self.first, self.last]
+
+    @classmethod
+    def from_saved(cls, d, zone_name):
+        """From to_list(), or from an Event dict (state files written before the memory was
+        bounded)."""
+        if isinstance(d, dict):
+            return cls(d["zone"], zone_name, d["cid"], d.get("wall"))
+        return cls(d[0], zone_name, d[1], d[3], d[2], d[4])
+
+    def __repr__(self):
+        return "MemoryEntry(zone=%d %03d x%d)" % (self.zone, self.cid, self.count)

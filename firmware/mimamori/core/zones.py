@@ -18,8 +18,8 @@ MODE_LABELS = {
 
 # Zone types whose input is live in every state (seed 6.(3): fire, panic, gas, medical watched
 # 24 hours; glass too, sounding the buzzer even while disarmed; tamper as the panel's own 24-hour
-# protection).
-ALWAYS_ARMED_TYPES = ("fire", "gas", "glass", "panic", "medical", "tamper")
+# protection; case_tamper as the panel's own case switch).
+ALWAYS_ARMED_TYPES = ("fire", "gas", "glass", "panic", "medical", "tamper", "case_tamper")
 
 # Contact ID code raised when a zone of this type trips (see events.py for the choices).
 _TYPE_CID = {
@@ -30,18 +30,29 @@ _TYPE_CID = {
     "gas": ev.CID_GAS,
     "panic": ev.CID_PANIC,
     "medical": ev.CID_MEDICAL,
-    "tamper": ev.CID_EXPANSION_TAMPER,
+    "tamper": ev.CID_EXPANSION_TAMPER,   # a sensor's (or a junction box's) tamper switch
+    "case_tamper": ev.CID_TAMPER,        # the panel's own case switch
 }
 _FIRE_CID = {"smoke": ev.CID_SMOKE, "heat": ev.CID_HEAT, "generic": ev.CID_FIRE}
 
-# Silent alarms: a panic or medical call must not provoke an attacker or frighten a patient; the
-# centre is called and the flash light shows it, the siren stays off.
+# Silent alarms: a panic or medical call must not provoke an attacker (SECOM: the 非常 button makes
+# no sound) or frighten a patient. The centre is called as for any alarm; nothing local shows it:
+# no siren, buzzer, display text, flash light or alarm-memory LED.
 SILENT_TYPES = ("panic", "medical")
 
+# Detectors whose warning outlives the siren cut-off while they still detect (the cut-off is for
+# intrusion: neighbours, bylaws). `sounder` says what keeps sounding: the buzzer (default) or the
+# siren too.
+WARNING_TYPES = ("fire", "gas")
+SOUNDERS = ("buzzer", "siren")
+
 # A zone that trips, restores and trips again (a banging door) reports at most this many alarms
-# per arming: the classic "swinger shutdown" so one faulty contact cannot flood the centre.
-# Never for life safety: every fire, gas, panic and medical trip is reported, in every state.
+# per arming, and per SWINGER_PERIOD_MS from its first counted trip (so a house that stays
+# disarmed for weeks is never silenced for good): the classic "swinger shutdown" so one faulty
+# contact cannot flood the centre. Never for life safety: every fire, gas, panic and medical
+# trip is reported, in every state.
 SWINGER_LIMIT = 3
+SWINGER_PERIOD_MS = 24 * 3600 * 1000
 LIFE_SAFETY_TYPES = ("fire", "gas", "panic", "medical")
 
 
@@ -53,6 +64,10 @@ class Zone:
         self.type = cfg["type"]
         self.modes = tuple(cfg.get("modes", ()))
         self.entry_route = bool(cfg.get("entry_route", False))
+        # Interior follower (DSC "interior", ESPHome delayed_follower): instant when no entry
+        # delay runs; during one it follows it (the resident walking from the door to the panel).
+        self.follower = bool(cfg.get("follower", False))
+        self.sounder = cfg.get("sounder") or "buzzer"   # fire/gas: what sounds after the cut-off
         self.always_armed = self.type in ALWAYS_ARMED_TYPES or bool(cfg.get("always_armed", False))
         if self.type == "fire":
             self.cid = _FIRE_CID[cfg.get("detector", "generic")]
@@ -62,7 +77,8 @@ class Zone:
         self.open = False
         self.in_alarm = False     # tripped and not yet restored (closed)
         self.alarm_cid = 0        # the code it tripped with (134 after an entry delay): restores
-        self.trips = 0            # alarms reported this arming (swinger limit)
+        self.trips = 0            # alarms reported this period (swinger limit)
+        self.trips_start = 0      # ticks of the period's first counted trip
         self.swinger = self.type not in LIFE_SAFETY_TYPES   # subject to the swinger limit
         self.bypassed = False     # force-arm bypass, this arming only
         self.cancelled = False    # opened, then cancelled within the window: ignored until closed

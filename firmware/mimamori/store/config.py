@@ -15,11 +15,14 @@ from mimamori.core.auth import ITERATIONS, MAX_ITERATIONS
 
 VERSION = 1
 ZONE_TYPES = ("magnet", "glass", "fire", "gas", "vibration", "space", "panic", "medical",
-              "cancel", "tamper")
+              "cancel", "tamper", "case_tamper")
 # 24-hour zones: armed in every state, including disarmed and during the delays.
-ALWAYS_ARMED = ("fire", "gas", "glass", "panic", "medical", "tamper")
+ALWAYS_ARMED = ("fire", "gas", "glass", "panic", "medical", "tamper", "case_tamper")
 NEVER_ALWAYS_ARMED = ("magnet", "space", "cancel")
 ENTRY_ROUTE_TYPES = ("magnet", "space")
+FOLLOWER_TYPES = ("magnet", "space")        # interior followers (follow a running entry delay)
+SOUNDER_TYPES = ("fire", "gas")             # warn after the siren cut-off while detecting
+SOUNDERS = ("buzzer", "siren")
 MODES = ("away", "stay", "partial")
 # Modes a zone is armed in when `modes` is left out; other types: [] (24-hour or a button).
 DEFAULT_MODES = {"magnet": MODES, "space": ("away",), "vibration": MODES, "glass": MODES}
@@ -357,7 +360,7 @@ class _Config:
     def zone(self, p, z):
         c = self.c
         known = ("id", "name", "type", "gpio", "wiring", "pull", "debounce_ms", "modes",
-                 "entry_route", "always_armed", "detector")
+                 "entry_route", "always_armed", "detector", "follower", "sounder")
         if c.obj(p, z, known) is None:
             return None
         g = z.get
@@ -385,6 +388,21 @@ class _Config:
             c.bad(p + ".entry_route", "only magnet and space zones can be entry routes, "
                   "not a %s zone" % t)
         zone["entry_route"] = route
+        follower = c.bool(p + ".follower", g("follower", _REQUIRED), default=False)
+        if follower and t is not None and t not in FOLLOWER_TYPES:
+            c.bad(p + ".follower", "only magnet and space zones can be followers, not a %s "
+                  "zone" % t)
+        elif follower and route:
+            c.bad(p + ".follower", "an entry_route zone starts the entry delay, a follower "
+                  "follows it: set one of them")
+        zone["follower"] = follower
+        sounder = g("sounder", _REQUIRED)
+        if t in SOUNDER_TYPES:
+            zone["sounder"] = c.choice(p + ".sounder", sounder, SOUNDERS, default="buzzer")
+        else:
+            if sounder is not _REQUIRED and t is not None:
+                c.bad(p + ".sounder", "only fire and gas zones have a sounder, not a %s zone" % t)
+            zone["sounder"] = None
         armed = c.bool(p + ".always_armed", g("always_armed", _REQUIRED), default=None)
         if t in ALWAYS_ARMED:
             if armed is False:
