@@ -359,3 +359,14 @@ def test_power_cuts_that_lose_the_clock_never_postpone_the_entry_delay(house):
         powered += 10
     assert alarms(b) == [(134, FRONT_DOOR)]
     assert powered <= 30000 + cuts * boot_ms, (powered, cuts)
+
+
+def test_a_panic_press_shows_nothing_on_the_panel_and_reaches_the_journal(house):
+    b = house
+    before = b.app.display(b.now())
+    b.press(12)                         # 非常ボタン
+    b.run(1000)
+    assert alarms(b) == [(120, 12)]     # waiting for the centre, as any alarm
+    r = b.app.rendered
+    assert not (r.siren or r.flash or r.alarm_memory) and r.buzzer == "off"
+    assert b.app.display(b.now()) == before and "非常" not in before

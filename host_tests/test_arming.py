@@ -335,10 +335,21 @@ def test_steady_state_tick_allocates_nothing():
         micropython.heap_unlock()
     h2 = armed("stay")
     h2.open(2)  # a running cancel window with nothing due is steady state too
+    h2.core.snapshot(h2.now)
     micropython.heap_lock()
     try:
         for i in range(100):
             h2.core.tick(h2.now + i)
+            h2.core.checkpoint_due(h2.now + i)
+    finally:
+        micropython.heap_unlock()
+    h3 = House()
+    h3.open(5).close(5).wait(5 * 60 + 1)   # glass while disarmed: a swinger period runs for 24 h
+    micropython.heap_lock()
+    try:
+        for i in range(100):
+            h3.core.tick(h3.now + i * 100)  # its periodic look at the swinger periods too
+            h3.core.checkpoint_due(h3.now + i * 100)
     finally:
         micropython.heap_unlock()
 
@@ -427,6 +438,7 @@ def test_window_shut_before_the_cancel_guards_again_hours_later():
     h.open(2).wait(3).close(2)       # opened by mistake, shut again
     h.wait(5)
     h.core.cancel(USER, h.now)       # cancelled within the window
+    assert h.core.status(h.now)["ignored"] == []   # shut: nothing left unguarded
     h.wait(3 * 3600)
     assert h.events == []
     h.open(2).wait(31)               # hours later the same window opens

@@ -90,7 +90,22 @@ def fig_idle_day():
     return [("flash writes per idle day", "%d" % r["writes"], "writes", "<= 50", where)]
 
 
-FIGURES = [fig_mpy_size, fig_core_tick, fig_heap, fig_latency, fig_idle_day]
+def fig_delay_writes():
+    sys.path.insert(0, os.path.join(HERE, "bench"))
+    import delay_writes
+    r = delay_writes.measure()
+    where = "sample house, power-cut checkpoints included (state file only)"
+    return [
+        ("flash writes per exit delay (%d s)" % r["exit_s"], "%d" % r["exit_delay"], "writes",
+         "(figure)", where),
+        ("flash writes per entry delay (%d s, disarmed)" % r["entry_s"], "%d" % r["entry_delay"],
+         "writes", "(figure)", where),
+        ("flash writes per alarm (entry delay + %d min siren)" % r["siren_min"],
+         "%d" % r["entry_then_alarm"], "writes", "(figure)", where),
+    ]
+
+
+FIGURES = [fig_mpy_size, fig_core_tick, fig_heap, fig_latency, fig_idle_day, fig_delay_writes]
 
 
 def main():

@@ -278,6 +278,8 @@ class AlarmCore:
             "remaining_s": max(0, self.delay_remaining_ms(now)) // 1000,
             "open_zones": [z.name for z in self.zones if z.open],
             "bypassed": [z.name for z in self.zones if z.bypassed],
+            # cancelled in the window and still open: ignored until shut (then guarding again)
+            "ignored": [z.name for z in self.zones if z.cancelled],
             # (zone, name, label, first time, times, last time), the latest last
             "alarm_memory": [(m.zone, m.zone_name, m.label, m.first, m.count, m.last)
                              for m in self.memory],
