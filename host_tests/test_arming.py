@@ -652,3 +652,23 @@ def test_alarm_memory_of_a_chattering_fire_relay_stays_small():
     core = AlarmCore(ZONES, TIMERS, [].append, 0)
     core.restore(h.core.snapshot(h.now), 0)
     assert core.status(0)["alarm_memory"] == st["alarm_memory"]
+
+
+def test_a_damaged_memory_or_swinger_record_is_refused_at_restore_not_in_the_loop():
+    h = House()
+    h.open(5).close(5)
+    snap = h.core.snapshot(h.now)
+    for key, bad in (("memory", [[5, 999, 1, None, None]]), ("memory", [[5, 155, "x", None, None]]),
+                     ("trips", [[5, "3", "0"]]), ("trips", [[5, None, 0]])):
+        s = dict(snap)
+        s[key] = bad
+        core = AlarmCore(ZONES, TIMERS, [].append, 0)
+        try:
+            core.restore(s, 0, since_save_ms=1000)
+            refused = False
+        except (KeyError, TypeError, ValueError):
+            refused = True
+        if not refused:   # taken as a number: the core must then work with it
+            core.zone_changed(core.zone_by_id(5).index, True, 10)
+            core.display(10)
+        assert refused or key == "trips", (key, bad)

@@ -358,9 +358,9 @@ class AlarmCore:
             z = self._by_id.get(t[0])
             if z is None or not known or not z.swinger:
                 continue
-            age = (t[2] if len(t) > 2 else 0) + gone
+            age = int(t[2] if len(t) > 2 else 0) + gone
             if age < SWINGER_PERIOD_MS:
-                z.trips = t[1]
+                z.trips = int(t[1])
                 z.trips_start = ticks_add(now, -age)
                 self._swinging = True
         self._swing_check = now
@@ -383,7 +383,10 @@ class AlarmCore:
         self.memory = []
         for d in snap["memory"]:
             z = self._by_id.get(d["zone"] if isinstance(d, dict) else d[0])
-            self.memory.append(ev.MemoryEntry.from_saved(d, z.name if z else ""))
+            m = ev.MemoryEntry.from_saved(d, z.name if z else "")
+            if m.cid not in ev.CATALOGUE or not isinstance(m.count, int):
+                raise ValueError("memory: %r" % (d,))   # damaged: refuse it here, not in the loop
+            self.memory.append(m)
         self._update_outputs()
         self.changed = False
         self._saved_at = now
