@@ -495,3 +495,51 @@ class _RxProcess:
     def stop(self):
         self.p.terminate()
         self.p.wait(5)
+
+
+def test_a_centre_database_from_before_refs_keeps_its_reports(tmp_path):
+    # The schema before issue 9: reports keyed by (site, seq). Its reports stay duplicates.
+    import sqlite3
+    path = str(tmp_path / "old.db")
+    db = sqlite3.connect(path)
+    db.executescript("""
+CREATE TABLE sites (site TEXT PRIMARY KEY, key TEXT NOT NULL, period_s INTEGER NOT NULL DEFAULT
+    129600, last_seen REAL, silent INTEGER NOT NULL DEFAULT 0, ctr INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE reports (site TEXT NOT NULL, seq INTEGER NOT NULL, received REAL NOT NULL,
+    receiver TEXT, ts TEXT, kind TEXT, cid TEXT, service TEXT, label TEXT, zone INTEGER,
+    zone_name TEXT, user INTEGER, mode TEXT, urgent INTEGER, frame TEXT NOT NULL,
+    PRIMARY KEY (site, seq));
+CREATE TABLE rejects (received REAL, topic TEXT, reason TEXT, payload BLOB);
+""")
+    old = _event(1)
+    db.execute("INSERT INTO sites (site, key) VALUES (?, ?)", (SITE, KEY_HEX))
+    db.execute("INSERT INTO reports VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+               (SITE, 1, 50.0, "rx", "2026-11-22T12:00:00+09:00", "alarm", "1151", "E",
+                "ガス漏れ", 4, "台所", 0, "stay", 1, old.decode()))
+    db.commit()
+    db.close()
+    c = _Offline(path)
+    c.send(old, now=100.0)                 # the controller's resend of a report stored before
+    assert c.rx.shown == [] and c.acked_seqs() == [1]
+    c.send(_event(2), now=101.0)
+    assert [s for _, s in c.rx.shown] == [2] and len(c.store.reports(SITE)) == 2
+
+
+def _framed_alarm(seq, base):
+    return _signed(_frame_dict(seq, base=base))
+
+
+def test_an_alarm_stored_but_never_shown_is_shown_at_once_when_its_resend_arrives(tmp_path):
+    # A receiver stored and acked an 異常 and died before the line reached the console; the
+    # receiver that takes the controller's resend (a duplicate) shows it at once, once.
+    path = str(tmp_path / "c.db")
+    dead = _Offline(path, "rx-dead")
+    alarm = _framed_alarm(5, base=1)       # 1..4 still on their way: an alarm does not wait
+    d = F.verify_event(KEY, alarm, SITE)
+    dead.store.record(SITE, d, F.report_ref(d), alarm, "rx-dead", 100.0)   # stored, not shown
+    live = _Offline(path, "rx-live")
+    live.send(alarm, now=101.0)
+    assert live.rx.shown == [(SITE, 5)] and "未表示分" in live.lines[0]
+    assert live.lines[0].startswith("!! 異常")
+    live.send(alarm, now=102.0)
+    assert live.rx.shown == [(SITE, 5)] and len(live.acks) == 2

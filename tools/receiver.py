@@ -145,12 +145,35 @@ class Store:
             self.db.executescript(SCHEMA)
 
     def _migrate(self):
-        """A database from before reports were keyed by their ref: keep the old tables aside
-        under *_v0 (their reports count as shown); new ones are created next to them."""
+        """A database from before reports were keyed by their ref: the old tables are kept
+        aside as *_v0, and the old reports are copied into the new table (as shown, with their
+        ref), so a resend of one of them is still a duplicate."""
+        old = {}
         for table, column in (("reports", "ref"), ("rejects", "digest")):
             cols = [r[1] for r in self.db.execute("PRAGMA table_info(%s)" % table)]
             if cols and column not in cols:
                 self.db.execute("ALTER TABLE %s RENAME TO %s_v0" % (table, table))
+                old[table] = True
+        if not old.get("reports"):
+            return
+        self.db.executescript(SCHEMA)
+        rows = self.db.execute("SELECT site, seq, received, receiver, ts, kind, cid, service, "
+                               "label, zone, zone_name, user, mode, urgent, frame FROM reports_v0"
+                               ).fetchall()
+        self.db.execute("BEGIN IMMEDIATE")
+        for r in rows:
+            try:
+                d = F.parse(r[-1].encode())
+                ref = F.report_ref(d)
+            except (F.FrameError, ValueError):
+                continue
+            self.db.execute(
+                "INSERT OR IGNORE INTO reports (site, epoch, seq, ref, received, receiver, ts, "
+                "kind, cid, service, label, zone, zone_name, user, mode, urgent, shown, frame) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?)",
+                (r[0], d.get("epoch", "") if isinstance(d.get("epoch"), str) else "", r[1], ref)
+                + tuple(r[2:]))
+        self.db.execute("COMMIT")
 
     def _tx(self, fn, *args):
         """fn(*args) in one write transaction, always closed: committed, or rolled back on any
@@ -434,11 +457,13 @@ class Receiver:
             else:
                 self.held[(site, ref)] = (d, now)
         elif not shown and (site, ref) not in self.held:
-            # Stored, acked, never shown: the receiver that held it died. Hold it here (its
-            # wait counts from when it was stored, so it is shown now if that is over).
-            row = self.store.unshown_one(site, ref)
-            if row is not None:
-                self.held[(site, ref)] = (d, row)
+            # Stored, acked, never shown: the receiver that held it died. An 異常 is shown now;
+            # a routine report is held here, its wait counted from when it was stored.
+            received = self.store.unshown_one(site, ref)
+            if received is not None and d["kind"] == "alarm":
+                self._show(site, ref, d, "  (未表示分)")
+            elif received is not None:
+                self.held[(site, ref)] = (d, received)
         self.show_ready(now)
 
     def _show(self, site, ref, d, suffix=""):
