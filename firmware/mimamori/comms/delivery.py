@@ -175,11 +175,13 @@ class Delivery:
         budget = self.window                # publishes this poll: bounded work
         alarm_waits = False
         alarms = self._alarms
+        alarms_out = 0                      # 異常 on the wire: not counted in the window
         i = -1
         while i + 1 < len(alarms):          # 異常 first, whatever their seq, outside the window
             i += 1
             seq = alarms[i]
             if seq in self._sent:
+                alarms_out += 1
                 continue
             if self.journal.get(seq) is None:   # no longer pending
                 alarms.pop(i)
@@ -188,10 +190,11 @@ class Delivery:
             if budget <= 0 or not self._publish(now, seq, base, 0):
                 alarm_waits = True
                 break
+            alarms_out += 1
             budget -= 1
         if not alarm_waits:
             # Routine reports in seq order: at most `window` unacknowledged on the wire.
-            inflight = len(self._sent)
+            inflight = len(self._sent) - alarms_out
             i = -1
             n = len(outbox)
             while i + 1 < n and inflight < self.window and budget > 0:
