@@ -543,3 +543,31 @@ def test_an_alarm_stored_but_never_shown_is_shown_at_once_when_its_resend_arrive
     assert live.lines[0].startswith("!! 異常")
     live.send(alarm, now=102.0)
     assert live.rx.shown == [(SITE, 5)] and len(live.acks) == 2
+
+
+def test_hostile_signed_frames_over_the_broker_then_an_alarm_of_another_site_is_acked(broker):
+    # The receiver's network thread takes the junk from one site (whose key a resident read
+    # from the panel's flash); another site's alarm still gets through: no site is jammed.
+    import random
+    store = R.Store(os.path.join(tempfile.mkdtemp(), "centre.db"))
+    store.add_site(SITE, KEY_HEX)
+    store.add_site("site-002", "ab" * 32)
+    out = []
+    rx = R.Receiver(store, broker.host, broker.port, out=out.append).start()
+    assert rx.wait_connected()
+    p = Pub(broker, ["mimamori/v1/site-002/ack"])
+    rnd = random.Random(3)
+    for i in range(300):
+        p.c.publish("mimamori/v1/site-001/event", _hostile(rnd, i), qos=1)
+    key2 = F.site_key("ab" * 32)
+    ev = E.Event(0, E.ALARM, E.CID_FIRE, E.Q_NEW, zone=1, zone_name="居間", mode="away")
+    ev.seq = 1
+    ev.wall = "2026-11-22T12:00:00+09:00"
+    alarm = F.event_frame(key2, "site-002", ev, 10, 1, "00c0ffee")
+    p.send("mimamori/v1/site-002/event", alarm)
+    assert wait(lambda: p.msgs, 15)
+    seq, ref, t = F.verify_ack_ref(key2, "site-002", p.msgs[0][1])
+    assert (seq, ref) == (1, F.report_ref(F.parse(alarm)))
+    assert ("site-002", 1) in rx.shown and any("居間" in line for line in out)
+    rx.stop()
+    p.close()
