@@ -344,6 +344,7 @@ class Receiver:
         self.out = out or (lambda line: print(line, flush=True))
         self.shown = []            # (site, seq) in the order shown
         self.held = {}             # (site, ref) -> (report dict, time held): waiting for a gap
+        self._showing = threading.RLock()   # held/shown: the network thread and the run loop
         self.acked = 0
         self.ha_bridge = ha_bridge
         self.connected = threading.Event()
@@ -443,6 +444,10 @@ class Receiver:
         self.c.publish("%s/%s/ack" % (self.prefix, site),
                        F.ack_frame(key, site, d["seq"], ref, int(now)), qos=1)
         self.acked += 1
+        with self._showing:
+            self._after_store(site, ref, d, new, shown, note, now)
+
+    def _after_store(self, site, ref, d, new, shown, note, now):
         if new:
             if note == NOTE_REGRESSION:
                 self.out("!! 通番重複 site=%s seq=%s: a different report with a seq already "
@@ -473,11 +478,12 @@ class Receiver:
 
     def show_unshown(self, received_before=None):
         """Show, in order, what is stored and was never shown (a receiver was killed between
-        storing and showing): at start, everything; later (show_ready), what has waited for
-        more than twice HOLD_S (another receiver sharing the database died holding it)."""
-        for site, ref, received, d in self.store.unshown(received_before):
-            if (site, ref) not in self.held:
-                self._show(site, ref, d, "  (未表示分)")
+        storing and showing): at start, everything; in `run`'s loop, what was stored more than
+        twice HOLD_S ago (another receiver sharing the database died holding it)."""
+        with self._showing:
+            for site, ref, received, d in self.store.unshown(received_before):
+                if (site, ref) not in self.held:
+                    self._show(site, ref, d, "  (未表示分)")
 
     def show_ready(self, now=None):
         """Show held routine reports in seq order per site and epoch: a report is shown once
@@ -486,6 +492,10 @@ class Receiver:
         controller's resend fills the gap. A report held longer than HOLD_S is shown anyway.
         (異常 are never held: they are shown as they arrive.)"""
         now = time.time() if now is None else now
+        with self._showing:
+            self._show_ready(now)
+
+    def _show_ready(self, now):
         order = sorted(self.held, key=lambda k: (k[0], self.held[k][0].get("epoch", ""),
                                                  self.held[k][0]["seq"]))
         for key in order:
