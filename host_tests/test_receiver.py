@@ -571,3 +571,22 @@ def test_hostile_signed_frames_over_the_broker_then_an_alarm_of_another_site_is_
     assert ("site-002", 1) in rx.shown and any("居間" in line for line in out)
     rx.stop()
     p.close()
+
+
+def test_a_peer_receiver_shows_what_a_dead_one_held_once_its_wait_is_long_over(tmp_path):
+    # Two receivers share the database (shared subscription). rx-a stores and acks a routine
+    # report it holds for ordering, then dies; no resend comes (it was acked). rx-b, still
+    # running, shows it from its loop once it has waited twice HOLD_S - and only once.
+    path = str(tmp_path / "c.db")
+    a = _Offline(path, "rx-a")
+    b = _Offline(path, "rx-b")
+    a.send(_signed(_frame_dict(4, E.CLOSING, E.CID_OPEN_CLOSE, 0, "", base=2)), now=100.0)
+    assert a.rx.shown == [] and a.acked_seqs() == [4]
+    del a                                            # killed while holding it
+    loop = b.rx.tick                                 # what `run` does every second
+    loop(100.0 + R.HOLD_S)
+    assert b.rx.shown == []                          # maybe still held by a live peer: wait
+    loop(100.0 + 2 * R.HOLD_S + 1)
+    assert b.rx.shown == [(SITE, 4)] and "未表示分" in b.lines[0]
+    loop(200.0)
+    assert b.rx.shown == [(SITE, 4)]

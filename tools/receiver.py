@@ -509,6 +509,14 @@ class Receiver:
             del self.held[key]
             self._show(site, ref, d, "" if now - since < HOLD_S else "  (順序待ち超過)")
 
+    def tick(self, now=None):
+        """`run` calls this every second: held reports whose wait is over; and what is stored,
+        never shown, and held by nobody any more (a receiver sharing the database died holding
+        it: after twice HOLD_S)."""
+        now = time.time() if now is None else now
+        self.show_ready(now)
+        self.show_unshown(now - 2 * HOLD_S)
+
     def _ha(self, site, payload):
         """Home Assistant cannot sign: turn its {"action", "code"} into a signed command. The
         code is checked by the controller (Authenticator, lockout), never here."""
@@ -639,10 +647,7 @@ def main(argv=None):
             last = 0.0
             while True:
                 time.sleep(1.0)
-                rx.show_ready()          # held reports whose wait is over
-                # stored, never shown, and nobody holding it any more (a receiver sharing the
-                # database died holding it)
-                rx.show_unshown(time.time() - 2 * HOLD_S)
+                rx.tick()
                 if time.time() - last >= o.silent_every:
                     last = time.time()
                     rx.check_silent()
