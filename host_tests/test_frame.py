@@ -21,7 +21,8 @@ ACK = (b'{"mac":"f3343acf5bd179e203b3fb9861fe7fdd9da69018bbd04c7b03a5da255d8afe0
        b'"type":"ack","v":1}')
 # The same event with an epoch and a base (hmac module as the judge), and its ref: base and mac
 # are left out of the ref, the epoch is in it.
-CANON_EPOCH = CANON.replace('"cid"', '"base":42,"cid"').replace('"kind"', '"epoch":"0a1b2c3d","kind"')
+CANON_EPOCH = CANON.replace('"cid"', '"base":42,"cid"').replace(
+    '"kind"', '"epoch":"0a1b2c3d","kind"')
 MAC_EPOCH = "489fea289b6472334716dd5ffc1b8dc91d1085469ab7d94520d2a5f74dcf9cb4"
 REF_EPOCH = "11cf8a3a77de40c1f52108c67a02a416"
 

@@ -16,11 +16,11 @@ not shown again. Reports are keyed by (site, epoch, seq): the same seq with a di
 (a wiped board, a damaged journal) is a NEW report, shown, stored and acked, and flagged to the
 operator (通番重複); a new epoch is flagged too (新エポック). 異常 are shown at once; routine
 reports are shown in seq order, held at most HOLD_S for the ones before them. What is stored
-but not yet shown (a receiver killed while holding it) is shown when a receiver starts, or when
-the controller's resend arrives. A bad frame is refused with a reason, in isolation, and kept
-bounded (REJECTS_MAX rows, REJECT_KEEP bytes each). A site not heard from for longer than its
-communication-check period (36 h by default) is flagged 通信途絶. Command results from the
-controllers (same ack topic) are stored and shown.
+but not yet shown (a receiver killed while holding it) is shown when a receiver starts, when
+the controller's resend arrives, or by a peer receiver after twice HOLD_S. A bad frame is
+refused with a reason, in isolation, and kept bounded (REJECTS_MAX rows, REJECT_KEEP bytes
+each). A site not heard from for longer than its communication-check period (36 h by default)
+is flagged 通信途絶. Command results from the controllers (same ack topic) are stored and shown.
 """
 import argparse
 import hashlib
