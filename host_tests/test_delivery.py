@@ -134,12 +134,13 @@ def test_forged_ack_does_not_count(broker):
     c = Controller(broker)
     seq = c.alarm()
     assert c.run(lambda: c.link.pubacks >= 1, 5)
-    forged = F.ack_frame(F.site_key("ee" * 32), SITE, seq)
+    ref = F.event_ref(SITE, *c.journal.get(seq))
+    forged = F.ack_frame(F.site_key("ee" * 32), SITE, seq, ref)
     c.link.publish(c.link.topic("ack"), forged, False, 1)
     c.link.publish(c.link.topic("ack"), b"{not json", False, 1)
     assert c.run(lambda: c.d.bad_acks >= 2, 5)
     assert c.journal.outbox() == [seq]
-    c.link.publish(c.link.topic("ack"), F.ack_frame(KEY, SITE, seq), False, 1)
+    c.link.publish(c.link.topic("ack"), F.ack_frame(KEY, SITE, seq, ref), False, 1)
     assert c.run(lambda: c.journal.pending_count() == 0, 5)
 
 
@@ -204,3 +205,148 @@ def test_state_and_discovery_are_published_retained_every_session(broker):
     st = F.parse(got["mimamori/v1/site-001/state"][0])
     F.verify(KEY, st)
     assert st["mode"] == "away" and st["open_zones"] == [1]
+
+
+# --- issue 9 ---------------------------------------------------------------------------------
+
+def _ack_dict(seq, ref=None, t=None):
+    d = {"type": "ack", "v": 1, "site": SITE, "seq": seq}
+    if ref is not None:
+        d["ref"] = ref
+    if t is not None:
+        d["t"] = t
+    return d
+
+
+def _other_ref():
+    # the reference of some other report (what an ack captured earlier for an older report
+    # with the same seq would carry): a well-formed 32 hex digits that is not this report's
+    import hashlib
+    return hashlib.sha256(b"an older report with the same seq").hexdigest()[:32]
+
+
+def test_an_ack_for_another_report_with_the_same_seq_confirms_nothing_and_sets_no_clock(broker):
+    c = Controller(broker)
+    times = []
+    c.d.on_time = times.append
+    seq = c.alarm()
+    assert c.run(lambda: c.link.pubacks >= 1, 5)
+    # a captured ack for an older report that had the same seq (before a wipe, or before a
+    # damaged journal rolled seq back), validly signed, with a day-old time
+    old = F.sign(KEY, _ack_dict(seq, _other_ref(), 1795000000 - 86400))
+    c.link.publish(c.link.topic("ack"), old, False, 1)
+    # and one from before acks named their report (no ref at all)
+    c.link.publish(c.link.topic("ack"), F.sign(KEY, _ack_dict(seq, None, 1795000000)), False, 1)
+    assert c.run(lambda: c.d.bad_acks >= 2, 5)
+    assert c.journal.outbox() == [seq] and c.d.delivered == 0 and times == []
+    rx, store, lines = centre(broker)        # the real centre's ack names the report: delivered
+    assert c.run(lambda: c.journal.pending_count() == 0, 10)
+    assert c.d.delivered == 1 and len(times) == 1
+    rx.stop()
+
+
+def test_a_wiped_board_reusing_seqs_gets_its_new_alarm_shown(broker):
+    rx, store, lines = centre(broker)
+    c = Controller(broker)
+    for _ in range(3):
+        c.alarm(zone=1, name="玄関")
+    assert c.run(lambda: c.journal.pending_count() == 0)
+    c.link.close(now_ms())
+    # the board is replaced (or its flash wiped): same site and key, an empty journal
+    c2 = Controller(broker)
+    seq = c2.alarm(zone=2, name="勝手口", cid=E.CID_PERIMETER)
+    assert c2.run(lambda: c2.journal.pending_count() == 0, 10)
+    assert c2.d.delivered == 1
+    assert len(rx.shown) == 4 and rx.shown[-1][1] == seq
+    assert any("勝手口" in line and line.startswith("!! 異常") for line in lines)
+    assert any(("通番重複" in line or "新エポック" in line) and SITE in line for line in lines)
+    rx.stop()
+
+
+class _EpochJournal(Journal):
+    """A journal that keeps an epoch (the controller's journal does, issue 9)."""
+    epoch = "5eed0001"
+
+
+def test_event_frames_carry_the_journal_epoch(broker):
+    import paho.mqtt.client as paho
+    got = []
+    w = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="spy")
+    w.on_message = lambda cl, u, m: got.append(m.payload)
+    w.connect(broker.host, broker.port)
+    w.subscribe("mimamori/v1/site-001/event", 1)
+    w.loop_start()
+    rx, store, lines = centre(broker)
+    c = Controller(broker)
+    c.journal = _EpochJournal(tempfile.mkdtemp())
+    c.d.journal = c.journal
+    seq = c.alarm()
+    assert c.run(lambda: c.journal.pending_count() == 0, 10)
+    w.loop_stop()
+    w.disconnect()
+    assert [F.parse(p)["epoch"] for p in got] == ["5eed0001"] and rx.shown == [(SITE, seq)]
+    rx.stop()
+
+
+def _spy(b):
+    import paho.mqtt.client as paho
+    got = []
+    w = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="spy-%d" % id(got))
+    w.on_message = lambda cl, u, m: got.append(F.parse(m.payload))
+    w.connect(b.host, b.port)
+    w.subscribe("mimamori/v1/site-001/event", 1)
+    w.loop_start()
+    time.sleep(0.2)
+    return w, got
+
+
+def _routine(c, i):
+    ev = E.Event(now_ms(), E.CLOSING if i % 2 else E.OPENING, E.CID_OPEN_CLOSE,
+                 E.Q_RESTORE if i % 2 else E.Q_NEW, user=1, mode="away")
+    return c.journal.append(ev, "2026-11-22T12:00:00+09:00", 5)
+
+
+def test_a_panic_goes_out_ahead_of_twelve_queued_routine_reports(broker):
+    rx, store, lines = centre(broker)
+    c = Controller(broker)
+    assert c.run(lambda: c.link.connected, 5)
+    broker.stop()                                   # the link stalls
+    assert c.run(lambda: not c.link.connected, 5)
+    routine = [_routine(c, i) for i in range(12)]
+    panic = c.alarm(zone=9, name="非常ボタン", cid=E.CID_PANIC)
+    broker.start()
+    w, got = _spy(broker)
+    assert rx.wait_connected(10)
+    assert c.run(lambda: c.link.connected, 10)
+    t0 = time.monotonic()
+    assert c.run(lambda: (SITE, panic) in rx.shown, 10)
+    took = time.monotonic() - t0
+    assert c.run(lambda: c.journal.pending_count() == 0, 20)
+    w.loop_stop()
+    w.disconnect()
+    assert got and got[0]["seq"] == panic, [d["seq"] for d in got]    # the panic's publish first
+    assert rx.shown[0] == (SITE, panic)                                # shown at once
+    assert sorted(s for _, s in rx.shown) == routine + [panic]
+    assert [s for _, s in rx.shown[1:]] == routine                    # the rest still in order
+    print("panic shown at the centre %.3f s after the link was up again" % took)
+    assert took < 2.0
+    rx.stop()
+
+
+def test_a_panic_does_not_wait_for_a_window_full_of_routine_reports(broker):
+    # No centre is answering: 8 routine reports are in flight (the window is full). A panic
+    # is published at once, not after the retry interval.
+    c = Controller(broker, retry_ms=3000)
+    assert c.run(lambda: c.link.connected, 5)
+    w, got = _spy(broker)
+    for i in range(12):
+        _routine(c, i)
+    assert c.run(lambda: len(got) >= D.WINDOW, 5)
+    c.run(lambda: False, 0.3)
+    assert len(got) == D.WINDOW
+    panic = c.alarm(zone=9, name="非常ボタン", cid=E.CID_PANIC)
+    t0 = time.monotonic()
+    assert c.run(lambda: any(d["seq"] == panic for d in got), 2.5)
+    assert time.monotonic() - t0 < 1.0
+    w.loop_stop()
+    w.disconnect()

@@ -14,8 +14,17 @@ CANON = ('{"cid":"1111","kind":"alarm","label":"火災(煙)","mode":"away","seq"
          '"service":{"code":"B","label":"火災"},"site":"site-001","ts":"2026-11-22T12:50:00+09:00",'
          '"up":3600,"urgent":true,"user":0,"v":1,"zone":3,"zone_name":"台所 \\"北\\"\\u000a"}')
 MAC = "92a65fb3c0ba2c68c4a58627b1929b18d61b52dc80fb9da812e5f1efb159a1f7"
-ACK = (b'{"mac":"95683f8e82103a4e4c8a2890d2db29fd817f5a9f16ba6157fb4c207a052a7963",'
-       b'"seq":42,"site":"site-001","type":"ack","v":1}')
+# The report reference of the CANON frame: sha256(CANON bytes), first 16 bytes, hex.
+REF = "f0abd0ce752d3f82e7fb43ac6ac9c4ef"
+ACK = (b'{"mac":"f3343acf5bd179e203b3fb9861fe7fdd9da69018bbd04c7b03a5da255d8afe0d",'
+       b'"ref":"f0abd0ce752d3f82e7fb43ac6ac9c4ef","seq":42,"site":"site-001","t":1795317000,'
+       b'"type":"ack","v":1}')
+# The same event with an epoch and a base (hmac module as the judge), and its ref: base and mac
+# are left out of the ref, the epoch is in it.
+CANON_EPOCH = CANON.replace('"cid"', '"base":42,"cid"').replace(
+    '"kind"', '"epoch":"0a1b2c3d","kind"')
+MAC_EPOCH = "489fea289b6472334716dd5ffc1b8dc91d1085469ab7d94520d2a5f74dcf9cb4"
+REF_EPOCH = "11cf8a3a77de40c1f52108c67a02a416"
 
 
 def _event():
@@ -60,12 +69,20 @@ def test_verify_the_vector_and_reject_tampering():
         F.verify_event(key, b"\xff\xfe", SITE)
     with raises(F.FrameError, "bad_fields"):
         F.verify_event(key, payload, "other-site")
+    d = F.event_dict(SITE, _event(), 3600)
+    d["seq"] = True                                 # a bool is not a seq
+    with raises(F.FrameError, "bad_fields"):
+        F.verify_event(key, F.sign(key, d), SITE)
+    with raises(F.FrameError, "malformed"):         # nesting too deep for the parser
+        F.verify_event(key, b"[" * 100000, SITE)
 
 
 def test_ack_frame_vector_and_verification():
     key = F.site_key(KEY_HEX)
-    assert F.ack_frame(key, SITE, 42) == ACK
+    assert F.ack_frame(key, SITE, 42, REF, 1795317000) == ACK
     assert F.verify_ack(key, SITE, ACK) == 42
+    assert F.verify_ack_ref(key, SITE, ACK) == (42, REF, 1795317000)
+    assert F.verify_ack_time(key, SITE, ACK) == (42, 1795317000)
     with raises(F.FrameError, "bad_mac"):
         F.verify_ack(key, SITE, ACK.replace(b'"seq":42', b'"seq":43'))
     with raises(F.FrameError, "bad_fields"):
@@ -73,6 +90,30 @@ def test_ack_frame_vector_and_verification():
     res = F.result_frame(key, SITE, 7, "arm", False, "wrong_code")
     with raises(F.FrameError, "not_ack"):
         F.verify_ack(key, SITE, res)
+
+
+def test_an_ack_names_the_exact_report():
+    # An ack binds to one report: its ref is the hash of the event frame without mac and base
+    # (base changes between resends of the same report).
+    key = F.site_key(KEY_HEX)
+    d = F.event_dict(SITE, _event(), 3600)
+    assert F.report_ref(d) == REF == F.event_ref(SITE, _event(), 3600)
+    d2 = F.event_dict(SITE, _event(), 3600, 42, "0a1b2c3d")
+    assert F.canonical(d2) == CANON_EPOCH.encode() and F.mac_of(key, d2) == MAC_EPOCH
+    assert F.report_ref(d2) == REF_EPOCH == F.event_ref(SITE, _event(), 3600, "0a1b2c3d")
+    sent = F.parse(F.event_frame(key, SITE, _event(), 3600, 40, "0a1b2c3d"))
+    assert F.report_ref(sent) == REF_EPOCH          # the resend with another base: same report
+    other = _event()
+    other.wall = "2026-11-23T03:10:00+09:00"        # the same seq, another report
+    assert F.event_ref(SITE, other, 3600, "0a1b2c3d") != REF_EPOCH
+    # an ack without a ref (the format before acks named their report) confirms nothing
+    old = F.sign(key, {"type": "ack", "v": 1, "site": SITE, "seq": 42, "t": 1795317000})
+    with raises(F.FrameError, "missing_ref"):
+        F.verify_ack_ref(key, SITE, old)
+    for bad in ("F0ABD0CE752D3F82E7FB43AC6AC9C4EF", "f0ab", 7, ["x"]):
+        with raises(F.FrameError, "bad_fields"):
+            F.verify_ack_ref(key, SITE, F.sign(key, {"type": "ack", "v": 1, "site": SITE,
+                                                     "seq": 42, "ref": bad}))
 
 
 def test_canonical_refuses_floats_and_sorts_nested_keys():

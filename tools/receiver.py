@@ -8,14 +8,22 @@
 
 `run` subscribes with the shared subscription $share/<group>/<prefix>/+/event, so several
 receivers (same group, same database) split the load. Each frame's mac is checked with its
-site's key; a good report is stored in SQLite once per (site, seq), shown once (異常 live, with
-the Japanese labels and the zone name), and acknowledged with a signed ack on
-<prefix>/<site>/ack (a duplicate is acked again, since the controller evidently missed the first
-ack, but not shown again). A site not heard from for longer than its communication-check period
-(36 h by default) is flagged 通信途絶. Command results from the controllers (same ack topic) are
-stored and shown.
+site's key and every field's type and size; a good report is stored in SQLite once per exact
+report (its `ref`, frame.report_ref), shown once (異常 live, with the Japanese labels and the
+zone name), and acknowledged with a signed ack naming the report (`ref`) on <prefix>/<site>/ack.
+A duplicate (same ref) is acked again, since the controller evidently missed the first ack, but
+not shown again. Reports are keyed by (site, epoch, seq): the same seq with a different report
+(a wiped board, a damaged journal) is a NEW report, shown, stored and acked, and flagged to the
+operator (通番重複); a new epoch is flagged too (新エポック). 異常 are shown at once; routine
+reports are shown in seq order, held at most HOLD_S for the ones before them. What is stored
+but not yet shown (a receiver killed while holding it) is shown when a receiver starts, when
+the controller's resend arrives, or by a peer receiver after twice HOLD_S. A bad frame is
+refused with a reason, in isolation, and kept bounded (REJECTS_MAX rows, REJECT_KEEP bytes
+each). A site not heard from for longer than its communication-check period (36 h by default)
+is flagged 通信途絶. Command results from the controllers (same ack topic) are stored and shown.
 """
 import argparse
+import hashlib
 import json
 import os
 import sqlite3
@@ -34,20 +42,90 @@ from mimamori.comms import discovery as DS   # noqa: E402
 
 PREFIX = "mimamori/v1"
 DEFAULT_PERIOD_S = 36 * 3600
-HOLD_S = 10.0   # longest an out-of-order report waits for the reports before it
+HOLD_S = 10.0   # longest a routine out-of-order report waits for the reports before it
+MAX_FRAME = 4096        # bytes: a real event frame is about 500; anything larger is refused
+REJECTS_MAX = 1000      # refused frames kept (the newest); identical ones counted, kept once
+REJECT_KEEP = 256       # bytes of a refused frame kept for the operator
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sites (site TEXT PRIMARY KEY, key TEXT NOT NULL,
     period_s INTEGER NOT NULL DEFAULT %d, last_seen REAL, silent INTEGER NOT NULL DEFAULT 0,
     ctr INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS reports (site TEXT NOT NULL, seq INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS reports (id INTEGER PRIMARY KEY, site TEXT NOT NULL,
+    epoch TEXT NOT NULL DEFAULT '', seq INTEGER NOT NULL, ref TEXT NOT NULL,
     received REAL NOT NULL, receiver TEXT, ts TEXT, kind TEXT, cid TEXT, service TEXT,
     label TEXT, zone INTEGER, zone_name TEXT, user INTEGER, mode TEXT, urgent INTEGER,
-    frame TEXT NOT NULL, PRIMARY KEY (site, seq));
-CREATE TABLE IF NOT EXISTS rejects (received REAL, topic TEXT, reason TEXT, payload BLOB);
+    shown INTEGER NOT NULL DEFAULT 0, note TEXT, frame TEXT NOT NULL, UNIQUE (site, ref));
+CREATE INDEX IF NOT EXISTS reports_seq ON reports (site, epoch, seq);
+CREATE INDEX IF NOT EXISTS reports_unshown ON reports (shown) WHERE shown = 0;
+CREATE TABLE IF NOT EXISTS rejects (id INTEGER PRIMARY KEY, received REAL, topic TEXT,
+    reason TEXT, digest TEXT UNIQUE, count INTEGER NOT NULL DEFAULT 1, last REAL,
+    size INTEGER, payload BLOB);
 CREATE TABLE IF NOT EXISTS results (received REAL, site TEXT, ctr INTEGER, cmd TEXT,
     ok INTEGER, reason TEXT);
 """ % DEFAULT_PERIOD_S
+
+NOTE_REGRESSION = "seq_regression"   # the same (site, epoch, seq) with a different report
+NOTE_NEW_EPOCH = "new_epoch"         # the site's controller started a new epoch
+
+
+class Refused(Exception):
+    """A frame the centre will not store as a report; str(e) is the reason."""
+
+
+def _text(d, name, most, none_ok=False):
+    v = d.get(name)
+    if (v is None and none_ok) or (isinstance(v, str) and len(v) <= most):
+        return v
+    raise Refused("bad_field:" + name)
+
+
+def _int(d, name, lo, hi, missing_ok=False):
+    if name not in d and missing_ok:
+        return None
+    v = d.get(name)
+    if isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi:
+        return v
+    raise Refused("bad_field:" + name)
+
+
+def _hex(v, n):
+    return isinstance(v, str) and len(v) == n and all(c in "0123456789abcdef" for c in v)
+
+
+EVENT_FIELDS = ("v", "site", "epoch", "seq", "ts", "up", "kind", "service", "label", "cid",
+                "zone", "zone_name", "user", "mode", "urgent", "base", "mac")
+
+
+def check_report(d):
+    """Every field of a verified event frame has its type and a sane size (a validly signed
+    frame can still be odd: any resident can read the site key from the panel's flash).
+    Raises Refused('bad_field:<name>')."""
+    for k in d:
+        if k not in EVENT_FIELDS:
+            raise Refused("bad_field:" + (k if len(k) <= 32 else k[:32]))
+    seq = _int(d, "seq", 1, 2 ** 32 - 1)
+    if "epoch" in d and not _hex(d["epoch"], 8):
+        raise Refused("bad_field:epoch")
+    _int(d, "base", 1, seq, missing_ok=True)
+    _text(d, "ts", 40, none_ok=True)
+    _int(d, "up", 0, 2 ** 40)
+    _text(d, "kind", 16)
+    svc = d.get("service")
+    if not isinstance(svc, dict) or sorted(svc) != ["code", "label"]:
+        raise Refused("bad_field:service")
+    _text(svc, "code", 4)
+    _text(svc, "label", 32)
+    _text(d, "label", 64)
+    cid = _text(d, "cid", 4)
+    if len(cid) != 4 or not cid.isdigit() or not cid.isascii():
+        raise Refused("bad_field:cid")
+    _int(d, "zone", 0, 9999)
+    _text(d, "zone_name", 64)
+    _int(d, "user", 0, 9999)
+    _text(d, "mode", 16)
+    if not isinstance(d.get("urgent"), bool):
+        raise Refused("bad_field:urgent")
 
 
 class Store:
@@ -57,9 +135,58 @@ class Store:
         self.db = sqlite3.connect(path, timeout=30, check_same_thread=False,
                                   isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
+        # The write-ahead log is folded into the database every ~1 MB and cut back to 1 MB: a
+        # burst of frames cannot leave a large file behind.
+        self.db.execute("PRAGMA wal_autocheckpoint=256")
+        self.db.execute("PRAGMA journal_size_limit=1048576")
         self.lock = threading.Lock()
         with self.lock:
+            self._migrate()
             self.db.executescript(SCHEMA)
+
+    def _migrate(self):
+        """A database from before reports were keyed by their ref: the old tables are kept
+        aside as *_v0, and the old reports are copied into the new table (as shown, with their
+        ref), so a resend of one of them is still a duplicate."""
+        old = {}
+        for table, column in (("reports", "ref"), ("rejects", "digest")):
+            cols = [r[1] for r in self.db.execute("PRAGMA table_info(%s)" % table)]
+            if cols and column not in cols:
+                self.db.execute("ALTER TABLE %s RENAME TO %s_v0" % (table, table))
+                old[table] = True
+        if not old.get("reports"):
+            return
+        self.db.executescript(SCHEMA)
+        rows = self.db.execute("SELECT site, seq, received, receiver, ts, kind, cid, service, "
+                               "label, zone, zone_name, user, mode, urgent, frame FROM reports_v0"
+                               ).fetchall()
+        self.db.execute("BEGIN IMMEDIATE")
+        for r in rows:
+            try:
+                d = F.parse(r[-1].encode())
+                ref = F.report_ref(d)
+            except (F.FrameError, ValueError):
+                continue
+            self.db.execute(
+                "INSERT OR IGNORE INTO reports (site, epoch, seq, ref, received, receiver, ts, "
+                "kind, cid, service, label, zone, zone_name, user, mode, urgent, shown, frame) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1,?)",
+                (r[0], d.get("epoch", "") if isinstance(d.get("epoch"), str) else "", r[1], ref)
+                + tuple(r[2:]))
+        self.db.execute("COMMIT")
+
+    def _tx(self, fn, *args):
+        """fn(*args) in one write transaction, always closed: committed, or rolled back on any
+        error (an exception never leaves the database locked for the next frame)."""
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                out = fn(*args)
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+            return out
 
     def add_site(self, site, key_hex, period_s=DEFAULT_PERIOD_S):
         F.site_key(key_hex)
@@ -73,28 +200,79 @@ class Store:
             row = self.db.execute("SELECT key FROM sites WHERE site=?", (site,)).fetchone()
         return F.site_key(row[0]) if row else None
 
-    def record(self, site, d, payload, receiver, now):
-        """Store a verified report durably (one transaction: one fsync) before it is acked.
-        True if new, False if (site, seq) was already there."""
+    def record(self, site, d, ref, payload, receiver, now):
+        """Store a verified, checked report durably (one transaction: one fsync) before it is
+        acked. Returns (new, shown, note): new False for a duplicate (the same ref), shown
+        whether it was shown already, note NOTE_REGRESSION / NOTE_NEW_EPOCH / None."""
+        return self._tx(self._record, site, d, ref, payload, receiver, now)
+
+    def _record(self, site, d, ref, payload, receiver, now):
+        db = self.db
+        db.execute("UPDATE sites SET last_seen=?, silent=0 WHERE site=?", (now, site))
+        row = db.execute("SELECT shown FROM reports WHERE site=? AND ref=?",
+                         (site, ref)).fetchone()
+        if row is not None:
+            return False, bool(row[0]), None
+        epoch = d.get("epoch", "")
+        note = None
+        if db.execute("SELECT 1 FROM reports WHERE site=? AND epoch=? AND seq=? LIMIT 1",
+                      (site, epoch, d["seq"])).fetchone():
+            note = NOTE_REGRESSION
+        elif db.execute("SELECT 1 FROM reports WHERE site=? LIMIT 1", (site,)).fetchone() and \
+                not db.execute("SELECT 1 FROM reports WHERE site=? AND epoch=? LIMIT 1",
+                               (site, epoch)).fetchone():
+            note = NOTE_NEW_EPOCH
+        db.execute(
+            "INSERT INTO reports (site, epoch, seq, ref, received, receiver, ts, kind, cid, "
+            "service, label, zone, zone_name, user, mode, urgent, note, frame) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (site, epoch, d["seq"], ref, now, receiver, d.get("ts"), d["kind"], d["cid"],
+             d["service"]["code"], d["label"], d["zone"], d["zone_name"], d["user"], d["mode"],
+             int(d["urgent"]), note, payload.decode()))
+        return True, False, note
+
+    def claim_shown(self, site, ref):
+        """Mark a report shown; True for the one caller that did it (several receivers share
+        the database: a report is shown by exactly one)."""
         with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                self.db.execute("UPDATE sites SET last_seen=?, silent=0 WHERE site=?", (now, site))
-                self.db.execute(
-                    "INSERT INTO reports VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (site, d["seq"], now, receiver, d.get("ts"), d.get("kind"), d.get("cid"),
-                     (d.get("service") or {}).get("code"), d.get("label"), d.get("zone"),
-                     d.get("zone_name"), d.get("user"), d.get("mode"), int(bool(d.get("urgent"))),
-                     payload.decode()))
-                new = True
-            except sqlite3.IntegrityError:
-                new = False
-            self.db.execute("COMMIT")
-            return new
+            cur = self.db.execute("UPDATE reports SET shown=1 WHERE site=? AND ref=? AND shown=0",
+                                  (site, ref))
+            return cur.rowcount == 1
+
+    def unshown(self, received_before=None):
+        """Stored reports nobody has shown yet (a receiver died holding them), in seq order:
+        (site, ref, received, frame dict)."""
+        q = "SELECT site, ref, received, frame FROM reports WHERE shown=0"
+        args = ()
+        if received_before is not None:
+            q += " AND received < ?"
+            args = (received_before,)
+        with self.lock:
+            rows = self.db.execute(q + " ORDER BY site, epoch, seq, id", args).fetchall()
+        return [(site, ref, rec, json.loads(fr)) for site, ref, rec, fr in rows]
+
+    def unshown_one(self, site, ref):
+        """When a stored report nobody has shown was received, or None (shown already)."""
+        with self.lock:
+            row = self.db.execute("SELECT received FROM reports WHERE site=? AND ref=? AND "
+                                  "shown=0", (site, ref)).fetchone()
+        return row[0] if row else None
 
     def reject(self, topic, reason, payload, now):
-        with self.lock:
-            self.db.execute("INSERT INTO rejects VALUES (?,?,?,?)", (now, topic, reason, payload))
+        """Keep a refused frame for the operator, bounded: an identical one is counted, not
+        stored again; REJECT_KEEP bytes of it; the newest REJECTS_MAX only."""
+        payload = bytes(payload)
+        digest = hashlib.sha256(topic.encode("utf-8", "replace") + b"\0" + payload).hexdigest()[:32]
+
+        def put():
+            self.db.execute(
+                "INSERT INTO rejects (received, topic, reason, digest, last, size, payload) "
+                "VALUES (?,?,?,?,?,?,?) ON CONFLICT(digest) DO UPDATE SET count=count+1, "
+                "last=excluded.last", (now, topic[:200], reason[:64], digest, now, len(payload),
+                                       payload[:REJECT_KEEP]))
+            self.db.execute("DELETE FROM rejects WHERE id <= (SELECT MAX(id) FROM rejects) - ?",
+                            (REJECTS_MAX,))
+        self._tx(put)
 
     def result(self, site, d, now):
         with self.lock:
@@ -123,13 +301,14 @@ class Store:
                     out.append((site, now - seen))
         return out
 
-    def has_all(self, site, first, last):
-        """True if every seq in [first, last] of the site is stored."""
+    def has_all(self, site, epoch, first, last):
+        """True if every seq in [first, last] of the site's epoch is stored."""
         if last < first:
             return True
         with self.lock:
-            n = self.db.execute("SELECT COUNT(*) FROM reports WHERE site=? AND seq BETWEEN ? AND ?",
-                                (site, first, last)).fetchone()[0]
+            n = self.db.execute("SELECT COUNT(DISTINCT seq) FROM reports WHERE site=? AND "
+                                "epoch=? AND seq BETWEEN ? AND ?",
+                                (site, epoch, first, last)).fetchone()[0]
         return n == last - first + 1
 
     def reports(self, site=None):
@@ -139,7 +318,7 @@ class Store:
             if site:
                 q += " WHERE site=?"
                 args = (site,)
-            return self.db.execute(q + " ORDER BY site, seq", args).fetchall()
+            return self.db.execute(q + " ORDER BY site, seq, id", args).fetchall()
 
 
 def show_line(site, d):
@@ -164,7 +343,8 @@ class Receiver:
         self.name = name or "rx-%d" % os.getpid()
         self.out = out or (lambda line: print(line, flush=True))
         self.shown = []            # (site, seq) in the order shown
-        self.held = {}             # (site, seq) -> (report dict, time held): waiting for a gap
+        self.held = {}             # (site, ref) -> (report dict, time held): waiting for a gap
+        self._showing = threading.RLock()   # held/shown: the network thread and the run loop
         self.acked = 0
         self.ha_bridge = ha_bridge
         self.connected = threading.Event()
@@ -181,6 +361,7 @@ class Receiver:
         self.host, self.port = host, port
 
     def start(self):
+        self.show_unshown()      # what a receiver killed before showing it left behind
         self.c.connect_async(self.host, self.port, keepalive=30)
         self.c.loop_start()
         return self
@@ -236,39 +417,105 @@ class Receiver:
             return
         if kind != "event":
             return
+        try:
+            self._event(topic, site, key, payload, now)
+        except Exception as e:   # noqa: BLE001 - one frame, one outcome: the next is unaffected
+            self._refuse(topic, site, "error:%s" % type(e).__name__, payload, now)
+
+    def _refuse(self, topic, site, reason, payload, now):
+        self.store.reject(topic, reason, payload, now)
+        self.out("receiver: %s report refused: %s" % (site[:64], reason))
+
+    def _event(self, topic, site, key, payload, now):
         if key is None:
             self.store.reject(topic, "unknown_site", payload, now)
-            self.out("receiver: report from unknown site %s dropped" % site)
+            self.out("receiver: report from unknown site %s dropped" % site[:64])
             return
         try:
+            if len(payload) > MAX_FRAME:
+                raise Refused("too_large")
             d = F.verify_event(key, payload, site)
-        except F.FrameError as e:
-            self.store.reject(topic, str(e), payload, now)
-            self.out("receiver: %s report refused: %s" % (site, e))
-            return
-        if self.store.record(site, d, payload, self.name, now):
-            self.held[(site, d["seq"])] = (d, now)
-        # Stored durably: ack now (delivery stays fast), show in order (below).
-        self.c.publish("%s/%s/ack" % (self.prefix, site), F.ack_frame(key, site, d["seq"], int(now)), qos=1)
+            check_report(d)
+            ref = F.report_ref(d)
+        except (F.FrameError, Refused) as e:
+            return self._refuse(topic, site, str(e), payload, now)
+        new, shown, note = self.store.record(site, d, ref, payload, self.name, now)
+        # Stored durably: ack now (delivery stays fast), naming the exact report; show below.
+        self.c.publish("%s/%s/ack" % (self.prefix, site),
+                       F.ack_frame(key, site, d["seq"], ref, int(now)), qos=1)
         self.acked += 1
+        with self._showing:
+            self._after_store(site, ref, d, new, shown, note, now)
+
+    def _after_store(self, site, ref, d, new, shown, note, now):
+        if new:
+            if note == NOTE_REGRESSION:
+                self.out("!! 通番重複 site=%s seq=%s: a different report with a seq already "
+                         "used (controller reset, replaced or journal damaged): shown as new" % (
+                             site, d["seq"]))
+            elif note == NOTE_NEW_EPOCH:
+                self.out("!! 新エポック site=%s epoch=%s from seq %s: the controller started a "
+                         "new sequence (replaced, wiped or reinstalled)" % (
+                             site, d.get("epoch", ""), d["seq"]))
+            if d["kind"] == "alarm" or note is not None:
+                self._show(site, ref, d)        # 異常 never wait for ordering
+            else:
+                self.held[(site, ref)] = (d, now)
+        elif not shown and (site, ref) not in self.held:
+            # Stored, acked, never shown: the receiver that held it died. An 異常 is shown now;
+            # a routine report is held here, its wait counted from when it was stored.
+            received = self.store.unshown_one(site, ref)
+            if received is not None and d["kind"] == "alarm":
+                self._show(site, ref, d, "  (未表示分)")
+            elif received is not None:
+                self.held[(site, ref)] = (d, received)
         self.show_ready(now)
 
+    def _show(self, site, ref, d, suffix=""):
+        if self.store.claim_shown(site, ref):
+            self.shown.append((site, d["seq"]))
+            self.out(show_line(site, d) + suffix)
+
+    def show_unshown(self, received_before=None):
+        """Show, in order, what is stored and was never shown (a receiver was killed between
+        storing and showing): at start, everything; in `run`'s loop, what was stored more than
+        twice HOLD_S ago (another receiver sharing the database died holding it)."""
+        with self._showing:
+            for site, ref, received, d in self.store.unshown(received_before):
+                if (site, ref) not in self.held:
+                    self._show(site, ref, d, "  (未表示分)")
+
     def show_ready(self, now=None):
-        """Show held reports in seq order per site: a report is shown once every seq from its
-        frame's `base` (the controller's oldest unacknowledged) up to it is stored - a broker
-        drops what was published while the centre was not subscribed, and the controller's
-        resend fills the gap. A report held longer than HOLD_S is shown anyway: an alarm is
-        never kept from the operator for long."""
+        """Show held routine reports in seq order per site and epoch: a report is shown once
+        every seq from its frame's `base` (the controller's oldest unacknowledged) up to it is
+        stored - a broker drops what was published while the centre was not subscribed, and the
+        controller's resend fills the gap. A report held longer than HOLD_S is shown anyway.
+        (異常 are never held: they are shown as they arrive.)"""
         now = time.time() if now is None else now
-        for key in sorted(self.held):
-            site, seq = key
+        with self._showing:
+            self._show_ready(now)
+
+    def _show_ready(self, now):
+        order = sorted(self.held, key=lambda k: (k[0], self.held[k][0].get("epoch", ""),
+                                                 self.held[k][0]["seq"]))
+        for key in order:
+            site, ref = key
             d, since = self.held[key]
-            base = d.get("base") if isinstance(d.get("base"), int) else seq
-            if now - since < HOLD_S and not self.store.has_all(site, base, seq - 1):
+            seq = d["seq"]
+            base = d.get("base", seq)
+            if now - since < HOLD_S and not self.store.has_all(site, d.get("epoch", ""), base,
+                                                               seq - 1):
                 continue
             del self.held[key]
-            self.shown.append(key)
-            self.out(show_line(site, d) + ("" if now - since < HOLD_S else "  (順序待ち超過)"))
+            self._show(site, ref, d, "" if now - since < HOLD_S else "  (順序待ち超過)")
+
+    def tick(self, now=None):
+        """`run` calls this every second: held reports whose wait is over; and what is stored,
+        never shown, and held by nobody any more (a receiver sharing the database died holding
+        it: after twice HOLD_S)."""
+        now = time.time() if now is None else now
+        self.show_ready(now)
+        self.show_unshown(now - 2 * HOLD_S)
 
     def _ha(self, site, payload):
         """Home Assistant cannot sign: turn its {"action", "code"} into a signed command. The
@@ -400,7 +647,7 @@ def main(argv=None):
             last = 0.0
             while True:
                 time.sleep(1.0)
-                rx.show_ready()          # held reports whose wait is over
+                rx.tick()
                 if time.time() - last >= o.silent_every:
                     last = time.time()
                     rx.check_silent()

@@ -30,13 +30,15 @@ class Centre:
         self.lines.put(line)
 
     def reports(self, site):
-        """Every report stored for the site, in seq order, as dicts: seq, kind, cid, label,
-        zone, zone_name, received (unix time)."""
+        """Every report stored for the site, in seq order (a reused seq: in the order they
+        came), as dicts: seq, kind, cid, label, zone, zone_name, received (unix time), epoch,
+        shown (the operator saw it), note (seq_regression / new_epoch / None)."""
         with self.store.lock:
             rows = self.store.db.execute(
-                "SELECT seq, kind, cid, label, zone, zone_name, received FROM reports "
-                "WHERE site=? ORDER BY seq", (site,)).fetchall()
-        keys = ("seq", "kind", "cid", "label", "zone", "zone_name", "received")
+                "SELECT seq, kind, cid, label, zone, zone_name, received, epoch, shown, note "
+                "FROM reports WHERE site=? ORDER BY seq, id", (site,)).fetchall()
+        keys = ("seq", "kind", "cid", "label", "zone", "zone_name", "received", "epoch", "shown",
+                "note")
         return [dict(zip(keys, r)) for r in rows]
 
 

@@ -1,11 +1,18 @@
 # Delivery policy: journal outbox -> MQTT -> the centre's signed ack.
 #
-# A report counts as delivered only when the centre's signed ack for its seq arrives on
-# <prefix>/<site>/ack (a PUBACK only means the broker has it). Reports go out in seq order with
-# at most `window` unacknowledged on the wire; if the oldest is not acked in time, everything
-# from it on is sent again (go-back-N, so the order seen by the centre never inverts), with the
-# retry interval doubling up to RETRY_MAX_MS. A new session resends every pending report. The
-# centre drops duplicates by (site, seq).
+# A report counts as delivered only when the centre's signed ack for it arrives on
+# <prefix>/<site>/ack (a PUBACK only means the broker has it), and that ack names the exact
+# report: its `ref` (frame.report_ref) must match the pending report with that seq, so an ack of
+# another report that had the same seq (captured earlier, or from before a wiped board) is
+# refused, counted in bad_acks, and sets no clock.
+#
+# Order: an 異常 (kind alarm) never waits behind routine reports. Alarms go out first, whatever
+# their seq, and are not held by the window; routine reports go out in seq order with at most
+# `window` unacknowledged on the wire, only while no alarm waits to be published, and only while
+# the link's queue keeps room for an alarm (ALARM_ROOM). If the oldest report is not acked in
+# time, everything pending is sent again (alarms first, then the rest in seq order), with the
+# retry interval doubling up to RETRY_MAX_MS. A new session resends every pending report. Frames
+# carry the journal's `epoch`: the centre keys reports by (site, epoch, seq).
 #
 # An 異常 (kind alarm) not acknowledged within ack_deadline_s of being first seen here is ALSO
 # handed to the landline path through `handoff(event)`, once, while MQTT keeps trying.
@@ -20,6 +27,7 @@ RETRY_MIN_MS = const(3000)
 RETRY_MAX_MS = const(60000)
 SWEEP_MS = const(250)
 WINDOW = const(8)
+ALARM_ROOM = const(1024)   # bytes of the link's queue routine reports leave free for an alarm
 
 
 class Delivery:
@@ -46,7 +54,9 @@ class Delivery:
         self._t_state = link.topic("state")
         link.on_message = self._on_message
         link.on_up = self._on_up
-        self._sent_upto = 0          # highest seq sent in this session
+        self._sent = {}              # pending seq -> True once sent in this round (go-back-N)
+        self._alarms = []            # pending seqs of 異常, ascending: sent ahead of the rest
+        self._classified = 0         # highest seq looked at for _alarms
         self._retry_ms = retry_min_ms
         self._retry_at = None
         self._seen = {}              # pending seq -> ticks first seen (for the ack deadline)
@@ -114,34 +124,92 @@ class Delivery:
         return self.journal.pending_count()
 
     # --- sending ----------------------------------------------------------------------------
-    def _send(self, now, outbox):
-        inflight = 0
-        i = -1
+    def _epoch(self):
+        # The journal's epoch (store/journal.py keeps one per installation). Read at each frame:
+        # a journal without one (before issue 9's journal) sends frames without an epoch.
+        try:
+            return self.journal.epoch
+        except AttributeError:
+            return None
+
+    def _classify(self, outbox):
+        """Note the 異常 among reports appended since the last look (seqs only grow in one
+        boot): a few dict lookups when something new arrived, nothing otherwise."""
         n = len(outbox)
-        while i + 1 < n:      # while, not for-range: a range object is an allocation
-            i += 1
+        if not n or outbox[n - 1] <= self._classified:
+            return
+        i = n
+        while i > 0 and outbox[i - 1] > self._classified:
+            i -= 1
+        while i < n:
             seq = outbox[i]
-            if seq not in self._seen:
-                self._seen[seq] = now
-            if seq <= self._sent_upto:
-                inflight += 1
-                continue
-            if inflight >= self.window:
-                break
+            i += 1
             got = self.journal.get(seq)
-            ev, up = got
-            payload = frame.event_frame(self.key, self.site, ev, up, outbox[0])
-            if not self.link.publish(self._t_event, payload, False, 1):
-                break                       # the link's queue is full: next poll
-            self._sent_upto = seq
-            self.sent += 1
-            inflight += 1
-            if self._retry_at is None:
-                self._retry_at = ticks_add(now, self._retry_ms)
+            if got is not None and got[0].kind == ALARM:
+                self._alarms.append(seq)
+        self._classified = outbox[n - 1]
+
+    def _publish(self, now, seq, base, room):
+        got = self.journal.get(seq)
+        if got is None:
+            return True
+        if room and not self.link.can_publish(room):
+            return False                    # no room: do not even build the frame
+        ev, up = got
+        payload = frame.event_frame(self.key, self.site, ev, up, base, self._epoch())
+        if room and not self.link.can_publish(len(self._t_event) + len(payload) + room):
+            return False                    # keep room in the link's queue for an alarm
+        if not self.link.publish(self._t_event, payload, False, 1):
+            return False                    # the link's queue is full: next poll
+        self._sent[seq] = True
+        if seq not in self._seen:
+            self._seen[seq] = now
+        self.sent += 1
+        if self._retry_at is None:
+            self._retry_at = ticks_add(now, self._retry_ms)
+        return True
+
+    def _send(self, now, outbox):
+        self._classify(outbox)
+        base = outbox[0]
+        budget = self.window                # publishes this poll: bounded work
+        alarm_waits = False
+        alarms = self._alarms
+        alarms_out = 0                      # 異常 on the wire: not counted in the window
+        i = -1
+        while i + 1 < len(alarms):          # 異常 first, whatever their seq, outside the window
+            i += 1
+            seq = alarms[i]
+            if seq in self._sent:
+                alarms_out += 1
+                continue
+            if self.journal.get(seq) is None:   # no longer pending
+                alarms.pop(i)
+                i -= 1
+                continue
+            if budget <= 0 or not self._publish(now, seq, base, 0):
+                alarm_waits = True
+                break
+            alarms_out += 1
+            budget -= 1
+        if not alarm_waits:
+            # Routine reports in seq order: at most `window` unacknowledged on the wire.
+            inflight = len(self._sent) - alarms_out
+            i = -1
+            n = len(outbox)
+            while i + 1 < n and inflight < self.window and budget > 0:
+                i += 1
+                seq = outbox[i]
+                if seq in self._sent:
+                    continue
+                if not self._publish(now, seq, base, ALARM_ROOM):
+                    break
+                inflight += 1
+                budget -= 1
         if self._retry_at is not None and ticks_diff(self._retry_at, now) <= 0:
-            # the oldest report was not acked in time: send it and what follows again, in order
+            # the oldest report was not acked in time: send everything again (alarms first)
             self.resends += 1
-            self._sent_upto = 0
+            self._sent.clear()
             self._retry_ms = min(self._retry_ms * 2, self.retry_max_ms)
             self._retry_at = None
 
@@ -173,7 +241,7 @@ class Delivery:
 
     # --- from the link ----------------------------------------------------------------------
     def _on_up(self):
-        self._sent_upto = 0          # a new session: every pending report goes again, in order
+        self._sent.clear()           # a new session: every pending report goes again
         self._retry_ms = self.retry_min_ms
         self._retry_at = None
         if self._state is not None:
@@ -185,7 +253,7 @@ class Delivery:
     def _on_message(self, topic, payload):
         if topic == self._t_ack:
             try:
-                seq, t = frame.verify_ack_time(self.key, self.site, payload)
+                seq, ref, t = frame.verify_ack_ref(self.key, self.site, payload)
             except frame.FrameError as e:
                 if str(e) != "not_ack":      # our own command results come back here too
                     self.bad_acks += 1
@@ -195,9 +263,18 @@ class Delivery:
                 self.bad_acks += 1   # stop the loop
                 self.log("delivery: ack refused: %r" % (e,))
                 return
+            got = self.journal.get(seq)
+            if got is None:
+                return                       # not pending: a repeated ack, nothing to do
+            if ref != frame.event_ref(self.site, got[0], got[1], self._epoch()):
+                # An ack of another report with this seq (captured before a wipe, a replay):
+                # it confirms nothing and its time is not taken.
+                self.bad_acks += 1
+                self.log("delivery: ack for seq %d refused: it names another report" % seq)
+                return
             if self.journal.ack(seq):
                 self.delivered += 1
-                # Time only from an ack of a report still pending: a replayed old ack (with an
+                # Time only from an ack of the report still pending: a replayed old ack (with an
                 # old time) acknowledges nothing new and cannot turn the clock back.
                 if t is not None and self.on_time is not None:
                     self.on_time(t)
@@ -205,6 +282,9 @@ class Delivery:
                     self.on_delivered(seq, self._now)
                 self._seen.pop(seq, None)
                 self._handed.pop(seq, None)
+                self._sent.pop(seq, None)
+                if seq in self._alarms:
+                    self._alarms.remove(seq)
                 # progress: the next retry is counted from now, at the shortest interval
                 self._retry_ms = self.retry_min_ms
                 self._retry_at = ticks_add(self._now, self._retry_ms) if self.journal.outbox() \

@@ -9,12 +9,17 @@
 #
 # Frames (v = 1):
 #   event  controller -> centre  <prefix>/<site>/event
-#          {v, site, seq, ts, up, kind, service: {code, label}, label, cid, zone, zone_name,
-#           user, mode, urgent, mac}
+#          {v, site, epoch, seq, ts, up, kind, service: {code, label}, label, cid, zone,
+#           zone_name, user, mode, urgent, base, mac}
 #          cid = 4 Contact ID digits: the event qualifier (1 new/opening, 3 restore/closing,
 #          6 status) followed by the 3-digit event code, as in the Contact ID message
 #          "ACCT 18 Q XYZ GG CCC": "1111" = new fire (smoke), "3401" = closing by user.
-#   ack    centre -> controller  <prefix>/<site>/ack   {type: "ack", v, site, seq, mac}
+#          epoch = 8 lowercase hex digits naming the controller's journal (a new installation or
+#          a wiped board starts a new epoch): the centre keys reports by (site, epoch, seq).
+#   ack    centre -> controller  <prefix>/<site>/ack   {type: "ack", v, site, seq, ref, t, mac}
+#          ref = report_ref() of the exact report acknowledged: the controller counts a report
+#          delivered only when the ref matches it, so an ack of another report that had the same
+#          seq (a captured old ack, a wiped board) confirms nothing.
 #   cmd    centre -> controller  <prefix>/<site>/cmd   see mimamori.core.commands
 #   result controller -> centre  <prefix>/<site>/ack   {type: "result", v, site, ctr, cmd, ok,
 #                                                       reason, mac}
@@ -25,6 +30,7 @@ from binascii import hexlify, unhexlify
 
 V = 1
 _BLOCK = 64
+REF_HEX = 32        # a report reference: the first 16 bytes of a SHA-256, in hex
 
 
 class FrameError(ValueError):
@@ -67,11 +73,11 @@ def _enc(v, out):
         raise FrameError("bad_value")
 
 
-def _enc_dict(d, out, skip):
+def _enc_dict(d, out, skip, skip2=None):
     out.append("{")
     first = True
     for k in sorted(d):
-        if k == skip:
+        if k == skip or k == skip2:
             continue
         if not isinstance(k, str):
             raise FrameError("bad_key")
@@ -84,11 +90,21 @@ def _enc_dict(d, out, skip):
     out.append("}")
 
 
-def canonical(d, skip="mac"):
-    """Canonical UTF-8 bytes of dict `d` without the key `skip`."""
+def canonical(d, skip="mac", skip2=None):
+    """Canonical UTF-8 bytes of dict `d` without the keys `skip` (and `skip2`)."""
     out = []
-    _enc_dict(d, out, skip)
-    return "".join(out).encode()
+    _enc_dict(d, out, skip, skip2)
+    try:
+        return "".join(out).encode()
+    except UnicodeError:          # a lone surrogate (CPython): no UTF-8 for it, no valid mac
+        raise FrameError("bad_value")
+
+
+def report_ref(d):
+    """The reference an ack binds to: hex SHA-256 (first 16 bytes) of the canonical event frame
+    without `mac` and without `base` (base changes between resends of the same report). Two
+    reports that share a seq (a wiped board, a damaged journal) have different refs."""
+    return hexlify(hashlib.sha256(canonical(d, "mac", "base")).digest()[:REF_HEX // 2]).decode()
 
 
 def hmac_sha256(key, msg):
@@ -147,7 +163,8 @@ def parse(payload):
         if isinstance(payload, (bytes, bytearray, memoryview)):
             payload = bytes(payload).decode()
         d = json.loads(payload)
-    except (ValueError, UnicodeError, TypeError):
+    except (ValueError, UnicodeError, TypeError, RuntimeError):
+        # RuntimeError: nesting too deep for the parser (CPython's RecursionError is one)
         raise FrameError("malformed")
     if not isinstance(d, dict):
         raise FrameError("malformed")
@@ -158,7 +175,7 @@ def cid_digits(event):
     return "%d%03d" % (event.qualifier, event.cid)
 
 
-def event_dict(site, event, up, base=None):
+def event_dict(site, event, up, base=None, epoch=None):
     d = {
         "v": V, "site": site, "seq": event.seq, "ts": event.wall, "up": up,
         "kind": event.kind, "service": {"code": event.service, "label": event.service_label},
@@ -166,6 +183,8 @@ def event_dict(site, event, up, base=None):
         "zone_name": event.zone_name, "user": event.user, "mode": event.mode,
         "urgent": event.urgent,
     }
+    if epoch is not None:
+        d["epoch"] = epoch
     if base is not None:
         # The oldest report the controller still holds unacknowledged: every seq from base up
         # to this one is on its way, so the centre can show a site's reports in order even when
@@ -174,48 +193,79 @@ def event_dict(site, event, up, base=None):
     return d
 
 
-def event_frame(key, site, event, up, base=None):
+def event_frame(key, site, event, up, base=None, epoch=None):
     """The signed event frame's bytes for a journalled event (seq and wall stamped)."""
-    return sign(key, event_dict(site, event, up, base))
+    return sign(key, event_dict(site, event, up, base, epoch))
+
+
+def event_ref(site, event, up, epoch=None):
+    """report_ref() of the frame event_frame() builds for this event (any base)."""
+    return report_ref(event_dict(site, event, up, None, epoch))
 
 
 def verify_event(key, payload, site=None):
     """Centre side: bytes -> verified dict (FrameError with the reason otherwise)."""
     d = parse(payload)
     verify(key, d)
-    if d.get("v") != V or not isinstance(d.get("seq"), int) or (site and d.get("site") != site):
+    seq = d.get("seq")
+    if d.get("v") != V or not isinstance(seq, int) or isinstance(seq, bool) or \
+            (site and d.get("site") != site):
         raise FrameError("bad_fields")
     return d
 
 
-def ack_frame(key, site, seq, t=None):
-    """The centre's signed ack. `t`: the centre's clock (Unix seconds), from which a controller
-    whose RTC is unset (after a power loss) sets it: authenticated time, unlike plain NTP."""
-    d = {"type": "ack", "v": V, "site": site, "seq": seq}
+def ack_frame(key, site, seq, ref, t=None):
+    """The centre's signed ack of the report whose report_ref() is `ref`. `t`: the centre's
+    clock (Unix seconds), from which a controller whose RTC is unset (after a power loss) sets
+    it: authenticated time, unlike plain NTP."""
+    d = {"type": "ack", "v": V, "site": site, "seq": seq, "ref": ref}
     if t is not None:
         d["t"] = t
     return sign(key, d)
 
 
-def verify_ack_time(key, site, payload):
-    """Controller side: (acked seq, the centre's time or None) from an ack frame, or FrameError.
-    Our own command results also travel on the ack topic: they raise FrameError('not_ack')."""
+def _is_ref(r):
+    if not isinstance(r, str) or len(r) != REF_HEX:
+        return False
+    for c in r:
+        if c not in "0123456789abcdef":
+            return False
+    return True
+
+
+def verify_ack_ref(key, site, payload):
+    """Controller side: (acked seq, ref of the acked report, the centre's time or None) from an
+    ack frame, or FrameError. An ack without a ref (the format before acks named their report)
+    is refused: 'missing_ref'. Our own command results also travel on the ack topic: they raise
+    FrameError('not_ack')."""
     d = parse(payload)
     if d.get("type") != "ack":
         raise FrameError("not_ack")
     verify(key, d)
     seq = d.get("seq")
-    if d.get("site") != site or d.get("v") != V or not isinstance(seq, int) or seq < 1:
+    if d.get("site") != site or d.get("v") != V or not isinstance(seq, int) or \
+            isinstance(seq, bool) or seq < 1:
+        raise FrameError("bad_fields")
+    ref = d.get("ref")
+    if ref is None:
+        raise FrameError("missing_ref")
+    if not _is_ref(ref):
         raise FrameError("bad_fields")
     t = d.get("t")
     if t is not None and (not isinstance(t, int) or isinstance(t, bool) or t < 0):
         raise FrameError("bad_fields")
+    return seq, ref, t
+
+
+def verify_ack_time(key, site, payload):
+    """(acked seq, the centre's time or None): see verify_ack_ref."""
+    seq, ref, t = verify_ack_ref(key, site, payload)
     return seq, t
 
 
 def verify_ack(key, site, payload):
-    """The acked seq only (see verify_ack_time)."""
-    return verify_ack_time(key, site, payload)[0]
+    """The acked seq only (see verify_ack_ref)."""
+    return verify_ack_ref(key, site, payload)[0]
 
 
 def result_frame(key, site, ctr, cmd, ok, reason):
