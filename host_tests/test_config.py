@@ -636,3 +636,75 @@ def test_any_junk_anywhere_raises_only_config_error():
                 f()
             except ConfigError:
                 pass
+
+
+# ---- hostile text in every string field: ConfigError naming the field, never anything else ----
+
+SURROGATE = json.loads('"\\ud800"')      # a lone UTF-16 surrogate: JSON allows the escape
+HOSTILE_TEXT = (SURROGATE, "ok" + SURROGATE, json.loads('"\\udfff"') * 40)
+JUNK = JUNK + (SURROGATE,)     # the junk-anywhere test above uses it too
+
+
+def _string_fields(node, path, out):
+    """(validator path, container, key) of every string value in a document."""
+    if isinstance(node, dict):
+        for k in sorted(node):
+            p = path + "." + k if path else k
+            if isinstance(node[k], str):
+                out.append((p, node, k))
+            else:
+                _string_fields(node[k], p, out)
+    elif isinstance(node, list):
+        for i, v in enumerate(node[:2]):
+            p = "%s[%d]" % (path, i)
+            if isinstance(v, str):
+                out.append((p, node, i))
+            else:
+                _string_fields(v, p, out)
+    return out
+
+
+def _names_field(errors, path):
+    return [e for e in errors if e.startswith(path + ":")]
+
+
+def test_hostile_text_in_any_string_field_is_a_config_error_naming_it():
+    cfg, pins, sec = sample()
+    # disabled, its strings are checked all the same
+    cfg["comms"]["landline"] = {"enabled": False, "account": "1234", "centre_number": "0120"}
+    cfg["comms"]["mqtt"]["ca_file"] = "/ca.pem"
+    good = validate_config(cfg, pins)
+    checked = 0
+    for doc, prefix, run in ((cfg, "", lambda: validate_config(cfg, pins)),
+                             (pins, "pins.", lambda: validate_config(cfg, pins)),
+                             (sec, "secrets.", lambda: validate_secrets(sec, good))):
+        for path, container, key in _string_fields(doc, "", []):
+            old = container[key]
+            for text in HOSTILE_TEXT[:1] if ON_MICROPYTHON else HOSTILE_TEXT:
+                container[key] = text
+                try:
+                    run()
+                    raise AssertionError("%s%s: %r accepted" % (prefix, path, text))
+                except ConfigError as e:
+                    assert _names_field(e.errors, prefix + path), (prefix + path, e.errors)
+                    str(e).encode("utf-8")        # printable: the installer sees the message
+            checked += 1
+            container[key] = old
+    assert checked > 30, checked
+
+
+def test_a_lone_surrogate_in_the_ssid_is_a_config_error():
+    cfg, pins, sec = sample()
+    sec["wifi"]["ssid"] = SURROGATE
+    with raises(ConfigError, "secrets.wifi.ssid") as r:
+        validate_secrets(sec, validate_config(cfg, pins))
+    assert r.value.errors == ["secrets.wifi.ssid: expected a string of 1-32 bytes (UTF-8)"]
+
+
+def test_hostile_keys_are_named_printably():
+    cfg, pins, sec = sample()
+    cfg["timers"] = {SURROGATE: 1}
+    with raises(ConfigError) as r:
+        validate_config(cfg, pins)
+    assert [e for e in r.value.errors if e.startswith("timers.\\ud800: unknown key")], r.value.errors
+    str(r.value).encode("utf-8")
