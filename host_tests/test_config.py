@@ -502,8 +502,24 @@ def test_no_resident_and_bad_iterations():
     sec["users"][0]["code"]["iter"] = 0
     sec["cards"] = []
     assert secrets_errors(sec) == [
-        "secrets.users[0].code.iter: 0 is below the minimum 1",
+        "secrets.users[0].code.iter: 0 is below the minimum %d" % auth.MIN_ITERATIONS,
         "secrets.users: at least one user must have the role resident"]
+
+
+def test_hash_rounds_below_the_floor_are_refused():
+    # One round let a 5-digit code fall in 11 s on one core: the floor is what the board can
+    # still afford at a keypress (README "secrets.json").
+    for n in (1, 16, 500, auth.MIN_ITERATIONS - 1):
+        _, _, sec = sample()
+        sec["users"][0]["code"]["iter"] = n
+        sec["cards"][0]["uid"]["iter"] = n
+        assert secrets_errors(sec) == [
+            "secrets.users[0].code.iter: %d is below the minimum %d" % (n, auth.MIN_ITERATIONS),
+            "secrets.cards[0].uid.iter: %d is below the minimum %d" % (n, auth.MIN_ITERATIONS)]
+    _, _, sec = sample()
+    for u in sec["users"]:
+        assert u["code"]["iter"] >= auth.MIN_ITERATIONS      # the samples are at the floor
+    assert auth.MIN_ITERATIONS >= 1000 and auth.ITERATIONS >= auth.MIN_ITERATIONS
 
 
 def test_broker_password_needs_tls_off_loopback():

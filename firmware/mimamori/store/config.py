@@ -11,7 +11,7 @@
 import json
 import os
 
-from mimamori.core.auth import ITERATIONS, MAX_ITERATIONS
+from mimamori.core.auth import ITERATIONS, MAX_ITERATIONS, MIN_ITERATIONS
 
 VERSION = 1
 ZONE_TYPES = ("magnet", "glass", "fire", "gas", "vibration", "space", "panic", "medical",
@@ -649,7 +649,7 @@ class _Secrets:
                           what="16-64 hex characters (8-32 bytes)"),
             "hash": c.hex(p + ".hash", v.get("hash", _REQUIRED), 64, 64,
                           what="64 hex characters (SHA-256)"),
-            "iter": c.int(p + ".iter", v.get("iter", _REQUIRED), 1, MAX_ITERATIONS,
+            "iter": c.int(p + ".iter", v.get("iter", _REQUIRED), MIN_ITERATIONS, MAX_ITERATIONS,
                           default=ITERATIONS),
         }
 
