@@ -717,6 +717,39 @@ def test_a_lone_surrogate_in_the_ssid_is_a_config_error():
     assert r.value.errors == ["secrets.wifi.ssid: expected a string of 1-32 bytes (UTF-8)"]
 
 
+def _objects(node, path, out):
+    if isinstance(node, dict):
+        out.append((path, node))
+        for k in sorted(node):
+            _objects(node[k], path + "." + k if path else k, out)
+    elif isinstance(node, list):
+        for i, v in enumerate(node[:2]):
+            _objects(v, "%s[%d]" % (path, i), out)
+    return out
+
+
+def test_a_non_string_or_hostile_key_in_any_object_is_a_config_error():
+    # MicroPython's json accepts {1: 2}; a JSON escape gives a key with a lone surrogate.
+    cfg, pins, sec = sample()
+    good = validate_config(cfg, pins)
+    n = 0
+    for doc, prefix, run in ((cfg, "", lambda: validate_config(cfg, pins)),
+                             (pins, "pins", lambda: validate_config(cfg, pins)),
+                             (sec, "secrets", lambda: validate_secrets(sec, good))):
+        for path, obj in _objects(doc, "", []):
+            for key in (1, SURROGATE):
+                obj[key] = "x"
+                try:
+                    run()
+                    raise AssertionError("%s %s: key %r accepted" % (prefix, path, key))
+                except ConfigError as e:
+                    assert [m for m in e.errors if "unknown key" in m], (path, e.errors)
+                    str(e).encode("utf-8")
+                del obj[key]
+                n += 1
+    assert n > 20
+
+
 def test_hostile_keys_are_named_printably():
     cfg, pins, sec = sample()
     cfg["timers"] = {SURROGATE: 1}
