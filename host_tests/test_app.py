@@ -52,9 +52,20 @@ def centre(broker, tmp_path):
     lines = []
     rx = R.Receiver(store, broker.host, broker.port, out=lines.append).start()
     assert rx.wait_connected()
-    b = vboard.VirtualBoard(config, secrets, str(tmp_path / "flash"), log=lambda m: None)
+    b = vboard.VirtualBoard(config, secrets, in_service(str(tmp_path / "flash")),
+                            log=lambda m: None)
     yield b, store, lines, broker
     rx.stop()
+
+
+def in_service(flash):
+    """The flash of a board in service: its last remote command was 5 minutes ago. (A new or
+    wiped board, with no command counter, refuses remote commands for its first 2 minutes:
+    README "Commands".)"""
+    from mimamori.store.journal import Journal
+    os.makedirs(flash, exist_ok=True)
+    Journal(flash + "/journal").save_value("cmd_ctr", int(time.time() * 1000) - 300000)
+    return flash
 
 
 def run_until(b, cond, real_timeout=10.0):
@@ -283,8 +294,8 @@ def test_a_board_whose_clock_was_lost_takes_the_time_from_the_centres_signed_ack
     store.add_site(config["site_id"], secrets["site_key"])
     rx = R.Receiver(store, broker.host, broker.port, out=lambda line: None).start()
     assert rx.wait_connected()
-    b = vboard.VirtualBoard(config, secrets, str(tmp_path / "flash"), log=lambda m: None,
-                            rtc_set=False)            # power-on: the RTC says 2000-01-01
+    b = vboard.VirtualBoard(config, secrets, in_service(str(tmp_path / "flash")),
+                            log=lambda m: None, rtc_set=False)   # power-on: the RTC says 2000-01-01
     assert b.app.wall.unix() is None
     assert run_until(b, lambda: b.app.journal.pending_count() == 0)   # the boot report, acked
     assert abs(b.app.wall.unix() - time.time()) <= 3
@@ -318,6 +329,13 @@ def test_home_assistant_discovers_the_panel_and_every_zone(centre):
     ha.disconnect()
     panel = got["homeassistant/alarm_control_panel/%s/config" % site]
     assert panel["state_topic"] == "mimamori/v1/%s/state" % site and panel["code_arm_required"]
+    # HA's commands carry the site's token, the centre's bridge forwards nothing without it
+    from mimamori.core.commands import ha_token
+    from mimamori.proto.frame import site_key
+    token = ha_token(site_key(b.secrets["site_key"]), site)
+    cmd = json.loads(panel["command_template"].replace("{{ action }}", "DISARM")
+                     .replace("{{ code }}", "1234"))
+    assert cmd == {"action": "DISARM", "code": "1234", "token": token}
     assert len([t for t in got if t.startswith("homeassistant/binary_sensor/%s/" % site)]) == zones
 
 

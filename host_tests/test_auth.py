@@ -11,7 +11,7 @@ RUNS_ON_MICROPYTHON = True
 
 ON_MICROPYTHON = sys.implementation.name == "micropython"
 MIN = 60 * 1000
-ITER = 8   # the entry carries its count: small here so the MicroPython run stays quick
+ITER = auth.MIN_ITERATIONS   # the floor the validator accepts (about 1 ms a check here)
 SALTS = (b"salt-of-user-1..", b"salt-of-user-2..", b"salt-of-card-1..", b"salt-of-card-2..")
 WRAP = 1 << 30   # ESP32 ticks_ms period
 
@@ -231,21 +231,28 @@ def test_hash_is_the_same_on_every_runtime():
                  "iter": 3}
 
 
+# the sample resident's code entry (boards/*/secrets.sample.json), 1234 at the floor
+SAMPLE_SALT = "d251a0ba312fc962ba803a27c9157123"
+SAMPLE_HASH = "29183c9b030dc50b18ba1c1fef865a05614413bd540ab1e2e8b7953184d83278"
+
+
 def test_hash_secret_tool_output_opens_the_panel():
     if ON_MICROPYTHON:
         # The tool is host-only (argparse, getpass); here: its entry in the sample checks.
-        entry = {"salt": "d251a0ba312fc962ba803a27c9157123",
-                 "hash": "91126e1c5cf9c3e6806324a4b5ba19e2147fd4d7fe4420dc293106f53a3092c6",
-                 "iter": 16}
+        entry = {"salt": SAMPLE_SALT, "hash": SAMPLE_HASH, "iter": auth.MIN_ITERATIONS}
     else:
         import os
         import subprocess
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        p = subprocess.run([sys.executable, os.path.join(root, "tools", "hash_secret.py"), "code",
-                            "--iter", "16"], input="1234\n", capture_output=True, text=True,
-                           check=True)
+        p = subprocess.run([sys.executable, os.path.join(root, "tools", "hash_secret.py"), "code"],
+                           input="1234\n", capture_output=True, text=True, check=True)
         entry = json.loads(p.stdout)
         assert "1234" not in p.stdout
+        assert entry["iter"] == auth.MIN_ITERATIONS      # the tool's default is the floor
+        low = subprocess.run([sys.executable, os.path.join(root, "tools", "hash_secret.py"),
+                              "code", "--iter", "16"], input="1234\n", capture_output=True,
+                             text=True)
+        assert low.returncode != 0 and "--iter" in low.stderr and "1234" not in low.stderr
         bad = subprocess.run([sys.executable, os.path.join(root, "tools", "hash_secret.py"),
                               "card"], input="xyz\n", capture_output=True, text=True)
         assert bad.returncode != 0 and "4, 7 or 10 bytes" in bad.stderr

@@ -528,8 +528,24 @@ def test_no_resident_and_bad_iterations():
     sec["users"][0]["code"]["iter"] = 0
     sec["cards"] = []
     assert secrets_errors(sec) == [
-        "secrets.users[0].code.iter: 0 is below the minimum 1",
+        "secrets.users[0].code.iter: 0 is below the minimum %d" % auth.MIN_ITERATIONS,
         "secrets.users: at least one user must have the role resident"]
+
+
+def test_hash_rounds_below_the_floor_are_refused():
+    # One round let a 5-digit code fall in 11 s on one core: the floor is what the board can
+    # still afford at a keypress (README "secrets.json").
+    for n in (1, 16, 500, auth.MIN_ITERATIONS - 1):
+        _, _, sec = sample()
+        sec["users"][0]["code"]["iter"] = n
+        sec["cards"][0]["uid"]["iter"] = n
+        assert secrets_errors(sec) == [
+            "secrets.users[0].code.iter: %d is below the minimum %d" % (n, auth.MIN_ITERATIONS),
+            "secrets.cards[0].uid.iter: %d is below the minimum %d" % (n, auth.MIN_ITERATIONS)]
+    _, _, sec = sample()
+    for u in sec["users"]:
+        assert u["code"]["iter"] >= auth.MIN_ITERATIONS      # the samples are at the floor
+    assert auth.MIN_ITERATIONS >= 1000 and auth.ITERATIONS >= auth.MIN_ITERATIONS
 
 
 def test_broker_password_needs_tls_off_loopback():
@@ -662,3 +678,108 @@ def test_any_junk_anywhere_raises_only_config_error():
                 f()
             except ConfigError:
                 pass
+
+
+# ---- hostile text in every string field: ConfigError naming the field, never anything else ----
+
+SURROGATE = json.loads('"\\ud800"')      # a lone UTF-16 surrogate: JSON allows the escape
+HOSTILE_TEXT = (SURROGATE, "ok" + SURROGATE, json.loads('"\\udfff"') * 40)
+JUNK = JUNK + (SURROGATE,)     # the junk-anywhere test above uses it too
+
+
+def _string_fields(node, path, out):
+    """(validator path, container, key) of every string value in a document."""
+    if isinstance(node, dict):
+        for k in sorted(node):
+            p = path + "." + k if path else k
+            if isinstance(node[k], str):
+                out.append((p, node, k))
+            else:
+                _string_fields(node[k], p, out)
+    elif isinstance(node, list):
+        for i, v in enumerate(node[:2]):
+            p = "%s[%d]" % (path, i)
+            if isinstance(v, str):
+                out.append((p, node, i))
+            else:
+                _string_fields(v, p, out)
+    return out
+
+
+def _names_field(errors, path):
+    return [e for e in errors if e.startswith(path + ":")]
+
+
+def test_hostile_text_in_any_string_field_is_a_config_error_naming_it():
+    cfg, pins, sec = sample()
+    # disabled, its strings are checked all the same
+    cfg["comms"]["landline"] = {"enabled": False, "account": "1234", "centre_number": "0120"}
+    cfg["comms"]["mqtt"]["ca_file"] = "/ca.pem"
+    good = validate_config(cfg, pins)
+    checked = 0
+    for doc, prefix, run in ((cfg, "", lambda: validate_config(cfg, pins)),
+                             (pins, "pins.", lambda: validate_config(cfg, pins)),
+                             (sec, "secrets.", lambda: validate_secrets(sec, good))):
+        for path, container, key in _string_fields(doc, "", []):
+            old = container[key]
+            for text in HOSTILE_TEXT[:1] if ON_MICROPYTHON else HOSTILE_TEXT:
+                container[key] = text
+                try:
+                    run()
+                    raise AssertionError("%s%s: %r accepted" % (prefix, path, text))
+                except ConfigError as e:
+                    assert _names_field(e.errors, prefix + path), (prefix + path, e.errors)
+                    str(e).encode("utf-8")        # printable: the installer sees the message
+            checked += 1
+            container[key] = old
+    assert checked > 30, checked
+
+
+def test_a_lone_surrogate_in_the_ssid_is_a_config_error():
+    cfg, pins, sec = sample()
+    sec["wifi"]["ssid"] = SURROGATE
+    with raises(ConfigError, "secrets.wifi.ssid") as r:
+        validate_secrets(sec, validate_config(cfg, pins))
+    assert r.value.errors == ["secrets.wifi.ssid: expected a string of 1-32 bytes (UTF-8)"]
+
+
+def _objects(node, path, out):
+    if isinstance(node, dict):
+        out.append((path, node))
+        for k in sorted(node):
+            _objects(node[k], path + "." + k if path else k, out)
+    elif isinstance(node, list):
+        for i, v in enumerate(node[:2]):
+            _objects(v, "%s[%d]" % (path, i), out)
+    return out
+
+
+def test_a_non_string_or_hostile_key_in_any_object_is_a_config_error():
+    # MicroPython's json accepts {1: 2}; a JSON escape gives a key with a lone surrogate.
+    cfg, pins, sec = sample()
+    good = validate_config(cfg, pins)
+    n = 0
+    for doc, prefix, run in ((cfg, "", lambda: validate_config(cfg, pins)),
+                             (pins, "pins", lambda: validate_config(cfg, pins)),
+                             (sec, "secrets", lambda: validate_secrets(sec, good))):
+        for path, obj in _objects(doc, "", []):
+            for key in (1, SURROGATE):
+                obj[key] = "x"
+                try:
+                    run()
+                    raise AssertionError("%s %s: key %r accepted" % (prefix, path, key))
+                except ConfigError as e:
+                    assert [m for m in e.errors if "unknown key" in m], (path, e.errors)
+                    str(e).encode("utf-8")
+                del obj[key]
+                n += 1
+    assert n > 20
+
+
+def test_hostile_keys_are_named_printably():
+    cfg, pins, sec = sample()
+    cfg["timers"] = {SURROGATE: 1}
+    with raises(ConfigError) as r:
+        validate_config(cfg, pins)
+    assert [e for e in r.value.errors if e.startswith("timers.\\ud800: unknown key")], r.value.errors
+    str(r.value).encode("utf-8")

@@ -137,8 +137,12 @@ class Panel:
         secrets = {"users": [{"id": 1, "name": "父", "role": "admin",
                               "code": A.make_entry("code", "1234", b"salt-one", 3)}]}
         self.auth = A.Authenticator(secrets, now_ms())
+        # A panel in service: its last command 5 minutes ago (a lost counter would hold remote
+        # commands for 2 minutes after the boot: test_commands.py).
+        self.j.save_value("cmd_ctr", int(time.time() * 1000) - 300000)
         self.v = C.CommandVerifier(KEY, SITE, self.auth, self.j.load_value("cmd_ctr", 0),
-                                   lambda n: self.j.save_value("cmd_ctr", n))
+                                   lambda n: self.j.save_value("cmd_ctr", n),
+                                   now_unix=int(time.time()), now_ms=now_ms())
         self.applied = []
         self.link = M.MqttLink(SITE, b.host, b.port, keepalive_s=30)
         self.d = D.Delivery(self.j, self.link, KEY, SITE, on_command=self.on_command)
@@ -183,9 +187,12 @@ def test_send_cmd_from_the_cli_and_rejections_with_reasons(broker):
         assert r.returncode == 0 and panel.applied[-1].args == {"message": "お薬の時間です"}
         # replay a captured frame, and send a stale one: both refused, reasons on the ack topic
         assert wait(lambda: len(spy.msgs) == 3)
+        # the codes 1234 and 9999 never crossed the broker in clear
+        assert not [m for t, m in spy.msgs if b"1234" in m or b"9999" in m or b'"code"' in m]
         watcher = Pub(broker, ["mimamori/v1/site-001/ack"])
         spy.send("mimamori/v1/site-001/cmd", spy.msgs[0][1])
-        stale = C.command_frame(KEY, SITE, store.next_ctr(SITE), int(time.time()) - 600, "status")
+        ctr = store.next_ctr(SITE) - 600000
+        stale = C.command_frame(KEY, SITE, ctr, ctr // 1000, "status")
         spy.send("mimamori/v1/site-001/cmd", stale)
         spy.send("mimamori/v1/site-001/cmd", b"{{{")
         results = lambda: [F.parse(m) for t, m in watcher.msgs if b'"result"' in m]  # noqa: E731
@@ -206,25 +213,46 @@ def test_home_assistant_command_goes_through_the_bridge_and_the_code_check(broke
     db = os.path.join(tempfile.mkdtemp(), "centre.db")
     store = R.Store(db)
     store.add_site(SITE, KEY_HEX)
-    rx = R.Receiver(store, broker.host, broker.port, out=lambda line: None, ha_bridge=True).start()
+    lines = []
+    rx = R.Receiver(store, broker.host, broker.port, out=lines.append, ha_bridge=True).start()
     assert rx.wait_connected()
     panel = Panel(broker)
     th = threading.Thread(target=panel.run, daemon=True)
     th.start()
-    ha = Pub(broker, ["mimamori/v1/site-001/ack"])
+    ha = Pub(broker, ["mimamori/v1/site-001/ack", "mimamori/v1/site-001/cmd"])
+    token = C.ha_token(KEY, SITE)       # what the controller's discovery config gives HA
     try:
         assert wait(lambda: panel.link.connected)
         time.sleep(0.2)
-        ha.send("mimamori/v1/site-001/ha/cmd", b'{"action": "ARM_HOME", "code": "1234"}')
-        ha.send("mimamori/v1/site-001/ha/cmd", b'{"action": "DISARM", "code": "1111"}')
+        # A client without the site's HA token cannot make the bridge send anything: six wrong
+        # codes (a lockout's worth), a wrong token, junk: none reaches the controller.
+        for _ in range(6):
+            ha.send("mimamori/v1/site-001/ha/cmd", b'{"action": "DISARM", "code": "0000"}')
+        ha.send("mimamori/v1/site-001/ha/cmd",
+                b'{"action": "DISARM", "code": "0000", "token": "%s"}' % (b"0" * 32))
+        ha.send("mimamori/v1/site-001/ha/cmd", b'{"action": "DISARM", "code": "0000", "token": 1}')
+        ha.send("mimamori/v1/site-001/ha/cmd", b"\xff" * 5000)
+        ha.send("mimamori/v1/site-001/ha/cmd", b'{"action": "DISARM", "code": "x' + b"9" * 40
+                + b'", "token": "%s"}' % token.encode())
+        assert wait(lambda: len([x for x in lines if "HA command" in x]) == 10)
+        assert [x for x in lines if "refused" in x][0].startswith("receiver: HA command for site-001")
+        # HA with the token: forwarded, the code sealed, checked by the controller
+        ha.send("mimamori/v1/site-001/ha/cmd",
+                b'{"action": "ARM_HOME", "code": "1234", "token": "%s"}' % token.encode())
+        ha.send("mimamori/v1/site-001/ha/cmd",
+                b'{"action": "DISARM", "code": "1111", "token": "%s"}' % token.encode())
         # an unsigned command straight onto the controller's topic is refused
         ha.send("mimamori/v1/site-001/cmd", b'{"v":1,"site":"site-001","ctr":99999999999999,'
-                b'"ts":1,"cmd":"disarm","args":{},"code":"1234"}')
+                b'"ts":1,"cmd":"disarm","args":{}}')
         res = lambda: [F.parse(m) for t, m in ha.msgs if b'"result"' in m]  # noqa: E731
         assert wait(lambda: len(res()) == 3)
         got = sorted((d["ok"], d["reason"]) for d in res())
         assert got == [(False, "missing_mac"), (False, "wrong_code"), (True, "accepted")]
         assert [(c.name, c.args) for c in panel.applied] == [("arm", {"mode": "stay"})]
+        assert panel.auth.failures == 1            # only HA's own wrong code counted
+        forwarded = [m for t, m in ha.msgs if t.endswith("/cmd") and b'"mac"' in m]
+        assert len(forwarded) == 2
+        assert not [m for m in forwarded if b"1234" in m or b"1111" in m or b'"code"' in m]
     finally:
         panel.stop = True
         th.join(2)

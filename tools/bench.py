@@ -105,7 +105,45 @@ def fig_delay_writes():
     ]
 
 
-FIGURES = [fig_mpy_size, fig_core_tick, fig_heap, fig_latency, fig_idle_day, fig_delay_writes]
+# The ESP32 figure is an assumption, not a measurement (no board in the loop): one round is a
+# hashlib.sha256 object, one 64-byte block through mbedTLS with the ESP32's SHA accelerator (its
+# lock and register copies: 15-45 us per short hash reported for ESP-IDF's mbedTLS, e.g.
+# espressif/arduino-esp32#6819), plus MicroPython's call and two allocations (~5-10 us at
+# 240 MHz). We take 40 us, the slow end, to size the floor. Measure a board with
+# `mpremote run tools/bench/hash_rounds.py` and replace it.
+ESP32_US_PER_ROUND = 40.0
+
+
+def fig_hash_rounds():
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "firmware"))
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "host_tests", "fakes"))
+    from mimamori.core import auth
+    r = _mp_json("hash_rounds.py")
+    floor = auth.MIN_ITERATIONS
+    n = 200000
+    t0 = time.perf_counter()
+    auth.hash_code("1234", b"0123456789abcdef", n)
+    cpy_us = (time.perf_counter() - t0) / n * 1e6
+    mp = "real MicroPython 1.29 (WebAssembly, .mpy), best of 5 x %d rounds" % r["rounds"]
+    esp = "ESP32 240 MHz: assumed %.0f us/round (tools/bench.py says why)" % ESP32_US_PER_ROUND
+    guess_s = floor * cpy_us / 1e6     # one code tried against one entry, one CPU core
+    return [
+        ("code hash, one round", "%.2f" % r["us_per_round"], "us", "(figure)", mp),
+        ("code hash, one entry at the floor (%d rounds)" % floor,
+         "%.1f" % (r["us_per_entry_at_floor"] / 1000.0), "ms", "(figure)", mp),
+        ("code hash, one entry at the floor, ESP32 (estimate)",
+         "%.0f" % (floor * ESP32_US_PER_ROUND / 1000.0), "ms", "<= 100 ms", esp),
+        ("attacker: one round, CPython hashlib, one core", "%.2f" % cpy_us, "us", "(figure)",
+         "this machine"),
+        ("attacker: every 4-digit code at the floor, one core", "%.1f" % (1e4 * guess_s), "s",
+         "(figure)", "this machine, CPython hashlib"),
+        ("attacker: every 6-digit code at the floor, one core", "%.0f" % (1e6 * guess_s), "s",
+         "(figure)", "this machine, CPython hashlib"),
+    ]
+
+
+FIGURES = [fig_mpy_size, fig_core_tick, fig_heap, fig_latency, fig_idle_day, fig_delay_writes,
+           fig_hash_rounds]
 
 
 def main():

@@ -3,7 +3,8 @@
     python tools/hash_secret.py code            # asks for the code twice (hidden)
     python tools/hash_secret.py card            # asks for the card UID, e.g. 04A1B2C3
     echo 04A1B2C3 | python tools/hash_secret.py card     # or one line on stdin
-    python tools/hash_secret.py code --iter 500 # rounds (default: mimamori.core.auth.ITERATIONS)
+    python tools/hash_secret.py code --iter 2000 # rounds (default and minimum: the floor,
+                                                 # mimamori.core.auth.MIN_ITERATIONS)
 
 The secret is read from the terminal or stdin, never from the command line, so it does not land
 in the shell history or the process list. The output is the JSON object to paste as the
@@ -56,10 +57,13 @@ def main(argv=None, stream=None, out=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("kind", choices=("code", "card"))
     ap.add_argument("--iter", type=int, default=auth.ITERATIONS,
-                    help="hash rounds (1-%d, default %d)" % (auth.MAX_ITERATIONS, auth.ITERATIONS))
+                    help="hash rounds (%d-%d, default %d)" % (
+                        auth.MIN_ITERATIONS, auth.MAX_ITERATIONS, auth.ITERATIONS))
     args = ap.parse_args(argv)
-    if not 1 <= args.iter <= auth.MAX_ITERATIONS:
-        raise SystemExit("hash_secret: --iter must be 1-%d" % auth.MAX_ITERATIONS)
+    if not auth.MIN_ITERATIONS <= args.iter <= auth.MAX_ITERATIONS:
+        # Below the floor a short code falls in moments to anyone holding the file.
+        raise SystemExit("hash_secret: --iter must be %d-%d" % (auth.MIN_ITERATIONS,
+                                                              auth.MAX_ITERATIONS))
     secret = read_secret(args.kind, stream)
     problem = check_code(secret) if args.kind == "code" else check_uid(secret)
     if problem:

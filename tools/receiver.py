@@ -4,6 +4,7 @@
     python tools/receiver.py --db centre.db add-site site-001 <64 hex key> [--period-h 36]
     python tools/receiver.py --db centre.db run [--host H --port P --user U --password PW]
     python tools/receiver.py --db centre.db send-cmd --site site-001 arm away --code 1234
+    python tools/receiver.py --db centre.db ha-token --site site-001
     python tools/receiver.py --db centre.db silent
 
 `run` subscribes with the shared subscription $share/<group>/<prefix>/+/event, so several
@@ -21,9 +22,13 @@ the controller's resend arrives, or by a peer receiver after twice HOLD_S. A bad
 refused with a reason, in isolation, and kept bounded (REJECTS_MAX rows, REJECT_KEEP bytes
 each). A site not heard from for longer than its communication-check period (36 h by default)
 is flagged 通信途絶. Command results from the controllers (same ack topic) are stored and shown.
+A command's code is sealed for the controller (core.commands.seal_code): it never crosses the
+broker in clear. `run --ha-bridge` forwards Home Assistant's commands only with the site's HA
+token.
 """
 import argparse
 import hashlib
+import hmac
 import json
 import os
 import sqlite3
@@ -518,18 +523,29 @@ class Receiver:
         self.show_unshown(now - 2 * HOLD_S)
 
     def _ha(self, site, payload):
-        """Home Assistant cannot sign: turn its {"action", "code"} into a signed command. The
-        code is checked by the controller (Authenticator, lockout), never here."""
+        """Home Assistant cannot sign: turn its {"action", "code", "token"} into a signed command
+        with the code sealed (core.commands.seal_code). Forwarded only with the site's HA token
+        (core.commands.ha_token): the trust chain is the broker's ACL (only the HA user may
+        publish <prefix>/<site>/ha/cmd and read the retained discovery config that carries the
+        token), then this check, so a client without either cannot make the bridge sign
+        anything, and no junk counts as a wrong code towards the controller's lockout. The code
+        is checked by the controller (Authenticator, lockout), never here."""
         key = self.store.key(site)
-        got = DS.ha_command(payload)
-        if key is None or got is None:
-            self.out("receiver: HA command for %s ignored" % site)
+        why = _ha_refusal(key, site, payload)
+        got = None if why else DS.ha_command(payload)
+        if why is None and got is None:
+            why = "not an HA alarm-panel command"
+        if why is None and got[2] is not None and not (got[2].isdigit() and got[2].isascii()
+                                                       and len(got[2]) <= C.CODE_PAD):
+            why = "the code is not 1-%d digits" % C.CODE_PAD
+        if why:
+            self.out("receiver: HA command for %s refused: %s" % (site[:64], why))
             return
         name, args, code = got
-        frame_ = C.command_frame(key, site, self.store.next_ctr(site), int(time.time()), name,
-                                 args, code)
+        ctr = self.store.next_ctr(site)
+        frame_ = C.command_frame(key, site, ctr, ctr // 1000, name, args, code)
         self.c.publish("%s/%s/cmd" % (self.prefix, site), frame_, qos=1)
-        self.out("   HA %s -> %s %s" % (site, name, args))
+        self.out("   HA command for %s -> %s %s" % (site, name, args))
 
     def check_silent(self, now=None):
         now = time.time() if now is None else now
@@ -539,6 +555,26 @@ class Receiver:
         return flagged
 
 
+HA_MAX = 512   # bytes: HA's {"action", "code", "token"} is under 150
+
+
+def _ha_refusal(key, site, payload):
+    """Why an HA command must not be forwarded, or None."""
+    if key is None:
+        return "unknown site"
+    if len(payload) > HA_MAX:
+        return "over %d bytes" % HA_MAX
+    try:
+        d = json.loads(bytes(payload).decode())
+    except (ValueError, UnicodeError, RecursionError):
+        return "not JSON"
+    token = d.get("token") if isinstance(d, dict) else None
+    if not isinstance(token, str) or not hmac.compare_digest(
+            token.encode("utf-8", "replace"), C.ha_token(key, site).encode()):
+        return "no valid HA token"
+    return None
+
+
 def send_command(store, host, port, site, name, args=None, code=None, user=None, password=None,
                  prefix=PREFIX, wait=5.0, tls=False):
     """Sign and publish one command; wait for the controller's result. Returns the result dict
@@ -546,8 +582,8 @@ def send_command(store, host, port, site, name, args=None, code=None, user=None,
     key = store.key(site)
     if key is None:
         raise SystemExit("unknown site %s: add-site first" % site)
-    ctr = store.next_ctr(site)
-    payload = C.command_frame(key, site, ctr, int(time.time()), name, args or {}, code)
+    ctr = store.next_ctr(site)     # the command's time in ms: ts = ctr // 1000
+    payload = C.command_frame(key, site, ctr, ctr // 1000, name, args or {}, code)
     got = {}
     done = threading.Event()
 
@@ -628,6 +664,9 @@ def main(argv=None):
     s.add_argument("--code")
     s.add_argument("--wait", type=float, default=5.0)
     s.add_argument("words", nargs="+")
+    t = sub.add_parser("ha-token", help="the site's Home Assistant token (for a hand-made HA "
+                       "config; discovery already carries it)")
+    t.add_argument("--site", required=True)
     sub.add_parser("silent")
     o = p.parse_args(argv)
     store = Store(o.db)
@@ -653,7 +692,15 @@ def main(argv=None):
                     rx.check_silent()
         except KeyboardInterrupt:
             rx.stop()
+    elif o.verb == "ha-token":
+        key = store.key(o.site)
+        if key is None:
+            raise SystemExit("unknown site %s: add-site first" % o.site)
+        print(C.ha_token(key, o.site))
     elif o.verb == "send-cmd":
+        if o.code is not None and not (o.code.isdigit() and o.code.isascii()
+                                       and len(o.code) <= C.CODE_PAD):
+            raise SystemExit("send-cmd: --code is 1-%d digits" % C.CODE_PAD)
         name, args = _cmd_args(o.words)
         res = send_command(store, o.host, o.port, o.site, name, args, o.code, o.user,
                            o.password, o.prefix, o.wait, o.tls)

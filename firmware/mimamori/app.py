@@ -17,7 +17,7 @@ from mimamori.core import events as ev
 from mimamori.core import outputs as out
 from mimamori.core.arming import AlarmCore
 from mimamori.core.auth import Authenticator
-from mimamori.core.commands import CommandVerifier
+from mimamori.core.commands import CommandVerifier, ha_token
 from mimamori.core.supervision import Supervisor, avoid_path
 from mimamori.core.zones import MODE_LABELS
 from mimamori.store.journal import Journal
@@ -87,10 +87,12 @@ class App:
         self.delivery.on_time = self._on_centre_time
         # Home Assistant discovery (alarm panel + a binary sensor per zone), retained, sent at
         # the start of every MQTT session.
-        self.delivery.publish_retained(lambda: iter_payloads(config))
+        token = ha_token(self.key, self.site)     # HA's proof to the centre's bridge
+        self.delivery.publish_retained(lambda: iter_payloads(config, token))
         self.commands = CommandVerifier(self.key, self.site, self.auth,
                                         last_ctr=self.journal.load_value("cmd_ctr", 0),
-                                        save_ctr=self._save_ctr, log=self.log)
+                                        save_ctr=self._save_ctr, log=self.log,
+                                        now_unix=self.wall.unix(), now_ms=now)
         # Every boot is reported (305): the centre learns of a power cut or a watchdog reset,
         # and its signed ack brings the time when the RTC lost it.
         self._emit(ev.Event(now, ev.STATUS, ev.CID_SYSTEM_RESET, ev.Q_NEW, 0, 0, "",

@@ -13,6 +13,8 @@
 # sign, so its commands go to <prefix>/<site>/ha/cmd as {"action", "code"}; the controller never
 # obeys that topic itself: `tools/receiver.py run --ha-bridge` turns each one into a signed
 # command frame (the code still goes through the controller's Authenticator and its lockout).
+# Each HA command carries the site's HA token (core.commands.ha_token, from the site key), put
+# in the command_template here: the bridge forwards nothing without it.
 from mimamori.proto import frame
 
 DISCOVERY_PREFIX = "homeassistant"
@@ -61,8 +63,8 @@ def _availability(prefix, site):
             "payload_available": "online", "payload_not_available": "offline"}
 
 
-def alarm_panel(config):
-    """(topic, payload dict) for the site's alarm_control_panel."""
+def alarm_panel(config, ha_token=None):
+    """(topic, payload dict) for the site's alarm_control_panel. ha_token: the bridge's check."""
     site = config["site_id"]
     prefix = config["comms"]["mqtt"].get("topic_prefix", "mimamori/v1")
     p = {
@@ -71,7 +73,8 @@ def alarm_panel(config):
         "state_topic": _topic(prefix, site, "state"),
         "value_template": _STATE_TEMPLATE,
         "command_topic": _topic(prefix, site, "ha/cmd"),
-        "command_template": '{"action": "{{ action }}", "code": "{{ code }}"}',
+        "command_template": '{"action": "{{ action }}", "code": "{{ code }}"%s}' % (
+            ', "token": "%s"' % ha_token if ha_token else ""),
         "code": "REMOTE_CODE",
         "code_arm_required": True,
         "code_disarm_required": True,
@@ -107,11 +110,11 @@ def zone_sensor(config, zone):
     return "%s/binary_sensor/%s/zone%d/config" % (DISCOVERY_PREFIX, site, zid), p
 
 
-def iter_payloads(config):
+def iter_payloads(config, ha_token=None):
     """Every discovery (topic, payload bytes), one at a time: built when a session starts and
     dropped once sent, so none of them is kept in RAM between sessions."""
     import json
-    topic, p = alarm_panel(config)
+    topic, p = alarm_panel(config, ha_token)
     yield topic, json.dumps(p).encode()
     for z in config.get("zones", ()):
         topic, p = zone_sensor(config, z)

@@ -6,22 +6,27 @@
 # clear a lockout.
 #
 # What the hashing buys: a 4-digit code has 10**4 values, so no iteration count protects it
-# from someone who has secrets.json and a PC. The salt stops one precomputed table from serving
-# every controller; the iterations make bulk cracking of many panels' files slower. The real
-# defence of a short code is the lockout below and keeping secrets.json off the network.
+# from someone who has secrets.json (or a flash dump) and a PC: at the floor below, one CPU core
+# tries every 4-digit code in seconds. The salt stops one precomputed table from serving every
+# controller; the iterations make each guess cost MIN_ITERATIONS hashes, which matters for longer
+# codes (6-8 digits: minutes to hours per code on a core) and for bulk cracking of many panels'
+# files. The real defence of a short code is the lockout below at the panel and keeping the
+# flash out of reach. (README "secrets.json" has the figures; `make bench` measures them.)
 import hashlib
 import binascii
 
 from mimamori.compat import const, ticks_add, ticks_diff
 
-# Default rounds for new entries (tools/hash_secret.py). Estimate for an ESP32 at 240 MHz under
-# MicroPython: one round (a sha256 object, one 64-byte block in mbedTLS, the digest bytes) costs
-# about 30-50 us, so 500 rounds is about 15-25 ms per stored entry: unnoticeable at the keypad,
-# yet a check runs one hash per user (each has its own salt), so 10 users stay under 0.3 s.
-# Each entry carries its own `iter`, so the count can rise later without re-enrolling everyone
-# at once, and tests and samples may use a small one. `make bench` should confirm the figure.
-ITERATIONS = const(500)
-MAX_ITERATIONS = const(10000)   # ~0.5 s per entry on the board: the validator's ceiling
+# Hash rounds. The floor is what the board can afford at a keypress, since a check hashes the
+# code once per enrolled user (each has its own salt). `make bench` measures one round on the real
+# MicroPython interpreter (WebAssembly, about 0.9 us) and on CPython; on an ESP32 at 240 MHz we
+# assume about 40 us a round (a hashlib.sha256 object, one 64-byte block through mbedTLS and the
+# SHA accelerator, the digest bytes: tools/bench.py says why), so the floor costs about 40 ms per
+# user: 0.2 s for a wrong code in a 5-user house. Each entry carries its own `iter`, so the
+# count can rise later without re-enrolling everyone at once.
+MIN_ITERATIONS = const(1000)   # the validator's floor (below it: ConfigError)
+ITERATIONS = MIN_ITERATIONS    # tools/hash_secret.py's default
+MAX_ITERATIONS = const(10000)  # ~0.4 s per entry on the board: the validator's ceiling
 
 MAX_FAILURES = const(5)                    # wrong codes/cards ...
 FAILURE_WINDOW_MS = const(10 * 60 * 1000)  # ... within 10 minutes start a lockout

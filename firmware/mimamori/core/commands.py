@@ -4,19 +4,41 @@
 #
 # Command frame (JSON, signed like every frame: proto/frame.py canonical bytes + HMAC-SHA256):
 #   {"v": 1, "site": "<site id>", "ctr": <int>, "ts": <unix seconds>, "cmd": "<name>",
-#    "args": {...}, "code": "<user code>" (arm/disarm only), "mac": "<hex>"}
+#    "args": {...}, "sealed_code": "<hex>" (arm/disarm only), "mac": "<hex>"}
+# ctr is the command's time in milliseconds (ctr // 1000 == ts), above every earlier one.
 #
-# Checks, in order (the first failure is the reason): malformed (not JSON / not an object /
-# fields of the wrong type), wrong_site, missing_mac, bad_mac, clock_unset, stale (ts outside
-# +-window_s of our wall clock), replay (ctr not above the last accepted one), then the counter
-# is persisted, so each signed frame works once whatever follows, and a captured frame with a
+# Checks, in order (the first failure is the reason): too_large / malformed (over MAX_PAYLOAD
+# bytes, numbers over MAX_DIGITS digits, nesting over MAX_DEPTH, escaped surrogates: all refused
+# BEFORE parsing, so no input costs more than one bounded pass; then not JSON / not an object /
+# a non-string key / fields of the wrong type), wrong_site, missing_mac, bad_mac, code_in_clear
+# (the old form: a plain `code` is refused, never checked), clock_unset, stale (ts outside
+# +-window_s of our wall clock), bad_counter (ctr is not ts in ms), replay (ctr not above the
+# last accepted one), boot_wait (below the boot floor, see below), then the counter is
+# persisted, so each signed frame works once whatever follows, and a captured frame with a
 # wrong code cannot be replayed to lock a resident out; then unknown_command, bad_args,
-# missing_code, wrong_code / locked_out (the Authenticator counts wrong codes towards lockout,
-# as at the keypad: Coco-SECOM asks for the contract number and the 暗証番号 alike).
+# missing_code, bad_code (a sealed code that does not open), wrong_code / locked_out (the
+# Authenticator counts wrong codes towards lockout, as at the keypad: Coco-SECOM asks for the
+# contract number and the 暗証番号 alike). Anything else that goes wrong is `malformed`: handle()
+# never raises.
+#
+# The boot floor: a counter file can be lost (a wiped board, both copies damaged, a write that
+# failed). Then a frame accepted before the loss is still inside its +-window_s, and replaying it
+# would work. Because ctr is the command's own time in ms and a frame is only accepted within
+# window_s of our clock, every frame accepted before the boot has ctr <= (boot + window_s) * 1000
+# + 999. So when the counter is missing or damaged, nothing at or below that floor is taken: for
+# window_s after the boot remote commands are refused (boot_wait), then all works. A saved
+# counter too far ahead of the clock cannot come from a frame we accepted either (damage, or a
+# huge counter signed before this rule): it is treated as lost rather than freezing commands.
+#
+# The resident's code never travels in clear: the centre seals it for the controller (seal_code
+# below), inside the signed frame.
 #
 # Commands: arm {mode: away|stay|partial}, disarm, status, test, shirasete (しらせてコール: the
 # app shows a prompt on the panel asking the resident to answer), set_departure {time: "HH:MM"
 # or null}, revoke_card {card: <card id>}.
+from binascii import hexlify, unhexlify
+
+from mimamori.compat import ticks_diff
 from mimamori.proto import frame
 
 ARM_MODES = ("away", "stay", "partial")
@@ -33,6 +55,22 @@ COMMANDS = {
 MODE_LABELS = {"away": "外出", "stay": "在宅セット", "partial": "部分セット"}
 WINDOW_S = 120
 MAX_MESSAGE = 64
+# Bounds checked on the raw bytes before json.loads: the largest real frame (a shirasete with 64
+# Japanese characters, all escaped) is under 700 bytes; ctr has 13 digits for centuries; a frame
+# nests two objects deep. A 3,800-digit number costs 54 ms to parse on MicroPython and deep
+# nesting blows the recursion limit of CPython's json and of our canonical encoder.
+MAX_PAYLOAD = 1024
+MAX_DIGITS = 16
+MAX_DEPTH = 4
+MAX_CTR = 10 ** MAX_DIGITS
+LOG_HEAD = 48          # bytes of a rejected payload shown in the log
+CODE_PAD = 16          # a sealed code is padded to this many bytes: its length does not show
+NONCE_BYTES = 8
+# Domain-separation labels: nothing signed as a frame (canonical JSON, starting with "{") can
+# ever be one of these inputs, so a frame's mac is never a keystream and the other way round.
+_CODE_KEY = b"mimamori/v1 code key"
+_HA_TOKEN = b"mimamori/v1 ha token|"
+DAY_MS = 24 * 3600 * 1000
 
 
 class Rejected(Exception):
@@ -71,6 +109,123 @@ def _int(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+def _shape_ok(b):
+    """One pass over the raw bytes: no run of more than MAX_DIGITS digits outside strings, no
+    nesting deeper than MAX_DEPTH, no escaped UTF-16 surrogate (\\uD800-\\uDFFF: lone ones break
+    CPython's UTF-8 encoder, pairs decode differently on MicroPython; our encoder never writes
+    them). Strings are skipped with their escapes, so a message may hold any digits."""
+    depth = 0
+    run = 0
+    state = 0      # 0 outside strings, 1 in a string, 2 after a backslash, 3 after \u, 4 after \ud
+    for c in b:
+        if state == 0:
+            if 48 <= c <= 57:
+                run += 1
+                if run > MAX_DIGITS:
+                    return False
+                continue
+            run = 0
+            if c == 34:                   # "
+                state = 1
+            elif c == 123 or c == 91:     # { [
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return False
+            elif c == 125 or c == 93:     # } ]
+                depth -= 1
+        elif state == 1:
+            if c == 92:                   # backslash
+                state = 2
+            elif c == 34:
+                state = 0
+        elif state == 2:
+            state = 3 if c == 117 else 1  # \u
+        elif state == 3:
+            if c != 100 and c != 68:      # d D
+                state = 1
+            else:
+                state = 4
+        else:
+            if c in b"89abAB":            # \ud8.. - \udf..: a surrogate
+                return False
+            state = 1
+    return True
+
+
+def _keys_ok(d):
+    # MicroPython's json accepts {1: 2}; our frames only ever have string keys.
+    for k in d:
+        if not isinstance(k, str):
+            return False
+    args = d.get("args")
+    if isinstance(args, dict):
+        for k in args:
+            if not isinstance(k, str):
+                return False
+    return True
+
+
+def code_key(key):
+    """The key that seals codes, derived from the site key (HMAC as a PRF, as in HKDF)."""
+    return frame.hmac_sha256(key, _CODE_KEY)
+
+
+def _stream(ckey, site, ctr, nonce):
+    return frame.hmac_sha256(ckey, site.encode() + b"|" + str(ctr).encode() + b"|" + nonce)
+
+
+def seal_code(key, site, ctr, code, nonce, ckey=None):
+    """The centre's side: the resident's code, sealed for the controller, as hex.
+
+    Why this is enough without a cipher library (the WebAssembly MicroPython has no cryptolib):
+    the code, padded to CODE_PAD bytes, is XORed with HMAC-SHA256(code key, site|ctr|nonce). HMAC
+    is a pseudo-random function, and the (ctr, nonce) pair is never used twice: the controller
+    accepts each ctr once and the centre draws a fresh random nonce for every frame, so each
+    keystream is used once: a one-time pad. The frame's mac covers the sealed code (encrypt then
+    MAC), so it cannot be altered or moved to another frame (it opens under its own ctr only).
+    Anyone holding the site key can open it; the site key is the controller's own secret."""
+    raw = code.encode()
+    if len(raw) > CODE_PAD:
+        raise ValueError("code too long")
+    raw = raw + b"\x00" * (CODE_PAD - len(raw))
+    ks = _stream(ckey or code_key(key), site, ctr, nonce)
+    return hexlify(nonce).decode() + hexlify(bytes([raw[i] ^ ks[i] for i in range(CODE_PAD)])).decode()
+
+
+def open_code(key, site, ctr, sealed, ckey=None):
+    """The controller's side: the code from seal_code's hex, or None if it is not one."""
+    if not isinstance(sealed, str) or len(sealed) != 2 * (NONCE_BYTES + CODE_PAD):
+        return None
+    try:
+        raw = unhexlify(sealed)
+    except ValueError:
+        return None
+    nonce, ct = raw[:NONCE_BYTES], raw[NONCE_BYTES:]
+    ks = _stream(ckey or code_key(key), site, ctr, nonce)
+    pt = bytes([ct[i] ^ ks[i] for i in range(CODE_PAD)])
+    n = CODE_PAD
+    while n and pt[n - 1] == 0:
+        n -= 1
+    for i in range(n):
+        if not 48 <= pt[i] <= 57:       # a code is digits; anything else did not open
+            return None
+    return pt[:n].decode() if n else None
+
+
+def ha_token(key, site):
+    """The per-site secret Home Assistant puts in every command it sends to the centre's bridge
+    (tools/receiver.py run --ha-bridge), derived from the site key: the controller hands it to HA
+    in the discovery config, the centre computes it from the key it holds."""
+    return hexlify(frame.hmac_sha256(key, _HA_TOKEN + site.encode())[:16]).decode()
+
+
+def _printable(b):
+    out = []
+    for c in b:
+        out.append(chr(c) if 32 <= c < 127 and c != 92 else "\\x%02x" % c)
+    return "".join(out)
+
+
 def _hhmm(v):
     if not isinstance(v, str) or len(v) != 5 or v[2] != ":":
         return False
@@ -107,41 +262,90 @@ def _args(name, a):
 
 class CommandVerifier:
     def __init__(self, key, site, auth=None, last_ctr=0, save_ctr=None, window_s=WINDOW_S,
-                 log=None):
+                 log=None, now_unix=None, now_ms=None):
+        """last_ctr: the persisted counter (None, 0 or junk when the file was lost: the boot floor
+        applies). now_unix / now_ms: the wall clock (None while unset) and ticks at boot, from
+        which the floor is set as soon as the clock is known."""
         self.key = key
         self.site = site
         self.auth = auth              # core.auth.Authenticator
-        self.last_ctr = last_ctr if _int(last_ctr) else 0
+        self._ckey = code_key(key)
+        lost = not _int(last_ctr) or last_ctr <= 0
+        self.last_ctr = 0 if lost else last_ctr
+        self.floor = 0                # the boot floor (0: none, or not yet known)
+        self._lost = lost
+        self._settled = False         # the counter was checked against a known clock
+        self._boot_ms = now_ms
         self.save_ctr = save_ctr      # f(ctr): persist (journal.save_value("cmd_ctr", ctr))
         self.window_s = window_s
         self.log = log or (lambda *a: None)
         self.accepted = 0
         self.rejected = 0
+        if now_unix is not None:
+            self._settle(now_unix, now_ms)
+
+    def _settle(self, now_unix, now_ms):
+        """Once, when the wall clock is first known: check the saved counter against it and set
+        the boot floor if the counter was lost (module comment)."""
+        self._settled = True
+        boot = now_unix
+        if self._boot_ms is not None and now_ms is not None:
+            up = ticks_diff(now_ms, self._boot_ms)
+            if 0 <= up < DAY_MS:          # ticks wrap (12.4 days on the ESP32): trust a day
+                boot = now_unix - up // 1000
+        ceiling = (now_unix + self.window_s) * 1000 + 999
+        if self.last_ctr > ceiling:
+            self.log("command counter %d is ahead of the clock: treated as lost" % self.last_ctr)
+            self.last_ctr = 0
+            self._lost = True
+        if self._lost:
+            self.floor = (boot + self.window_s) * 1000 + 999
+            self.log("command counter lost: remote commands wait until %d" % (
+                boot + self.window_s + 1))
 
     def verify(self, payload, now_unix, now_ms):
         """bytes -> Command, or raise Rejected. now_unix: the controller's wall clock in Unix
         seconds (None while the clock is not set); now_ms: ticks for the Authenticator."""
+        if not isinstance(payload, (bytes, bytearray, memoryview)):
+            raise Rejected("malformed")
+        if len(payload) > MAX_PAYLOAD:
+            raise Rejected("too_large")
+        if not _shape_ok(payload):
+            raise Rejected("malformed")
         try:
             d = frame.parse(payload)
         except frame.FrameError:
             raise Rejected("malformed")
+        if not _keys_ok(d):
+            raise Rejected("malformed")
         ctr = d.get("ctr")
         name = d.get("cmd")
         ts = d.get("ts")
-        if not _int(ctr) or not isinstance(name, str) or not _int(ts) or d.get("v") != frame.V:
-            raise Rejected("malformed", ctr if _int(ctr) else None)
+        if not _int(ctr) or not isinstance(name, str) or not _int(ts) or d.get("v") != frame.V \
+                or not -MAX_CTR < ctr < MAX_CTR or not -MAX_CTR < ts < MAX_CTR:
+            raise Rejected("malformed", ctr if _int(ctr) and -MAX_CTR < ctr < MAX_CTR else None)
         if d.get("site") != self.site:
             raise Rejected("wrong_site", ctr, name)
         try:
             frame.verify(self.key, d)
         except frame.FrameError as e:
-            raise Rejected(str(e), ctr, name)
+            reason = str(e)
+            raise Rejected(reason if reason in ("missing_mac", "bad_mac") else "malformed",
+                           ctr, name)
+        if "code" in d:
+            raise Rejected("code_in_clear", ctr, name)
         if now_unix is None:
             raise Rejected("clock_unset", ctr, name)
+        if not self._settled:
+            self._settle(now_unix, now_ms)
         if ts - now_unix > self.window_s or now_unix - ts > self.window_s:
             raise Rejected("stale", ctr, name)
+        if ctr // 1000 != ts:
+            raise Rejected("bad_counter", ctr, name)
         if ctr <= self.last_ctr:
             raise Rejected("replay", ctr, name)
+        if ctr <= self.floor:
+            raise Rejected("boot_wait", ctr, name)
         self.last_ctr = ctr
         if self.save_ctr:
             self.save_ctr(ctr)
@@ -153,9 +357,12 @@ class CommandVerifier:
             raise Rejected("bad_args", ctr, name)
         user = None
         if spec[0]:
-            code = d.get("code")
-            if not isinstance(code, str) or not code:
+            sealed = d.get("sealed_code")
+            if sealed is None or sealed == "":
                 raise Rejected("missing_code", ctr, name)
+            code = open_code(self.key, self.site, ctr, sealed, self._ckey)
+            if code is None:
+                raise Rejected("bad_code", ctr, name)
             if self.auth is None:
                 raise Rejected("wrong_code", ctr, name)
             user = self.auth.check_code(code, now_ms)
@@ -166,22 +373,59 @@ class CommandVerifier:
 
     def handle(self, payload, now_unix, now_ms):
         """verify() plus the signed reply for the ack topic: (Command or None, reply bytes).
-        Never raises for any input."""
+        Never raises for any input: whatever goes wrong is answered `malformed`."""
         try:
             cmd = self.verify(payload, now_unix, now_ms)
         except Rejected as r:
-            self.rejected += 1
-            self.log("command rejected: %s (ctr=%s cmd=%s)" % (r.reason, r.ctr, r.cmd))
-            name = r.cmd if isinstance(r.cmd, str) and len(r.cmd) <= 32 else None
-            return None, frame.result_frame(self.key, self.site, r.ctr, name, False, r.reason)
+            return None, self._refuse(payload, r.reason, r.ctr, r.cmd)
+        except Exception as e:  # noqa: BLE001 - no input may escape the handler
+            return None, self._refuse(payload, "malformed", None, None, type(e).__name__)
         self.accepted += 1
         self.log("command accepted: %s ctr=%d" % (cmd.name, cmd.ctr))
         return cmd, frame.result_frame(self.key, self.site, cmd.ctr, cmd.name, True, "accepted")
 
+    def _refuse(self, payload, reason, ctr, name, error=None):
+        self.rejected += 1
+        if not (_int(ctr) and -MAX_CTR < ctr < MAX_CTR):
+            ctr = None
+        if not isinstance(name, str) or name not in COMMANDS:   # echo only our own names: never odd text into a frame
+            name = None
+        try:
+            self.log("command rejected: %s%s (ctr=%s cmd=%s) %s" % (
+                reason, " (%s)" % error if error else "", ctr, name, _head(payload)))
+        except Exception:  # noqa: BLE001 - a log sink that fails must not lose the reply
+            pass
+        return frame.result_frame(self.key, self.site, ctr, name, False, reason)
 
-def command_frame(key, site, ctr, ts, name, args=None, code=None):
-    """The centre's side (tools/receiver.py and tests): a signed command frame's bytes."""
+
+def _head(payload):
+    """A rejected payload for the log: its size and its first LOG_HEAD bytes, printable; withheld
+    when it holds a plain code (secrets never in logs)."""
+    try:
+        b = bytes(payload[:MAX_PAYLOAD + 1])
+    except Exception:  # noqa: BLE001 - not bytes at all
+        return "(not bytes)"
+    n = len(payload)
+    if b'"code"' in b:
+        return "%d bytes (withheld: it holds a code)" % n
+    return "%d bytes: %s%s" % (n, _printable(b[:LOG_HEAD]), "..." if n > LOG_HEAD else "")
+
+
+def _nonce():
+    try:
+        from os import urandom
+    except ImportError:   # the WebAssembly MicroPython (tests) has no os.urandom
+        from random import getrandbits
+        return bytes([getrandbits(8) for _ in range(NONCE_BYTES)])
+    return urandom(NONCE_BYTES)
+
+
+def command_frame(key, site, ctr, ts, name, args=None, code=None, nonce=None):
+    """The centre's side (tools/receiver.py and tests): a signed command frame's bytes. ctr must
+    be the command's time in ms (ts = ctr // 1000); a code is sealed, never sent in clear."""
     d = {"v": frame.V, "site": site, "ctr": ctr, "ts": ts, "cmd": name, "args": args or {}}
     if code is not None:
-        d["code"] = code
+        if nonce is None:
+            nonce = _nonce()
+        d["sealed_code"] = seal_code(key, site, ctr, code, nonce)
     return frame.sign(key, d)

@@ -11,7 +11,7 @@
 import json
 import os
 
-from mimamori.core.auth import ITERATIONS, MAX_ITERATIONS
+from mimamori.core.auth import ITERATIONS, MAX_ITERATIONS, MIN_ITERATIONS
 
 VERSION = 1
 ZONE_TYPES = ("magnet", "glass", "fire", "gas", "vibration", "space", "panic", "medical",
@@ -91,6 +91,28 @@ def _join(path, key):
     return path + "." + key if path else key
 
 
+def _surrogate(c):
+    # A lone UTF-16 surrogate (\uD800-\uDFFF) arrives through a JSON escape: CPython cannot
+    # encode it to UTF-8 (it would raise far from here, e.g. in wifi.connect or print), and
+    # MicroPython would store bytes that are not UTF-8. It is never valid text.
+    return 0xD800 <= ord(c) <= 0xDFFF
+
+
+def _text_ok(s):
+    for c in s:
+        if _surrogate(c):
+            return False
+    return True
+
+
+def _clean(msg):
+    """A message safe to print: a surrogate from the input (in a key or an echoed value) shown as
+    its escape."""
+    if _text_ok(msg):
+        return msg
+    return "".join(["\\u%04x" % ord(c) if _surrogate(c) else c for c in msg])
+
+
 def _only(s, chars):
     for c in s:
         if c not in chars:
@@ -106,7 +128,7 @@ class _Check:
         self.secret = secret
 
     def bad(self, path, msg):
-        self.errors.append(path + ": " + msg)
+        self.errors.append(_clean(path + ": " + msg))
 
     def obj(self, path, v, known, what="an object"):
         """A dict with only `known` keys (unknown ones reported); None if not a dict."""
@@ -155,6 +177,10 @@ class _Check:
             return self.missing(path, default, what)
         if not isinstance(v, str):
             self.bad(path, "expected %s, got %s" % (what, _kind(v)))
+            return None
+        if not _text_ok(v):
+            self.bad(path, "expected %s of Unicode text, got a lone surrogate (\\uD800-\\uDFFF)"
+                     % what)
             return None
         if not lo <= len(v) <= hi:
             if self.secret:
@@ -229,8 +255,11 @@ class _Pins:
         self.forbidden = self._reasons(c, "pins.forbidden", p.get("forbidden", _REQUIRED), "reason")
         self._reasons(c, "pins.strapping", p.get("strapping", _REQUIRED), "boot")
         notes = p.get("notes", [])
-        if not isinstance(notes, list) or [n for n in notes if not isinstance(n, str)]:
+        if not isinstance(notes, list):
             c.bad("pins.notes", "expected a list of strings, got " + _kind(notes))
+        else:
+            for i, n in enumerate(notes):
+                c.str("pins.notes[%d]" % i, n, 0, 1000, what="a string")
         self.ok = len(c.errors) == n0
 
     def _ints(self, c, path, v, within):
@@ -594,7 +623,7 @@ class _Secrets:
             # The 802.11 limit is 32 bytes, and a Japanese SSID takes 3 bytes per character.
             if ssid is _REQUIRED:
                 c.bad("secrets.wifi.ssid", "missing: expected a string of 1-32 bytes (UTF-8)")
-            elif not isinstance(ssid, str) or not 1 <= len(ssid.encode()) <= 32:
+            elif not isinstance(ssid, str) or not _text_ok(ssid) or not 1 <= len(ssid.encode()) <= 32:
                 c.bad("secrets.wifi.ssid", "expected a string of 1-32 bytes (UTF-8)")
                 ssid = None
             out["wifi"] = {"ssid": ssid,
@@ -638,7 +667,7 @@ class _Secrets:
                           what="16-64 hex characters (8-32 bytes)"),
             "hash": c.hex(p + ".hash", v.get("hash", _REQUIRED), 64, 64,
                           what="64 hex characters (SHA-256)"),
-            "iter": c.int(p + ".iter", v.get("iter", _REQUIRED), 1, MAX_ITERATIONS,
+            "iter": c.int(p + ".iter", v.get("iter", _REQUIRED), MIN_ITERATIONS, MAX_ITERATIONS,
                           default=ITERATIONS),
         }
 
