@@ -9,8 +9,12 @@
 # at QoS 1 are encoded here (umqtt would wait for their answers); PUBACK is counted, never
 # waited for: the centre's signed ack is the real delivery confirmation (comms/delivery.py).
 #
-# poll(now) does at most one non-blocking write and one non-blocking read plus parsing: it never
-# sleeps. The only call that can block is the DNS lookup, done once per host and cached; give an
+# poll(now) does at most one non-blocking write and reads at most RX_BUDGET bytes (enough to keep
+# up with the link, so a flood on our topics cannot queue in front of an ack), parsing as it
+# goes: it never sleeps. An incoming packet over MAX_PACKET is skipped as it streams in (the
+# session is kept). A session whose reports get no PUBACK for PROGRESS_MS, or that brings no
+# whole packet for 1.5 keepalive periods, is dropped and dialled again (a broker that drips a
+# byte now and then is not alive). The only call that can block is the DNS lookup, done once per host and cached; give an
 # IP address in comms.mqtt.host to avoid it entirely. A TLS handshake runs inside the same
 # non-blocking reads and writes (MicroPython's ssl with do_handshake_on_connect=False).
 #
@@ -43,11 +47,20 @@ UP = const(3)            # session established, subscribed
 
 CONNECT_TIMEOUT_MS = const(8000)   # TCP connect + CONNACK
 STALL_MS = const(15000)            # bytes queued but the socket takes none: degraded link
+# A QoS 1 publish (a report) without its PUBACK for this long: the broker, or the path to it,
+# no longer works, even if bytes still trickle in (one byte every few seconds keeps a TCP
+# connection and a byte-based keepalive happy). Drop the session and dial again.
+PROGRESS_MS = const(15000)
 BACKOFF_MIN_MS = const(500)
 BACKOFF_MAX_MS = const(60000)
 TX_LIMIT = const(4096)             # bytes queued for the socket; publish() refuses beyond
-RX_CHUNK = const(512)
-MAX_PACKET = const(4096)    # largest incoming MQTT packet accepted (frames are < 1 KB)
+RX_CHUNK = const(1024)             # one readinto() into the preallocated buffer
+# Bytes read per poll at most. 16 KB per 10 ms loop pass is 1.6 MB/s, more than the ESP32's
+# Wi-Fi delivers to one socket (lwIP's receive window is ~5.7 KB per round trip), so a flood on
+# our topics is read as fast as it arrives and cannot queue up in front of an ack; and bounded,
+# so one poll never parses more than this.
+RX_BUDGET = const(16384)
+MAX_PACKET = const(4096)    # largest incoming MQTT packet kept (frames are < 1 KB)
 
 
 class _Short(Exception):
@@ -93,28 +106,23 @@ def _varint(n, out):
             return
 
 
-def _packet_len(buf):
-    """Total length of the first MQTT packet in buf, or 0 if it is not all there yet."""
+def _header(buf):
+    """(fixed header length, total length) of the MQTT packet at the start of buf, or None while
+    its fixed header is incomplete (MQTT 3.1.1 section 2.2.3: remaining length, 1-4 bytes)."""
     n = 0
     sh = 0
     i = 1
     while True:
         if i >= len(buf):
-            return 0
+            return None
         b = buf[i]
         n |= (b & 0x7F) << sh
         i += 1
         if not b & 0x80:
-            break
+            return i, i + n
         sh += 7
         if sh > 21:
-            raise OSError(errno.EIO)
-    total = i + n
-    if total > MAX_PACKET:
-        # Our frames are well under 1 KB. A bigger packet (a mistaken or hostile publish on
-        # our topics) would grow the buffer until the heap ran out: drop the session instead.
-        raise OSError(errno.ENOBUFS)
-    return total if len(buf) >= total else 0
+            raise OSError(errno.EIO)     # a fifth length byte: not MQTT
 
 
 def _str(s, out):
@@ -155,6 +163,17 @@ class MqttLink:
         self._t_state = 0
         self._t_rx = 0
         self._t_tx = 0
+        self._now = 0              # the time of the last poll (publish() has no clock)
+        self._unacked = 0          # QoS 1 publishes of this session still without PUBACK
+        self._t_progress = 0       # when a PUBACK last came (or the oldest unacked went out)
+        # An oversized incoming packet is skipped as it streams in, never buffered:
+        self._skip_left = 0        # its bytes still to come
+        self._skip_pos = 0         # its bytes seen so far
+        self._skip_hdr = 0         # its fixed header length
+        self._skip_qos = 0         # a QoS 1 PUBLISH: its packet id is noted for the PUBACK
+        self._skip_got = 0         # bytes of (topic length, packet id) noted so far: 0..4
+        self._skip_tlen = 0
+        self._skip_pid = 0
         self._rand = (seed or 12345) & 0x7FFFFFFF
         self.last_error = None
         # figures
@@ -162,6 +181,7 @@ class MqttLink:
         self.drops = 0
         self.pubacks = 0
         self.published = 0
+        self.skipped = 0           # incoming packets over MAX_PACKET, skipped (session kept)
 
     # --- public -----------------------------------------------------------------------------
     def topic(self, name):
@@ -190,11 +210,15 @@ class MqttLink:
             _str(topic, tx)
             tx.extend(struct.pack("!H", c.pid))
             tx.extend(payload)
+            if not self._unacked:
+                self._t_progress = self._now
+            self._unacked += 1
         self.published += 1
         return True
 
     def poll(self, now):
         """Bounded, non-blocking work. Call often (every loop pass)."""
+        self._now = now
         if self.wlan is not None and not self.wlan.isconnected():
             if self.state != DOWN:
                 self._drop(now, "wifi")
@@ -242,6 +266,8 @@ class MqttLink:
         self._poller.register(s, select.POLLOUT)
         self._pipe.rx[:] = b""
         self._pipe.tx[:] = b""
+        self._unacked = 0
+        self._skip_left = 0
         self._set(CONNECTING, now)
 
     def _check_connected(self, now):
@@ -338,17 +364,51 @@ class MqttLink:
                 self._t_tx = now
             elif ticks_diff(now, self._t_tx) > STALL_MS:
                 raise OSError(errno.ETIMEDOUT)
-        n = s.readinto(self._buf)
-        if n is not None:
+        # Read what the link brings, up to RX_BUDGET, parsing after each chunk (so the RAM
+        # stream never holds more than one packet and a chunk).
+        budget = RX_BUDGET
+        while budget > 0:
+            n = s.readinto(self._buf)
+            if n is None:
+                break                    # nothing more for now (or half a TLS record)
             if n == 0:
                 raise OSError(errno.ECONNRESET)   # the broker closed the connection
-            self._pipe.rx.extend(self._mv[:n])
-            self._t_rx = now
+            budget -= n
+            i = 0
+            if self._skip_left:
+                i = self._skip(self._mv, 0, n)
+            if i < n:
+                self._pipe.rx.extend(self._mv[i:n])
+            self._parse(now)
+        if self.state == CONNACK:
+            if ticks_diff(now, self._t_state) > CONNECT_TIMEOUT_MS:
+                raise OSError(errno.ETIMEDOUT)
+            return
+        if self._unacked and ticks_diff(now, self._t_progress) > PROGRESS_MS:
+            raise OSError(errno.ETIMEDOUT)       # reports sent, no PUBACK: a dead broker
+        # keepalive: ping at half the period; no whole packet from the broker for 1.5 periods
+        # = dead (a packet, not a byte: a dripping peer does not count as alive)
+        if self.keepalive_ms:
+            if ticks_diff(now, self._t_tx) > self.keepalive_ms // 2 and not tx:
+                self._c.ping()
+                self._t_tx = now
+            if ticks_diff(now, self._t_rx) > self.keepalive_ms * 3 // 2:
+                raise OSError(errno.ETIMEDOUT)
+
+    def _parse(self, now):
+        """Handle every whole packet in the RAM stream."""
         rx = self._pipe.rx
         while rx:
-            ln = _packet_len(rx)
-            if not ln:
-                break
+            h = _header(rx)
+            if h is None:
+                return
+            ln = h[1]
+            if ln > MAX_PACKET:
+                self._skip_start(rx, h[0], ln)
+                continue
+            if len(rx) < ln:
+                return
+            self._t_rx = now
             op = rx[0] & 0xF0
             if op == 0x30:
                 self._c.wait_msg()       # parses the whole packet from the pipe, PUBACKs QoS 1
@@ -359,21 +419,64 @@ class MqttLink:
                 self._up(now)
             elif op == 0x40:
                 self.pubacks += 1
+                if self._unacked:
+                    self._unacked -= 1
+                self._t_progress = now
             elif op == 0x90:
                 if rx[ln - 1] == 0x80:
                     raise OSError(errno.EACCES)         # subscription refused
             del rx[:ln]
-        if self.state == CONNACK:
-            if ticks_diff(now, self._t_state) > CONNECT_TIMEOUT_MS:
-                raise OSError(errno.ETIMEDOUT)
-            return
-        # keepalive: ping at half the period; no byte from the broker for 1.5 periods = dead
-        if self.keepalive_ms:
-            if ticks_diff(now, self._t_tx) > self.keepalive_ms // 2 and not tx:
-                self._c.ping()
-                self._t_tx = now
-            if ticks_diff(now, self._t_rx) > self.keepalive_ms * 3 // 2:
-                raise OSError(errno.ETIMEDOUT)
+
+    # --- oversized packets ------------------------------------------------------------------
+    # Our frames are well under 1 KB. A bigger packet (a mistaken or hostile publish on our
+    # topics, or one left retained on the cmd topic, which the broker hands over at every
+    # subscription) is not kept: buffering it would grow the heap without bound, and dropping
+    # the session would bring it back at the next one. Its bytes are discarded as they arrive;
+    # a QoS 1 PUBLISH is still PUBACKed, or the broker would hold it in flight and, after 20 of
+    # them (mosquitto's max_inflight_messages), deliver nothing more to us.
+
+    def _skip_start(self, rx, hdr, total):
+        self.skipped += 1
+        self._skip_left = total
+        self._skip_pos = 0
+        self._skip_hdr = hdr
+        self._skip_qos = (rx[0] & 0xF0) == 0x30 and (rx[0] & 0x06) != 0
+        self._skip_got = 0
+        n = self._skip(rx, 0, min(len(rx), total))
+        del rx[:n]
+
+    def _skip(self, buf, off, n):
+        """Discard up to n bytes of the skipped packet from buf[off:]; returns how many."""
+        k = min(n, self._skip_left)
+        pos = self._skip_pos
+        end = pos + k
+        # note the 4 bytes a PUBACK needs: topic length (2), then the packet id after the topic
+        while self._skip_qos and self._skip_got < 4:
+            got = self._skip_got
+            q = self._skip_hdr + got + (self._skip_tlen if got >= 2 else 0)
+            if q < pos or q >= end:
+                break
+            v = buf[off + q - pos]
+            if got == 0:
+                self._skip_tlen = v << 8
+            elif got == 1:
+                self._skip_tlen |= v
+            elif got == 2:
+                self._skip_pid = v << 8
+            else:
+                self._skip_pid |= v
+            self._skip_got = got + 1
+        self._skip_pos = end
+        self._skip_left -= k
+        if not self._skip_left:
+            self._t_rx = self._now
+            if self._skip_qos and self._skip_got == 4:
+                tx = self._pipe.tx             # PUBACK (MQTT 3.1.1 section 3.4)
+                tx.append(0x40)
+                tx.append(2)
+                tx.append(self._skip_pid >> 8)
+                tx.append(self._skip_pid & 0xFF)
+        return k
 
     def _up(self, now):
         self._set(UP, now)
