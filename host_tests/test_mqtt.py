@@ -72,9 +72,12 @@ def make(b, **kw):
 
 
 def test_connects_with_site_credentials_and_says_online(auth_broker):
-    w = Watch(auth_broker, ["mimamori/v1/+/status", "mimamori/v1/+/event"], "centre", "c-secret")
+    # the shipped deployment config (deploy/mosquitto): per-site login and ACLs
+    w = Watch(auth_broker, ["mimamori/v1/+/status", "mimamori/v1/+/event"],
+              *auth_broker.login("centre"))
     got = []
-    link = make(auth_broker, user="site-001", password="s1-secret",
+    user, password = auth_broker.login("site-001")
+    link = make(auth_broker, user=user, password=password,
                 on_message=lambda t, m: got.append((t, m)))
     slow = []
     assert pump(link, lambda: link.connected, slow=slow)
@@ -92,7 +95,7 @@ def test_connects_with_site_credentials_and_says_online(auth_broker):
 
 
 def test_wrong_password_backs_off_without_raising(auth_broker):
-    link = make(auth_broker, user="site-001", password="nope")
+    link = make(auth_broker, user="site-001", password="nope")   # a wrong password
     slow = []
     pump(link, lambda: link.drops >= 3, timeout=6, slow=slow)
     assert link.drops >= 3 and not link.connected
