@@ -16,7 +16,8 @@
 # whole packet for 1.5 keepalive periods, is dropped and dialled again (a broker that drips a
 # byte now and then is not alive). The only call that can block is the DNS lookup, done once per host and cached; give an
 # IP address in comms.mqtt.host to avoid it entirely. A TLS handshake runs inside the same
-# non-blocking reads and writes (MicroPython's ssl with do_handshake_on_connect=False).
+# non-blocking reads and writes (MicroPython's ssl with do_handshake_on_connect=False); the CA
+# (PEM or DER on flash) is handed to ssl as DER, the only form mbedtls takes from MicroPython.
 #
 # Topics: <prefix>/<site>/{event,ack,cmd,status,state}; the client id is the site id; last will
 # "offline" retained on status, "online" retained once connected; reconnect with exponential
@@ -125,6 +126,39 @@ def _header(buf):
             raise OSError(errno.EIO)     # a fifth length byte: not MQTT
 
 
+def ca_der(data):
+    """The broker's CA certificate as DER, what MicroPython's ssl (mbedtls) needs in
+    load_verify_locations(cadata=): one certificate, DER (MicroPython docs, ssl module). A PEM
+    file (what openssl and most CAs hand out) is decoded here; DER passes unchanged. Only the
+    first certificate of a PEM bundle is used. ValueError if it is neither."""
+    data = bytes(data)
+    begin = data.find(b"-----BEGIN CERTIFICATE-----")
+    if begin < 0:
+        if data[:1] != b"\x30":        # DER: an ASN.1 SEQUENCE
+            raise ValueError("CA file: neither PEM nor DER")
+        return data
+    begin += 27
+    end = data.find(b"-----END CERTIFICATE-----", begin)
+    if end < 0:
+        raise ValueError("CA file: PEM without its END line")
+    import binascii
+    try:
+        der = binascii.a2b_base64(b"".join(data[begin:end].split()))
+    except Exception:  # noqa: BLE001 - binascii.Error on CPython, ValueError on MicroPython
+        raise ValueError("CA file: bad base64 in the PEM")
+    if der[:1] != b"\x30":
+        raise ValueError("CA file: the PEM holds no certificate")
+    return der
+
+
+def _ssl():
+    try:
+        import ussl as ssl      # the MicroPython name (host: host_tests/fakes/ussl.py)
+    except ImportError:         # pragma: no cover - a port without the u-alias
+        import ssl
+    return ssl
+
+
 def _str(s, out):
     out.extend(struct.pack("!H", len(s)))
     out.extend(s)
@@ -133,7 +167,7 @@ def _str(s, out):
 class MqttLink:
     def __init__(self, site, host, port=0, user=None, password=None, tls=False, keepalive_s=60,
                  prefix="mimamori/v1", wlan=None, on_message=None, on_up=None,
-                 subscribe=("ack", "cmd"), ssl_params=None, seed=0):
+                 subscribe=("ack", "cmd"), ssl_params=None, seed=0, tls_name=None):
         from umqtt.simple import MQTTClient   # frozen on the board; lib/ on the host
         self.site = site
         self.prefix = prefix
@@ -141,6 +175,9 @@ class MqttLink:
         self.port = port or (8883 if tls else 1883)
         self.tls = tls
         self.ssl_params = ssl_params or {}
+        # the name the broker's certificate must carry (default: the host dialled)
+        self.tls_name = tls_name or host
+        self._ctx = None
         self.wlan = wlan
         self.on_message = on_message   # f(topic bytes, payload bytes)
         self.on_up = on_up             # f(): session (re)established
@@ -279,15 +316,10 @@ class MqttLink:
             if ev & select.POLLOUT:
                 self._poller = None
                 if self.tls:
-                    import ssl
-                    # The broker's certificate is always verified (PROTOCOL_TLS_CLIENT requires
-                    # it): with no CA loaded the handshake fails, it never goes unchecked.
-                    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-                    ctx.verify_mode = ssl.CERT_REQUIRED
-                    if self.ssl_params.get("cadata"):
-                        ctx.load_verify_locations(cadata=self.ssl_params["cadata"])
-                    self._sock = ctx.wrap_socket(self._sock, server_hostname=self.host,
-                                                 do_handshake_on_connect=False)
+                    # the handshake runs in the next non-blocking reads and writes
+                    self._sock = self._context().wrap_socket(
+                        self._sock, server_hostname=self.tls_name,
+                        do_handshake_on_connect=False)
                 self._connect_packet()
                 self._t_rx = now
                 self._t_tx = now
@@ -296,6 +328,23 @@ class MqttLink:
                 return
         if ticks_diff(now, self._t_state) > CONNECT_TIMEOUT_MS:
             raise OSError(errno.ETIMEDOUT)
+
+    def _context(self):
+        """The TLS context, made once: the broker's certificate is always verified, against
+        the configured CA and for tls_name. No CA (file missing) means nothing is trusted: the
+        handshake fails, the link never falls back to an unverified one."""
+        if self._ctx is None:
+            ssl = _ssl()
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ca = self.ssl_params.get("cadata")
+            if ca:
+                try:
+                    ctx.load_verify_locations(cadata=ca_der(ca))
+                except ValueError as e:
+                    raise OSError(errno.EINVAL, str(e))   # dropped and retried, logged
+            self._ctx = ctx
+        return self._ctx
 
     def _connect_packet(self):
         c = self._c
