@@ -342,3 +342,97 @@ def test_a_broker_that_drips_bytes_without_acking_is_dropped_and_redialled():
     conn2 = drip.accept(link, t)                      # redialled
     assert conn2 is not None
     drip.close()
+
+
+# --- DNS: the broker's address never stalls the loop ------------------------------------------
+
+class _DnsServer:
+    """A DNS server on loopback UDP: answers each A query for `name` with `ip` after `delay_s`
+    (None: never answers; "nx": says the name does not exist)."""
+
+    def __init__(self, name="broker.test", ip="127.0.0.1", delay_s=0.0):
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.s.bind(("127.0.0.1", 0))
+        self.s.settimeout(0.1)
+        self.addr = self.s.getsockname()
+        self.name, self.ip, self.delay_s = name, ip, delay_s
+        self.queries = 0
+        self.stop = threading.Event()
+        self.th = threading.Thread(target=self._serve, daemon=True)
+        self.th.start()
+
+    def _serve(self):
+        while not self.stop.is_set():
+            try:
+                q, peer = self.s.recvfrom(512)
+            except socket.timeout:
+                continue
+            self.queries += 1
+            if self.delay_s is None:
+                continue
+            end = q.index(b"\x00", 12) + 5                   # the question, as asked
+            if self.delay_s == "nx":
+                self.s.sendto(q[:2] + b"\x81\x83\x00\x01\x00\x00\x00\x00\x00\x00" + q[12:end],
+                              peer)
+                continue
+            time.sleep(self.delay_s)
+            ans = (b"\xc0\x0c\x00\x01\x00\x01" + (300).to_bytes(4, "big") + b"\x00\x04"
+                   + bytes(int(x) for x in self.ip.split(".")))
+            self.s.sendto(q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + q[12:end] + ans,
+                          peer)
+
+    def close(self):
+        self.stop.set()
+        self.th.join()
+        self.s.close()
+
+
+def _slow_getaddrinfo(monkeypatch):
+    """The platform resolver made slow (5 s, as with a bad DNS server): whoever calls it stalls."""
+    import usocket
+    calls = []
+
+    def slow(*a, **k):
+        calls.append(a)
+        time.sleep(5)
+        raise OSError(-3, "Temporary failure in name resolution")
+    monkeypatch.setattr(usocket, "getaddrinfo", slow)
+    return calls
+
+
+def test_an_ip_address_is_never_looked_up(broker, monkeypatch):
+    calls = _slow_getaddrinfo(monkeypatch)
+    link = make(broker)                       # host 127.0.0.1
+    slow = []
+    assert pump(link, lambda: link.connected, timeout=8, slow=slow)
+    assert max(slow) < 0.1, slow
+    assert calls == []
+
+
+def test_a_slow_dns_server_never_stalls_the_loop(broker, monkeypatch):
+    calls = _slow_getaddrinfo(monkeypatch)
+    dns = _DnsServer(delay_s=1.5)             # answers after 1.5 s (the query is resent at 1 s)
+    link = M.MqttLink(SITE, "broker.test", broker.port, keepalive_s=30, dns=dns.addr)
+    slow = []
+    try:
+        assert pump(link, lambda: link.connected, timeout=8, slow=slow), link.last_error
+        assert max(slow) < 0.05, slow         # every loop pass stayed short meanwhile
+        assert calls == [] and dns.queries >= 1
+    finally:
+        link.close(now_ms())
+        dns.close()
+
+
+def test_a_dead_or_wrong_dns_answer_is_retried_without_stalling(broker, monkeypatch):
+    _slow_getaddrinfo(monkeypatch)
+    for behaviour, why in ((None, "dns: no answer for broker.test"),
+                           ("nx", "dns: broker.test: no such host")):
+        dns = _DnsServer(delay_s=behaviour)
+        link = M.MqttLink(SITE, "broker.test", broker.port, keepalive_s=30, dns=dns.addr)
+        slow = []
+        try:
+            pump(link, lambda: link.drops >= 1, timeout=6, slow=slow)
+            assert not link.connected and link.last_error == why, link.last_error
+            assert max(slow) < 0.05, slow
+        finally:
+            dns.close()

@@ -14,10 +14,12 @@
 # goes: it never sleeps. An incoming packet over MAX_PACKET is skipped as it streams in (the
 # session is kept). A session whose reports get no PUBACK for PROGRESS_MS, or that brings no
 # whole packet for 1.5 keepalive periods, is dropped and dialled again (a broker that drips a
-# byte now and then is not alive). The only call that can block is the DNS lookup, done once per host and cached; give an
-# IP address in comms.mqtt.host to avoid it entirely. A TLS handshake runs inside the same
-# non-blocking reads and writes (MicroPython's ssl with do_handshake_on_connect=False); the CA
-# (PEM or DER on flash) is handed to ssl as DER, the only form mbedtls takes from MicroPython.
+# byte now and then is not alive). Nothing here blocks: a host name is resolved by a DNS query
+# over a non-blocking UDP socket (comms/resolve.py; MicroPython's getaddrinfo would stall the
+# loop for seconds with a slow resolver), an IP address is never resolved at all. A TLS
+# handshake runs inside the same non-blocking reads and writes (MicroPython's ssl with
+# do_handshake_on_connect=False); the CA (PEM or DER on flash) is handed to ssl as DER, the only
+# form mbedtls takes from MicroPython.
 #
 # Topics: <prefix>/<site>/{event,ack,cmd,status,state}; the client id is the site id; last will
 # "offline" retained on status, "online" retained once connected; reconnect with exponential
@@ -26,6 +28,7 @@ import struct
 import errno
 
 from mimamori.compat import ticks_diff, ticks_add, const
+from mimamori.proto.dns import is_ipv4, PORT as DNS_PORT
 
 try:
     import select
@@ -45,6 +48,7 @@ DOWN = const(0)          # no socket; waiting for Wi-Fi or for the backoff to pa
 CONNECTING = const(1)    # TCP connect in progress
 CONNACK = const(2)       # CONNECT sent, waiting for CONNACK
 UP = const(3)            # session established, subscribed
+RESOLVING = const(4)     # waiting for the DNS answer for the broker's host name
 
 CONNECT_TIMEOUT_MS = const(8000)   # TCP connect + CONNACK
 STALL_MS = const(15000)            # bytes queued but the socket takes none: degraded link
@@ -52,6 +56,8 @@ STALL_MS = const(15000)            # bytes queued but the socket takes none: deg
 # no longer works, even if bytes still trickle in (one byte every few seconds keeps a TCP
 # connection and a byte-based keepalive happy). Drop the session and dial again.
 PROGRESS_MS = const(15000)
+DNS_TTL_MIN_S = const(30)          # an answer is reused for its TTL, within these bounds
+DNS_TTL_MAX_S = const(86400)
 BACKOFF_MIN_MS = const(500)
 BACKOFF_MAX_MS = const(60000)
 TX_LIMIT = const(4096)             # bytes queued for the socket; publish() refuses beyond
@@ -167,7 +173,7 @@ def _str(s, out):
 class MqttLink:
     def __init__(self, site, host, port=0, user=None, password=None, tls=False, keepalive_s=60,
                  prefix="mimamori/v1", wlan=None, on_message=None, on_up=None,
-                 subscribe=("ack", "cmd"), ssl_params=None, seed=0, tls_name=None):
+                 subscribe=("ack", "cmd"), ssl_params=None, seed=0, tls_name=None, dns=None):
         from umqtt.simple import MQTTClient   # frozen on the board; lib/ on the host
         self.site = site
         self.prefix = prefix
@@ -192,7 +198,12 @@ class MqttLink:
         self._buf = bytearray(RX_CHUNK)
         self._mv = memoryview(self._buf)
         self._sock = None
-        self._addr = None
+        # An IP address is the address: no lookup, ever. A name is looked up (non-blocking)
+        # before a dial once its last answer's TTL has passed.
+        self._addr = (host, self.port) if is_ipv4(host) else None
+        self._addr_until = 0
+        self._dns = dns                # (server ip, port); default: the Wi-Fi's DNS server
+        self._resolver = None
         self._poller = None
         self.state = DOWN
         self._retry_at = None
@@ -264,12 +275,17 @@ class MqttLink:
             if self.state == DOWN:
                 if self._retry_at is None or ticks_diff(now, self._retry_at) >= 0:
                     self._start(now)
+            elif self.state == RESOLVING:
+                self._resolving(now)
             elif self.state == CONNECTING:
                 self._check_connected(now)
             else:
                 self._io(now)
         except OSError as e:
-            self._drop(now, "oserror %s" % (e.args[0] if e.args else e))
+            why = e.args[1] if len(e.args) > 1 else ""
+            if not (isinstance(why, str) and why[:4] == "dns:"):
+                why = "oserror %s" % (e.args[0] if e.args else e)
+            self._drop(now, why)
 
     def close(self, now=0):
         """Orderly disconnect (the will is not published)."""
@@ -287,10 +303,47 @@ class MqttLink:
         self._t_state = now
 
     def _start(self, now):
+        if not is_ipv4(self.host) and (
+                self._addr is None or ticks_diff(now, self._addr_until) >= 0):
+            self._resolve_start(now)
+        else:
+            self._connect(now)
+
+    def _resolve_start(self, now):
+        from mimamori.comms.resolve import Resolver
+        server = self._dns
+        if server is None:
+            ip = self.wlan.ifconfig()[3] if self.wlan is not None else "0.0.0.0"
+            if ip == "0.0.0.0":
+                raise OSError(errno.EHOSTUNREACH, "dns: no server")
+            server = (ip, DNS_PORT)
+        self._rand = (self._rand * 1103515245 + 12345) & 0x7FFFFFFF
+        self._resolver = Resolver(_socket(), self.host, server, now, self._rand >> 8)
+        self._set(RESOLVING, now)
+
+    def _resolving(self, now):
+        try:
+            got = self._resolver.poll(now)
+        except OSError:
+            self._resolver.close()
+            self._resolver = None
+            if self._addr is None:
+                raise
+            # the last known address beats none (RFC 8767, serving stale): ask again later
+            self._addr_until = ticks_add(now, DNS_TTL_MIN_S * 1000)
+            self._connect(now)
+            return
+        if got is None:
+            return
+        self._resolver.close()
+        self._resolver = None
+        ttl = min(max(got[1], DNS_TTL_MIN_S), DNS_TTL_MAX_S)
+        self._addr = (got[0], self.port)
+        self._addr_until = ticks_add(now, ttl * 1000)
+        self._connect(now)
+
+    def _connect(self, now):
         socket = _socket()
-        if self._addr is None:
-            # The one blocking call: DNS, once per host (instant for an IP address).
-            self._addr = socket.getaddrinfo(self.host, self.port)[0][-1]
         s = socket.socket()
         self._sock = s
         s.setblocking(False)
@@ -384,6 +437,9 @@ class MqttLink:
         tx.extend(body)
 
     def _drop(self, now, reason):
+        if self._resolver is not None:
+            self._resolver.close()
+            self._resolver = None
         if self._sock is not None:
             try:
                 self._sock.close()

@@ -711,6 +711,20 @@ def validate_secrets(secrets_dict, config_dict=None):
     return out
 
 
+def warnings(config):
+    """Advice on a validated config, not errors (it boots and guards): "<path>: <why>" lines,
+    shown by boot and the installer tools."""
+    from mimamori.proto.dns import is_ipv4
+    out = []
+    host = config["comms"]["mqtt"]["host"]
+    if not is_ipv4(host):
+        out.append("comms.mqtt.host: '%s' is a host name: the controller asks DNS for it (in "
+                   "the background, the loop never waits), so a DNS outage or a wrong answer "
+                   "keeps reports off MQTT; an IP address needs no DNS (with TLS, put the "
+                   "certificate's name in comms.mqtt.tls_name)" % host)
+    return out
+
+
 def _exists(path):
     # Asked of the directory rather than read from the errno: ENOENT is 2 on the ESP32 but 44
     # under Emscripten (the WebAssembly test interpreter), whatever its errno module says.
