@@ -374,13 +374,26 @@ def launch(kind=None, port=None, secure=False, **kw):
         raise
 
 
-if __name__ == "__main__":     # a broker for a manual session: python tools/broker.py [kind]
+if __name__ == "__main__":
+    # A broker for a manual session: python tools/broker.py [mosquitto|amqtt] [--site ID ...]
+    # With --site: the shipped deployment config (logins printed), else an anonymous lab broker.
     if sys.argv[1:2] == ["--serve-amqtt"]:
         serve_amqtt("127.0.0.1", int(sys.argv[2]), sys.argv[3])
         sys.exit(0)
-    b = launch(sys.argv[1] if len(sys.argv) > 1 else None)
-    print("%s listening on %s:%d (Ctrl-C stops it; anonymous lab broker: "
-          "deploy/mosquitto is the real configuration)" % (b.kind, b.host, b.port), flush=True)
+    args = sys.argv[1:]
+    kind = args.pop(0) if args and not args[0].startswith("--") else None
+    sites = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--site"]
+    b = launch(kind, secure=bool(sites), sites={s: None for s in sites}, ha_sites=sites)
+    if b.secure:
+        print("mosquitto (deploy/mosquitto config) on %s: %d, TLS %d (CA %s)" % (
+            b.host, b.port, b.tls_port, b.ca_file))
+        for user, password in sorted(b.logins.items()):
+            print("  user %-20s password %s" % (user, password))
+    else:
+        print("%s listening on %s:%d (anonymous lab broker: deploy/mosquitto is the real "
+              "configuration; --site ID runs it)" % (b.kind, b.host, b.port))
+    print("Ctrl-C stops it", flush=True)
+    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         while True:
             time.sleep(3600)
