@@ -20,12 +20,19 @@ class Resolver:
         self.name = name
         self.server = server
         self.qid = qid & 0xFFFF
-        self._q = dns.query(name, self.qid)
+        try:
+            self._q = dns.query(name, self.qid)
+        except dns.DnsError as e:      # a name no DNS can hold ("a..b"): an error, not a crash
+            raise OSError(errno.EINVAL, "dns: %s: %s" % (name, e))
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._s = s
-        s.setblocking(False)
         self.tries = 0
-        self._send(now)
+        try:
+            s.setblocking(False)
+            self._send(now)
+        except OSError:
+            s.close()
+            raise
 
     def _send(self, now):
         self.tries += 1
