@@ -202,10 +202,12 @@ class SiteBroker(Mosquitto):
     """mosquitto with the shipped deployment config (deploy/mosquitto): see the module doc."""
     secure = True
 
-    def __init__(self, port=None, sites=None, ha_sites=(), centres=("centre", "centre-cmd")):
+    def __init__(self, port=None, sites=None, ha_sites=(), centres=("centre", "centre-cmd"),
+                 passwords=None):
         """sites: {site id: broker password (None: a random one)}; ha_sites: houses with a
         Home Assistant user (ha-<site>); centres: receiver users (besides the shipped ones,
-        each gets the shipped `centre` block)."""
+        each gets the shipped `centre` block); passwords: {user: password} for those (else
+        random)."""
         self.host = "127.0.0.1"
         self.port = port or free_port()          # the loopback listener (the centre's)
         self.tls_port = free_port()              # the TLS listener (the controllers')
@@ -226,8 +228,8 @@ class SiteBroker(Mosquitto):
             acl += "\n" + ha_acl_block(site)
         with open(os.path.join(self.dir, "acl"), "w") as f:
             f.write(acl)
-        for u in centres + tuple("ha-" + s for s in ha_sites):
-            self._user(u, None)
+        for u in tuple(centres) + tuple("ha-" + s for s in ha_sites):
+            self._user(u, (passwords or {}).get(u))
         for site, pw in (sites or {}).items():
             self._user(site, pw)
         conf = []

@@ -33,7 +33,9 @@ def broker():
 
 @pytest.fixture
 def site_broker():
-    b = SiteBroker(sites={s: None for s in SITES}, ha_sites=SITES).start()
+    # the passwords the earlier auth_broker fixture had, for tests written against it
+    b = SiteBroker(sites={"site-001": "s1-secret", "site-002": None}, ha_sites=SITES,
+                   passwords={"centre": "c-secret"}).start()
     yield b
     b.close()
 
