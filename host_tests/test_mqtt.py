@@ -7,6 +7,7 @@ import time
 
 import paho.mqtt.client as paho
 
+from fake_dns import DnsServer
 from mqtt_broker import Broker, broker, auth_broker  # noqa: F401 (fixtures)
 from mimamori.comms import mqtt as M
 
@@ -350,47 +351,6 @@ def test_a_broker_that_drips_bytes_without_acking_is_dropped_and_redialled():
 
 # --- DNS: the broker's address never stalls the loop ------------------------------------------
 
-class _DnsServer:
-    """A DNS server on loopback UDP: answers each A query for `name` with `ip` after `delay_s`
-    (None: never answers; "nx": says the name does not exist)."""
-
-    def __init__(self, name="broker.test", ip="127.0.0.1", delay_s=0.0):
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.s.bind(("127.0.0.1", 0))
-        self.s.settimeout(0.1)
-        self.addr = self.s.getsockname()
-        self.name, self.ip, self.delay_s = name, ip, delay_s
-        self.queries = 0
-        self.stop = threading.Event()
-        self.th = threading.Thread(target=self._serve, daemon=True)
-        self.th.start()
-
-    def _serve(self):
-        while not self.stop.is_set():
-            try:
-                q, peer = self.s.recvfrom(512)
-            except socket.timeout:
-                continue
-            self.queries += 1
-            if self.delay_s is None:
-                continue
-            end = q.index(b"\x00", 12) + 5                   # the question, as asked
-            if self.delay_s == "nx":
-                self.s.sendto(q[:2] + b"\x81\x83\x00\x01\x00\x00\x00\x00\x00\x00" + q[12:end],
-                              peer)
-                continue
-            time.sleep(self.delay_s)
-            ans = (b"\xc0\x0c\x00\x01\x00\x01" + (300).to_bytes(4, "big") + b"\x00\x04"
-                   + bytes(int(x) for x in self.ip.split(".")))
-            self.s.sendto(q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + q[12:end] + ans,
-                          peer)
-
-    def close(self):
-        self.stop.set()
-        self.th.join()
-        self.s.close()
-
-
 def _slow_getaddrinfo(monkeypatch):
     """The platform resolver made slow (5 s, as with a bad DNS server): whoever calls it stalls."""
     import usocket
@@ -415,7 +375,7 @@ def test_an_ip_address_is_never_looked_up(broker, monkeypatch):
 
 def test_a_slow_dns_server_never_stalls_the_loop(broker, monkeypatch):
     calls = _slow_getaddrinfo(monkeypatch)
-    dns = _DnsServer(delay_s=1.5)             # answers after 1.5 s (the query is resent at 1 s)
+    dns = DnsServer(delay_s=1.5)             # answers after 1.5 s (the query is resent at 1 s)
     link = M.MqttLink(SITE, "broker.test", broker.port, keepalive_s=30, dns=dns.addr)
     slow = []
     try:
@@ -431,7 +391,7 @@ def test_a_dead_or_wrong_dns_answer_is_retried_without_stalling(broker, monkeypa
     _slow_getaddrinfo(monkeypatch)
     for behaviour, why in ((None, "dns: no answer for broker.test"),
                            ("nx", "dns: broker.test: no such host")):
-        dns = _DnsServer(delay_s=behaviour)
+        dns = DnsServer(delay_s=behaviour)
         link = M.MqttLink(SITE, "broker.test", broker.port, keepalive_s=30, dns=dns.addr)
         slow = []
         try:

@@ -19,6 +19,7 @@ import broker as broker_mod  # noqa: E402
 import hostclock  # noqa: E402
 import receiver as R  # noqa: E402
 import vboard  # noqa: E402
+from fake_dns import DnsServer  # noqa: E402
 from mqtt_broker import SiteBroker  # noqa: E402
 from mimamori.comms import mqtt as M  # noqa: E402
 from mimamori.store.config import validate_config, validate_secrets  # noqa: E402
@@ -126,3 +127,40 @@ def test_a_certificate_for_another_host_name_is_refused(tls_broker, tmp_path):
     board = vboard.VirtualBoard(config, secrets, str(tmp_path / "flash"), log=lambda m: None)
     assert refused(board)
     assert "oserror" in board.app.link.last_error
+
+
+def _link_over_dns(b, host, dns):
+    with open(b.ca_file, "rb") as f:
+        ca = f.read()
+    user, password = b.login("sample-house")
+    return M.MqttLink("sample-house", host, b.tls_port, user, password, tls=True,
+                      keepalive_s=30, ssl_params={"cadata": ca}, dns=dns.addr)
+
+
+def _pump(link, cond, timeout):
+    end = time.monotonic() + timeout
+    t = 0
+    while time.monotonic() < end and not cond():
+        t += 10
+        link.poll(t)
+        time.sleep(0.002)
+    return cond()
+
+
+def test_a_host_name_looked_up_in_dns_is_checked_on_the_certificate(tls_broker):
+    # The certificate names localhost: dialling "localhost" (DNS answers 127.0.0.1) connects;
+    # dialling "impostor.test", which DNS also points at 127.0.0.1, is refused: a lying DNS
+    # cannot send the controller to a broker that is not the one named.
+    b = tls_broker
+    dns = DnsServer()
+    try:
+        good = _link_over_dns(b, "localhost", dns)
+        assert _pump(good, lambda: good.connected, 8), good.last_error
+        good.close()
+        bad = _link_over_dns(b, "impostor.test", dns)
+        was_up = []
+        _pump(bad, lambda: was_up.append(1) if bad.connected else bad.drops >= 1, 8)
+        assert not was_up and bad.drops >= 1           # refused in the handshake, never up
+        assert "oserror" in bad.last_error
+    finally:
+        dns.close()
