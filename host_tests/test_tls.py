@@ -1,7 +1,8 @@
 # TLS to the broker, end to end: the controller (the App on the virtual board, config
 # `tls: true` with the broker's CA on flash) dials the shipped mosquitto configuration's TLS
 # listener, whose certificate a throwaway CA made at test time (openssl) signed. The right CA
-# connects and the boot report reaches the centre's receiver; a wrong CA and a wrong host name
+# connects, the boot report reaches the centre's receiver and Home Assistant sees the state and
+# discovery (all through the shipped ACLs); a wrong CA and a wrong host name
 # are refused, and the controller keeps guarding and retrying.
 import json
 import os
@@ -10,6 +11,7 @@ import sys
 import tempfile
 import time
 
+import paho.mqtt.client as paho
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,7 +32,8 @@ BOARD = os.path.join(ROOT, "boards", "esp32-devkitc")
 @pytest.fixture(scope="module")
 def tls_broker():
     sec = json.load(open(os.path.join(BOARD, "secrets.sample.json"), encoding="utf-8"))
-    b = SiteBroker(sites={sec["mqtt"]["username"]: sec["mqtt"]["password"]}).start()
+    b = SiteBroker(sites={sec["mqtt"]["username"]: sec["mqtt"]["password"]},
+                   ha_sites=[sec["mqtt"]["username"]]).start()
     yield b
     b.close()
 
@@ -79,6 +82,23 @@ def test_right_ca_connects_and_a_report_reaches_the_centre(tls_broker, tmp_path)
         assert run_until(board, lambda: board.app.journal.pending_count() == 0)
         assert [r[2:4] for r in store.reports(config["site_id"])] == [("status", "再起動")]
         assert any("再起動" in line for line in lines)
+        # the house's Home Assistant (its own broker user) sees the retained state and the
+        # discovery the controller published through the ACL
+        ha = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="ha")
+        ha.username_pw_set(*b.login("ha-sample-house"))
+        seen = {}
+        ha.on_message = lambda c, u, m: seen.setdefault(m.topic, m.payload)
+        ha.on_connect = lambda c, u, f, rc, p: c.subscribe(
+            [("mimamori/v1/sample-house/state", 1), ("homeassistant/#", 1)])
+        ha.connect(b.host, b.port)
+        ha.loop_start()
+        try:
+            assert run_until(board, lambda: "mimamori/v1/sample-house/state" in seen and
+                             "homeassistant/alarm_control_panel/sample-house/config" in seen)
+            assert any(t.startswith("homeassistant/binary_sensor/sample-house/") for t in seen)
+        finally:
+            ha.loop_stop()
+            ha.disconnect()
     finally:
         rx.stop()
 
