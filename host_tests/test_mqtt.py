@@ -406,3 +406,39 @@ def test_a_host_name_dns_cannot_hold_is_an_error_not_a_crash():
     link = M.MqttLink(SITE, "broker..example", 1883, keepalive_s=30, dns=("127.0.0.1", 9))
     link.poll(1000)                       # no exception escapes into the loop
     assert not link.connected and link.last_error == "dns: broker..example: bad host name"
+
+
+def _up_on(drip):
+    """A link brought up against a _DripBroker: (link, its connection, the time)."""
+    link = M.MqttLink(SITE, "127.0.0.1", drip.port, keepalive_s=60)
+    t = 1000
+    conn = drip.accept(link, t)
+    for _ in range(50):
+        t += 10
+        link.poll(t)
+        if link.state == M.CONNACK:
+            break
+    conn.recv(4096)
+    conn.sendall(b"\x20\x02\x00\x00")
+    for _ in range(5):
+        t += 10
+        link.poll(t)
+    assert link.connected
+    return link, conn, t
+
+
+def test_a_malformed_publish_from_the_broker_drops_the_session_never_the_loop():
+    got = []
+    for bad in (b"\x34\x09\x00\x03a/b\x00\x01hi",     # QoS 2: never subscribed for
+                b"\x30\x07\x03\xe8a/bhi",              # topic longer than the packet
+                b"\x32\x05\x00\x03a/b"):               # QoS 1 without its packet id
+        drip = _DripBroker()
+        link, conn, t = _up_on(drip)
+        link.on_message = lambda tp, p: got.append(p)
+        conn.sendall(bad + b"\x30\x05\x00\x01xok")      # ... and a good one behind it
+        for _ in range(5):
+            t += 10
+            link.poll(t)                                # nothing escapes into the loop
+        assert not link.connected and "oserror" in link.last_error, bad
+        drip.close()
+    assert got == []                                    # nothing half-parsed was handed on

@@ -70,7 +70,7 @@ RX_BUDGET = const(16384)
 MAX_PACKET = const(4096)    # largest incoming MQTT packet kept (frames are < 1 KB)
 
 
-class _Short(Exception):
+class _Short(OSError):
     pass
 
 
@@ -130,6 +130,15 @@ def _header(buf):
         sh += 7
         if sh > 21:
             raise OSError(errno.EIO)     # a fifth length byte: not MQTT
+
+
+def _publish_ok(rx, hdr, ln):
+    """A PUBLISH we can hand to umqtt (MQTT 3.1.1 section 3.3): QoS 0 or 1 (we subscribe at 1
+    at most; umqtt asserts on QoS 2), and its topic (and packet id) inside the packet."""
+    qos = (rx[0] >> 1) & 3
+    if qos > 1 or ln < hdr + 2:
+        return False
+    return hdr + 2 + (rx[hdr] << 8 | rx[hdr + 1]) + (2 if qos else 0) <= ln
 
 
 def ca_der(data):
@@ -516,6 +525,8 @@ class MqttLink:
             self._t_rx = now
             op = rx[0] & 0xF0
             if op == 0x30:
+                if not _publish_ok(rx, h[0], ln):
+                    raise OSError(errno.EIO)     # umqtt would assert or read past the packet
                 self._c.wait_msg()       # parses the whole packet from the pipe, PUBACKs QoS 1
                 continue
             if op == 0x20:
