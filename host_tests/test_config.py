@@ -146,7 +146,8 @@ def test_defaults_are_filled_in():
                            "line_cut_debounce_s": 10, "forgot_arm_grace_min": 15,
                            "self_check_days": 30}
     assert c["comms"]["mqtt"] == {"host": "broker.example.jp", "port": 1883, "tls": False,
-                                  "ca_file": None, "keepalive_s": 60, "ack_deadline_s": 20,
+                                  "ca_file": None, "tls_name": None, "keepalive_s": 60,
+                                  "ack_deadline_s": 20,
                                   "topic_prefix": "mimamori/v1"}
     assert c["comms"]["landline"] == {"enabled": False, "account": None, "centre_number": None,
                                       "uart": None}

@@ -1,25 +1,42 @@
-"""An MQTT broker on a free 127.0.0.1 port, for the simulator and the bench.
+"""An MQTT broker on free 127.0.0.1 ports, for the tests, the simulator and the bench.
 
     b = launch()              # mosquitto when installed, else amqtt inside this process
     b = launch("amqtt")       # force one (MIMAMORI_BROKER=amqtt|mosquitto does the same)
+    b = launch(secure=True)   # mosquitto with the shipped deployment config (SiteBroker below)
     b.host, b.port, b.kind    # where the firmware and the receiver connect
     b.stop(); b.start()       # a broker outage and its return, on the same port
     b.close()                 # stopped, temporary files removed
 
-mosquitto runs as a child process with its own config in a temp dir (no root, no system
-service). amqtt is pure Python and needs no Debian package: a child process of this Python
-(requirements-dev.txt installs it). Both accept anonymous clients; the firmware's credentials
-are ignored.
+Two kinds of mosquitto:
+- Mosquitto: a lab broker, anonymous (or with plain users): for tests of link behaviour where
+  access control is not the subject, and for the bench.
+- SiteBroker: deploy/mosquitto/mosquitto.conf and deploy/mosquitto/acl exactly as shipped for a
+  real deployment (password file, per-site ACLs, client id bound to the user name, anonymous
+  refused, a TLS listener), only with paths and ports rewritten. A throwaway CA and server
+  certificate are made with openssl for its TLS listener. b.login(user) gives the credentials
+  of one of its users (site ids, centre, centre-cmd, ha-<site>); b.add_site() adds a controller.
+
+mosquitto runs as a child process with its config in a temp dir (no root, no system service).
+amqtt is pure Python and needs no Debian package: a child process of this Python
+(requirements-dev.txt installs it). amqtt accepts anonymous clients and enforces NO access
+control (its ACL plugin has no per-site patterns and no client-id binding): launch(secure=True)
+with amqtt gives an open broker and says so (b.secure is False). Use mosquitto for anything
+that matters.
 """
 import logging
 import os
+import secrets
 import shutil
+import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEPLOY = os.path.join(ROOT, "deploy", "mosquitto")
 ENV = "MIMAMORI_BROKER"
 KINDS = ("mosquitto", "amqtt")
 
@@ -46,6 +63,7 @@ def _wait_listening(host, port, timeout, alive):
 
 class Mosquitto:
     kind = "mosquitto"
+    secure = False
 
     def __init__(self, port=None, users=None):
         """users: {name: password} - then anonymous clients are refused (per-site credentials)."""
@@ -93,6 +111,15 @@ class Mosquitto:
                 self.proc.wait()
         self.proc = None
 
+    def login(self, user):
+        """(user, password): the lab broker's users, or anonymous (None) when it has none."""
+        if not self.users:
+            return None, None
+        return user, self.users[user]
+
+    def add_site(self, site, password=None):
+        return self.login(site) if self.users else (None, None)
+
     @property
     def running(self):
         return self.proc is not None and self.proc.poll() is None
@@ -107,6 +134,143 @@ class Mosquitto:
     def close(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def make_ca(folder, name="mimamori test CA"):
+    """A throwaway CA (EC P-256, 2 days): (cert PEM path, key path)."""
+    key = os.path.join(folder, name.replace(" ", "_") + ".key")
+    crt = os.path.join(folder, name.replace(" ", "_") + ".crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt,
+                    "-days", "2", "-subj", "/CN=" + name,
+                    "-addext", "basicConstraints=critical,CA:TRUE",
+                    "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+                   check=True, capture_output=True)
+    return crt, key
+
+
+def make_server_cert(folder, ca, names=("127.0.0.1", "localhost")):
+    """A server certificate signed by ca (from make_ca) for the given IPs and DNS names:
+    (cert path, key path)."""
+    key = os.path.join(folder, "server.key")
+    csr = os.path.join(folder, "server.csr")
+    crt = os.path.join(folder, "server.crt")
+    ext = os.path.join(folder, "server.ext")
+    san = ",".join(("IP:" if n.replace(".", "").isdigit() else "DNS:") + n for n in names)
+    with open(ext, "w") as f:
+        f.write("subjectAltName=%s\nextendedKeyUsage=serverAuth\n" % san)
+    subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=" + names[0]],
+                   check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1],
+                    "-CAcreateserial", "-out", crt, "-days", "2", "-extfile", ext],
+                   check=True, capture_output=True)
+    return crt, key
+
+
+def ha_acl_block(site, prefix="mimamori/v1"):
+    """The acl lines for a house's Home Assistant user (the ha-sample-house block, per site)."""
+    return "\n".join([
+        "user ha-%s" % site,
+        "topic write %s/%s/ha/cmd" % (prefix, site),
+        "topic read %s/%s/state" % (prefix, site),
+        "topic read %s/%s/status" % (prefix, site),
+        "topic read homeassistant/alarm_control_panel/%s/config" % site,
+        "topic read homeassistant/binary_sensor/%s/+/config" % site]) + "\n"
+
+
+def mqtt_login(host, port, user, password, timeout=2.0):
+    """One MQTT 3.1.1 CONNECT with these credentials: the CONNACK return code (0 = accepted,
+    5 = not authorised), or None when the broker closed without one."""
+    body = bytearray(b"\x00\x04MQTT\x04\xc2\x00\x0a")
+    for field in ("probe-%d" % os.getpid(), user, password):
+        raw = field.encode()
+        body += struct.pack("!H", len(raw)) + raw
+    with socket.create_connection((host, port), timeout) as s:
+        s.sendall(bytes([0x10, len(body)]) + body)
+        got = b""
+        while len(got) < 4:
+            chunk = s.recv(4 - len(got))
+            if not chunk:
+                return None
+            got += chunk
+        s.sendall(b"\xe0\x00")
+    return got[3]
+
+
+class SiteBroker(Mosquitto):
+    """mosquitto with the shipped deployment config (deploy/mosquitto): see the module doc."""
+    secure = True
+
+    def __init__(self, port=None, sites=None, ha_sites=(), centres=("centre", "centre-cmd"),
+                 passwords=None):
+        """sites: {site id: broker password (None: a random one)}; ha_sites: houses with a
+        Home Assistant user (ha-<site>); centres: receiver users (besides the shipped ones,
+        each gets the shipped `centre` block); passwords: {user: password} for those (else
+        random)."""
+        self.host = "127.0.0.1"
+        self.port = port or free_port()          # the loopback listener (the centre's)
+        self.tls_port = free_port()              # the TLS listener (the controllers')
+        self.dir = tempfile.mkdtemp(prefix="mimamori-mosq-")
+        self.proc = None
+        self.logins = {}
+        self.ca_file, ca_key = make_ca(self.dir)
+        make_server_cert(self.dir, (self.ca_file, ca_key))
+        self.passwd = os.path.join(self.dir, "passwd")
+        open(self.passwd, "w").close()
+        with open(os.path.join(DEPLOY, "acl")) as f:
+            acl = f.read()
+        shipped_centre = acl[acl.index("user centre\n"):acl.index("\n\n", acl.index("user centre\n"))]
+        for u in centres:
+            if "\nuser %s\n" % u not in "\n" + acl:
+                acl += "\n" + shipped_centre.replace("user centre\n", "user %s\n" % u) + "\n"
+        for site in ha_sites:
+            acl += "\n" + ha_acl_block(site)
+        with open(os.path.join(self.dir, "acl"), "w") as f:
+            f.write(acl)
+        for u in tuple(centres) + tuple("ha-" + s for s in ha_sites):
+            self._user(u, (passwords or {}).get(u))
+        for site, pw in (sites or {}).items():
+            self._user(site, pw)
+        conf = []
+        with open(os.path.join(DEPLOY, "mosquitto.conf")) as f:
+            for line in f:
+                line = line.rstrip("\n").replace("/etc/mosquitto/mimamori", self.dir)
+                if line == "listener 8883":
+                    line = "listener %d %s" % (self.tls_port, self.host)
+                elif line == "listener 1883 127.0.0.1":
+                    line = "listener %d %s" % (self.port, self.host)
+                conf.append(line)
+        conf += ["persistence false", "log_dest file %s/mosquitto.log" % self.dir,
+                 "log_type error", "log_type warning", "log_type notice"]
+        if os.getuid() == 0:
+            conf.append("user root")   # else it drops to 'mosquitto', locked out of our temp dir
+        self.conf = os.path.join(self.dir, "mosquitto.conf")
+        with open(self.conf, "w") as f:
+            f.write("\n".join(conf) + "\n")
+
+    def _user(self, user, password):
+        password = password or secrets.token_hex(12)
+        subprocess.run(["mosquitto_passwd", "-b", self.passwd, user, password], check=True,
+                       capture_output=True)
+        self.logins[user] = password
+        return user, password
+
+    def login(self, user):
+        """(user name, password) of a user of this broker."""
+        return user, self.logins[user]
+
+    def add_site(self, site, password=None, timeout=5.0):
+        """A controller login (user name = site id), usable once this returns."""
+        user, password = self._user(site, password)
+        if self.running:
+            self.proc.send_signal(signal.SIGHUP)     # mosquitto re-reads passwd and acl
+            end = time.monotonic() + timeout
+            while mqtt_login(self.host, self.port, user, password) != 0:
+                if time.monotonic() > end:
+                    raise RuntimeError("mosquitto did not take the new user %s" % user)
+                time.sleep(0.02)
+        return user, password
 
 
 def _amqtt_broker_class():
@@ -154,11 +318,17 @@ class Amqtt(Mosquitto):
     socket at once, which is what an outage must look like to the controller and the centre."""
     kind = "amqtt"
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, **_ignored):
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="mimamori-amqtt-")
         self.proc = None
+
+    def login(self, user):
+        return user, "amqtt-does-not-check"
+
+    def add_site(self, site, password=None):
+        return site, password
 
     def start(self, timeout=20):
         log = os.path.join(self.dir, "amqtt.log")
@@ -192,10 +362,13 @@ def choose(kind=None):
     return kind
 
 
-def launch(kind=None, port=None):
-    """Start a broker and return it (see the module docstring)."""
-    cls = Mosquitto if choose(kind) == "mosquitto" else Amqtt
-    b = cls(port)
+def launch(kind=None, port=None, secure=False, **kw):
+    """Start a broker and return it (see the module docstring). secure: the shipped deployment
+    config (SiteBroker; kw: sites, ha_sites, centres) when the broker is mosquitto."""
+    if choose(kind) == "mosquitto":
+        b = SiteBroker(port, **kw) if secure else Mosquitto(port)
+    else:
+        b = Amqtt(port)
     try:
         return b.start()
     except Exception:
@@ -203,12 +376,26 @@ def launch(kind=None, port=None):
         raise
 
 
-if __name__ == "__main__":     # a broker for a manual session: python tools/broker.py [kind]
+if __name__ == "__main__":
+    # A broker for a manual session: python tools/broker.py [mosquitto|amqtt] [--site ID ...]
+    # With --site: the shipped deployment config (logins printed), else an anonymous lab broker.
     if sys.argv[1:2] == ["--serve-amqtt"]:
         serve_amqtt("127.0.0.1", int(sys.argv[2]), sys.argv[3])
         sys.exit(0)
-    b = launch(sys.argv[1] if len(sys.argv) > 1 else None)
-    print("%s listening on %s:%d (Ctrl-C stops it)" % (b.kind, b.host, b.port), flush=True)
+    args = sys.argv[1:]
+    kind = args.pop(0) if args and not args[0].startswith("--") else None
+    sites = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--site"]
+    b = launch(kind, secure=bool(sites), sites={s: None for s in sites}, ha_sites=sites)
+    if b.secure:
+        print("mosquitto (deploy/mosquitto config) on %s: %d, TLS %d (CA %s)" % (
+            b.host, b.port, b.tls_port, b.ca_file))
+        for user, password in sorted(b.logins.items()):
+            print("  user %-20s password %s" % (user, password))
+    else:
+        print("%s listening on %s:%d (anonymous lab broker: deploy/mosquitto is the real "
+              "configuration; --site ID runs it)" % (b.kind, b.host, b.port))
+    print("Ctrl-C stops it", flush=True)
+    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         while True:
             time.sleep(3600)

@@ -131,7 +131,8 @@ class App:
                 self.log("mqtt: CA file %s missing" % mq["ca_file"])
         return MqttLink(self.site, mq["host"], mq["port"], cred.get("username"),
                         cred.get("password"), mq["tls"], mq["keepalive_s"], mq["topic_prefix"],
-                        wlan=self.wifi.wlan if self.wifi else None, ssl_params=ssl_params)
+                        wlan=self.wifi.wlan if self.wifi else None, ssl_params=ssl_params,
+                        tls_name=mq.get("tls_name"))
 
     def _restore_core(self, now):
         """Come back as we were: mode, bypasses, alarm memory, running delays. Time without

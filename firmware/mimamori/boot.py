@@ -2,7 +2,7 @@
 import asyncio
 
 from mimamori.compat import ticks_ms
-from mimamori.store.config import load, ConfigError
+from mimamori.store.config import load, ConfigError, warnings
 
 CONFIG = "/config.json"
 SECRETS = "/secrets.json"
@@ -17,6 +17,8 @@ def main():
         print("mimamori: configuration refused, the controller is NOT guarding:")
         print(e)
         return
+    for w in warnings(config):
+        print("mimamori: warning: " + w)
     from mimamori.io.wifi import Wifi
     from mimamori.app import App
     wifi = Wifi(secrets["wifi"]["ssid"], secrets["wifi"]["password"])

@@ -9,6 +9,7 @@ import errno as _errno
 
 AF_INET = _s.AF_INET
 SOCK_STREAM = _s.SOCK_STREAM
+SOCK_DGRAM = _s.SOCK_DGRAM
 SOL_SOCKET = _s.SOL_SOCKET
 SO_REUSEADDR = _s.SO_REUSEADDR
 IPPROTO_TCP = _s.IPPROTO_TCP
@@ -78,6 +79,17 @@ class socket:
         return out
 
     recv = read
+
+    # datagrams (comms/resolve.py's DNS queries): on MicroPython a non-blocking recvfrom with
+    # nothing waiting raises OSError(EAGAIN) - unlike the stream reads above, which return None
+    def sendto(self, buf, addr):
+        return self._s.sendto(buf, addr)
+
+    def recvfrom(self, n):
+        try:
+            return self._s.recvfrom(n)
+        except (BlockingIOError, InterruptedError):
+            raise OSError(_errno.EAGAIN, "EAGAIN")
 
     def close(self):
         self._s.close()

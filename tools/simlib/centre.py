@@ -47,8 +47,13 @@ class MqttPath:
 
     def __init__(self, centre, broker_kind=None):
         self.centre = centre
-        self.broker = broker_mod.launch(broker_kind)
+        # the shipped deployment config (deploy/mosquitto): logins and per-site ACLs
+        self.broker = broker_mod.launch(broker_kind, secure=True)
         self.rx = None
+
+    def allow(self, site, mqtt_secrets):
+        """The controller's broker login (secrets.json mqtt; user name = site id)."""
+        self.broker.add_site(site, (mqtt_secrets or {}).get("password"))
 
     def configure(self, config):
         """Point the controller's sample config at this broker (before validation)."""
@@ -57,7 +62,8 @@ class MqttPath:
         mq["port"] = self.broker.port
 
     def start(self):
-        self.rx = R.Receiver(self.centre.store, self.broker.host, self.broker.port,
+        user, password = self.broker.login("centre")
+        self.rx = R.Receiver(self.centre.store, self.broker.host, self.broker.port, user, password,
                              out=self.centre.say, name="sim-centre").start()
         return self
 

@@ -75,6 +75,7 @@ class Site:
         self.site_id = self.config["site_id"]
         self.centre.add_site(self.site_id, self.secrets["site_key"])
         for p in self.paths:
+            p.allow(self.site_id, self.secrets["mqtt"])
             p.start()
         self.virtual = clock == "virtual"
         if self.virtual:

@@ -9,10 +9,17 @@
 # at QoS 1 are encoded here (umqtt would wait for their answers); PUBACK is counted, never
 # waited for: the centre's signed ack is the real delivery confirmation (comms/delivery.py).
 #
-# poll(now) does at most one non-blocking write and one non-blocking read plus parsing: it never
-# sleeps. The only call that can block is the DNS lookup, done once per host and cached; give an
-# IP address in comms.mqtt.host to avoid it entirely. A TLS handshake runs inside the same
-# non-blocking reads and writes (MicroPython's ssl with do_handshake_on_connect=False).
+# poll(now) does at most one non-blocking write and reads at most RX_BUDGET bytes (enough to keep
+# up with the link, so a flood on our topics cannot queue in front of an ack), parsing as it
+# goes: it never sleeps. An incoming packet over MAX_PACKET is skipped as it streams in (the
+# session is kept). A session whose reports get no PUBACK for PROGRESS_MS, or that brings no
+# whole packet for 1.5 keepalive periods, is dropped and dialled again (a broker that drips a
+# byte now and then is not alive). Nothing here blocks: a host name is resolved by a DNS query
+# over a non-blocking UDP socket (comms/resolve.py; MicroPython's getaddrinfo would stall the
+# loop for seconds with a slow resolver), an IP address is never resolved at all. A TLS
+# handshake runs inside the same non-blocking reads and writes (MicroPython's ssl with
+# do_handshake_on_connect=False); the CA (PEM or DER on flash) is handed to ssl as DER, the only
+# form mbedtls takes from MicroPython.
 #
 # Topics: <prefix>/<site>/{event,ack,cmd,status,state}; the client id is the site id; last will
 # "offline" retained on status, "online" retained once connected; reconnect with exponential
@@ -21,6 +28,7 @@ import struct
 import errno
 
 from mimamori.compat import ticks_diff, ticks_add, const
+from mimamori.proto.dns import is_ipv4, PORT as DNS_PORT
 
 try:
     import select
@@ -40,17 +48,29 @@ DOWN = const(0)          # no socket; waiting for Wi-Fi or for the backoff to pa
 CONNECTING = const(1)    # TCP connect in progress
 CONNACK = const(2)       # CONNECT sent, waiting for CONNACK
 UP = const(3)            # session established, subscribed
+RESOLVING = const(4)     # waiting for the DNS answer for the broker's host name
 
 CONNECT_TIMEOUT_MS = const(8000)   # TCP connect + CONNACK
 STALL_MS = const(15000)            # bytes queued but the socket takes none: degraded link
+# A QoS 1 publish (a report) without its PUBACK for this long: the broker, or the path to it,
+# no longer works, even if bytes still trickle in (one byte every few seconds keeps a TCP
+# connection and a byte-based keepalive happy). Drop the session and dial again.
+PROGRESS_MS = const(15000)
+DNS_TTL_MIN_S = const(30)          # an answer is reused for its TTL, within these bounds
+DNS_TTL_MAX_S = const(86400)
 BACKOFF_MIN_MS = const(500)
 BACKOFF_MAX_MS = const(60000)
 TX_LIMIT = const(4096)             # bytes queued for the socket; publish() refuses beyond
-RX_CHUNK = const(512)
-MAX_PACKET = const(4096)    # largest incoming MQTT packet accepted (frames are < 1 KB)
+RX_CHUNK = const(1024)             # one readinto() into the preallocated buffer
+# Bytes read per poll at most. 16 KB per 10 ms loop pass is 1.6 MB/s, more than the ESP32's
+# Wi-Fi delivers to one socket (lwIP's receive window is ~5.7 KB per round trip), so a flood on
+# our topics is read as fast as it arrives and cannot queue up in front of an ack; and bounded,
+# so one poll never parses more than this.
+RX_BUDGET = const(16384)
+MAX_PACKET = const(4096)    # largest incoming MQTT packet kept (frames are < 1 KB)
 
 
-class _Short(Exception):
+class _Short(OSError):
     pass
 
 
@@ -93,28 +113,65 @@ def _varint(n, out):
             return
 
 
-def _packet_len(buf):
-    """Total length of the first MQTT packet in buf, or 0 if it is not all there yet."""
+def _header(buf):
+    """(fixed header length, total length) of the MQTT packet at the start of buf, or None while
+    its fixed header is incomplete (MQTT 3.1.1 section 2.2.3: remaining length, 1-4 bytes)."""
     n = 0
     sh = 0
     i = 1
     while True:
         if i >= len(buf):
-            return 0
+            return None
         b = buf[i]
         n |= (b & 0x7F) << sh
         i += 1
         if not b & 0x80:
-            break
+            return i, i + n
         sh += 7
         if sh > 21:
-            raise OSError(errno.EIO)
-    total = i + n
-    if total > MAX_PACKET:
-        # Our frames are well under 1 KB. A bigger packet (a mistaken or hostile publish on
-        # our topics) would grow the buffer until the heap ran out: drop the session instead.
-        raise OSError(errno.ENOBUFS)
-    return total if len(buf) >= total else 0
+            raise OSError(errno.EIO)     # a fifth length byte: not MQTT
+
+
+def _publish_ok(rx, hdr, ln):
+    """A PUBLISH we can hand to umqtt (MQTT 3.1.1 section 3.3): QoS 0 or 1 (we subscribe at 1
+    at most; umqtt asserts on QoS 2), and its topic (and packet id) inside the packet."""
+    qos = (rx[0] >> 1) & 3
+    if qos > 1 or ln < hdr + 2:
+        return False
+    return hdr + 2 + (rx[hdr] << 8 | rx[hdr + 1]) + (2 if qos else 0) <= ln
+
+
+def ca_der(data):
+    """The broker's CA certificate as DER, what MicroPython's ssl (mbedtls) needs in
+    load_verify_locations(cadata=): one certificate, DER (MicroPython docs, ssl module). A PEM
+    file (what openssl and most CAs hand out) is decoded here; DER passes unchanged. Only the
+    first certificate of a PEM bundle is used. ValueError if it is neither."""
+    data = bytes(data)
+    begin = data.find(b"-----BEGIN CERTIFICATE-----")
+    if begin < 0:
+        if data[:1] != b"\x30":        # DER: an ASN.1 SEQUENCE
+            raise ValueError("CA file: neither PEM nor DER")
+        return data
+    begin += 27
+    end = data.find(b"-----END CERTIFICATE-----", begin)
+    if end < 0:
+        raise ValueError("CA file: PEM without its END line")
+    import binascii
+    try:
+        der = binascii.a2b_base64(b"".join(data[begin:end].split()))
+    except Exception:  # noqa: BLE001 - binascii.Error on CPython, ValueError on MicroPython
+        raise ValueError("CA file: bad base64 in the PEM")
+    if der[:1] != b"\x30":
+        raise ValueError("CA file: the PEM holds no certificate")
+    return der
+
+
+def _ssl():
+    try:
+        import ussl as ssl      # the MicroPython name (host: host_tests/fakes/ussl.py)
+    except ImportError:         # pragma: no cover - a port without the u-alias
+        import ssl
+    return ssl
 
 
 def _str(s, out):
@@ -125,7 +182,7 @@ def _str(s, out):
 class MqttLink:
     def __init__(self, site, host, port=0, user=None, password=None, tls=False, keepalive_s=60,
                  prefix="mimamori/v1", wlan=None, on_message=None, on_up=None,
-                 subscribe=("ack", "cmd"), ssl_params=None, seed=0):
+                 subscribe=("ack", "cmd"), ssl_params=None, seed=0, tls_name=None, dns=None):
         from umqtt.simple import MQTTClient   # frozen on the board; lib/ on the host
         self.site = site
         self.prefix = prefix
@@ -133,6 +190,9 @@ class MqttLink:
         self.port = port or (8883 if tls else 1883)
         self.tls = tls
         self.ssl_params = ssl_params or {}
+        # the name the broker's certificate must carry (default: the host dialled)
+        self.tls_name = tls_name or host
+        self._ctx = None
         self.wlan = wlan
         self.on_message = on_message   # f(topic bytes, payload bytes)
         self.on_up = on_up             # f(): session (re)established
@@ -147,7 +207,12 @@ class MqttLink:
         self._buf = bytearray(RX_CHUNK)
         self._mv = memoryview(self._buf)
         self._sock = None
-        self._addr = None
+        # An IP address is the address: no lookup, ever. A name is looked up (non-blocking)
+        # before a dial once its last answer's TTL has passed.
+        self._addr = (host, self.port) if is_ipv4(host) else None
+        self._addr_until = 0
+        self._dns = dns                # (server ip, port); default: the Wi-Fi's DNS server
+        self._resolver = None
         self._poller = None
         self.state = DOWN
         self._retry_at = None
@@ -155,6 +220,17 @@ class MqttLink:
         self._t_state = 0
         self._t_rx = 0
         self._t_tx = 0
+        self._now = 0              # the time of the last poll (publish() has no clock)
+        self._unacked = 0          # QoS 1 publishes of this session still without PUBACK
+        self._t_progress = 0       # when a PUBACK last came (or the oldest unacked went out)
+        # An oversized incoming packet is skipped as it streams in, never buffered:
+        self._skip_left = 0        # its bytes still to come
+        self._skip_pos = 0         # its bytes seen so far
+        self._skip_hdr = 0         # its fixed header length
+        self._skip_qos = 0         # a QoS 1 PUBLISH: its packet id is noted for the PUBACK
+        self._skip_got = 0         # bytes of (topic length, packet id) noted so far: 0..4
+        self._skip_tlen = 0
+        self._skip_pid = 0
         self._rand = (seed or 12345) & 0x7FFFFFFF
         self.last_error = None
         # figures
@@ -162,6 +238,7 @@ class MqttLink:
         self.drops = 0
         self.pubacks = 0
         self.published = 0
+        self.skipped = 0           # incoming packets over MAX_PACKET, skipped (session kept)
 
     # --- public -----------------------------------------------------------------------------
     def topic(self, name):
@@ -190,11 +267,15 @@ class MqttLink:
             _str(topic, tx)
             tx.extend(struct.pack("!H", c.pid))
             tx.extend(payload)
+            if not self._unacked:
+                self._t_progress = self._now
+            self._unacked += 1
         self.published += 1
         return True
 
     def poll(self, now):
         """Bounded, non-blocking work. Call often (every loop pass)."""
+        self._now = now
         if self.wlan is not None and not self.wlan.isconnected():
             if self.state != DOWN:
                 self._drop(now, "wifi")
@@ -203,12 +284,17 @@ class MqttLink:
             if self.state == DOWN:
                 if self._retry_at is None or ticks_diff(now, self._retry_at) >= 0:
                     self._start(now)
+            elif self.state == RESOLVING:
+                self._resolving(now)
             elif self.state == CONNECTING:
                 self._check_connected(now)
             else:
                 self._io(now)
         except OSError as e:
-            self._drop(now, "oserror %s" % (e.args[0] if e.args else e))
+            why = e.args[1] if len(e.args) > 1 else ""
+            if not (isinstance(why, str) and why[:4] == "dns:"):
+                why = "oserror %s" % (e.args[0] if e.args else e)
+            self._drop(now, why)
 
     def close(self, now=0):
         """Orderly disconnect (the will is not published)."""
@@ -226,10 +312,47 @@ class MqttLink:
         self._t_state = now
 
     def _start(self, now):
+        if not is_ipv4(self.host) and (
+                self._addr is None or ticks_diff(now, self._addr_until) >= 0):
+            self._resolve_start(now)
+        else:
+            self._connect(now)
+
+    def _resolve_start(self, now):
+        from mimamori.comms.resolve import Resolver
+        server = self._dns
+        if server is None:
+            ip = self.wlan.ifconfig()[3] if self.wlan is not None else "0.0.0.0"
+            if ip == "0.0.0.0":
+                raise OSError(errno.EHOSTUNREACH, "dns: no server")
+            server = (ip, DNS_PORT)
+        self._rand = (self._rand * 1103515245 + 12345) & 0x7FFFFFFF
+        self._resolver = Resolver(_socket(), self.host, server, now, self._rand >> 8)
+        self._set(RESOLVING, now)
+
+    def _resolving(self, now):
+        try:
+            got = self._resolver.poll(now)
+        except OSError:
+            self._resolver.close()
+            self._resolver = None
+            if self._addr is None:
+                raise
+            # the last known address beats none (RFC 8767, serving stale): ask again later
+            self._addr_until = ticks_add(now, DNS_TTL_MIN_S * 1000)
+            self._connect(now)
+            return
+        if got is None:
+            return
+        self._resolver.close()
+        self._resolver = None
+        ttl = min(max(got[1], DNS_TTL_MIN_S), DNS_TTL_MAX_S)
+        self._addr = (got[0], self.port)
+        self._addr_until = ticks_add(now, ttl * 1000)
+        self._connect(now)
+
+    def _connect(self, now):
         socket = _socket()
-        if self._addr is None:
-            # The one blocking call: DNS, once per host (instant for an IP address).
-            self._addr = socket.getaddrinfo(self.host, self.port)[0][-1]
         s = socket.socket()
         self._sock = s
         s.setblocking(False)
@@ -242,6 +365,8 @@ class MqttLink:
         self._poller.register(s, select.POLLOUT)
         self._pipe.rx[:] = b""
         self._pipe.tx[:] = b""
+        self._unacked = 0
+        self._skip_left = 0
         self._set(CONNECTING, now)
 
     def _check_connected(self, now):
@@ -253,15 +378,10 @@ class MqttLink:
             if ev & select.POLLOUT:
                 self._poller = None
                 if self.tls:
-                    import ssl
-                    # The broker's certificate is always verified (PROTOCOL_TLS_CLIENT requires
-                    # it): with no CA loaded the handshake fails, it never goes unchecked.
-                    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-                    ctx.verify_mode = ssl.CERT_REQUIRED
-                    if self.ssl_params.get("cadata"):
-                        ctx.load_verify_locations(cadata=self.ssl_params["cadata"])
-                    self._sock = ctx.wrap_socket(self._sock, server_hostname=self.host,
-                                                 do_handshake_on_connect=False)
+                    # the handshake runs in the next non-blocking reads and writes
+                    self._sock = self._context().wrap_socket(
+                        self._sock, server_hostname=self.tls_name,
+                        do_handshake_on_connect=False)
                 self._connect_packet()
                 self._t_rx = now
                 self._t_tx = now
@@ -270,6 +390,23 @@ class MqttLink:
                 return
         if ticks_diff(now, self._t_state) > CONNECT_TIMEOUT_MS:
             raise OSError(errno.ETIMEDOUT)
+
+    def _context(self):
+        """The TLS context, made once: the broker's certificate is always verified, against
+        the configured CA and for tls_name. No CA (file missing) means nothing is trusted: the
+        handshake fails, the link never falls back to an unverified one."""
+        if self._ctx is None:
+            ssl = _ssl()
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ca = self.ssl_params.get("cadata")
+            if ca:
+                try:
+                    ctx.load_verify_locations(cadata=ca_der(ca))
+                except ValueError as e:
+                    raise OSError(errno.EINVAL, str(e))   # dropped and retried, logged
+            self._ctx = ctx
+        return self._ctx
 
     def _connect_packet(self):
         c = self._c
@@ -309,6 +446,9 @@ class MqttLink:
         tx.extend(body)
 
     def _drop(self, now, reason):
+        if self._resolver is not None:
+            self._resolver.close()
+            self._resolver = None
         if self._sock is not None:
             try:
                 self._sock.close()
@@ -338,19 +478,55 @@ class MqttLink:
                 self._t_tx = now
             elif ticks_diff(now, self._t_tx) > STALL_MS:
                 raise OSError(errno.ETIMEDOUT)
-        n = s.readinto(self._buf)
-        if n is not None:
+        # Read what the link brings, up to RX_BUDGET, parsing after each chunk (so the RAM
+        # stream never holds more than one packet and a chunk).
+        budget = RX_BUDGET
+        while budget > 0:
+            n = s.readinto(self._buf)
+            if n is None:
+                break                    # nothing more for now (or half a TLS record)
             if n == 0:
                 raise OSError(errno.ECONNRESET)   # the broker closed the connection
-            self._pipe.rx.extend(self._mv[:n])
-            self._t_rx = now
+            budget -= n
+            i = 0
+            if self._skip_left:
+                i = self._skip(self._mv, 0, n)
+            if i < n:
+                self._pipe.rx.extend(self._mv[i:n])
+            self._parse(now)
+        if self.state == CONNACK:
+            if ticks_diff(now, self._t_state) > CONNECT_TIMEOUT_MS:
+                raise OSError(errno.ETIMEDOUT)
+            return
+        if self._unacked and ticks_diff(now, self._t_progress) > PROGRESS_MS:
+            raise OSError(errno.ETIMEDOUT)       # reports sent, no PUBACK: a dead broker
+        # keepalive: ping at half the period; no whole packet from the broker for 1.5 periods
+        # = dead (a packet, not a byte: a dripping peer does not count as alive)
+        if self.keepalive_ms:
+            if ticks_diff(now, self._t_tx) > self.keepalive_ms // 2 and not tx:
+                self._c.ping()
+                self._t_tx = now
+            if ticks_diff(now, self._t_rx) > self.keepalive_ms * 3 // 2:
+                raise OSError(errno.ETIMEDOUT)
+
+    def _parse(self, now):
+        """Handle every whole packet in the RAM stream."""
         rx = self._pipe.rx
         while rx:
-            ln = _packet_len(rx)
-            if not ln:
-                break
+            h = _header(rx)
+            if h is None:
+                return
+            ln = h[1]
+            if ln > MAX_PACKET:
+                self._skip_start(rx, h[0], ln)
+                continue
+            if len(rx) < ln:
+                return
+            self._t_rx = now
             op = rx[0] & 0xF0
             if op == 0x30:
+                if not _publish_ok(rx, h[0], ln):
+                    raise OSError(errno.EIO)     # umqtt would assert or read past the packet
                 self._c.wait_msg()       # parses the whole packet from the pipe, PUBACKs QoS 1
                 continue
             if op == 0x20:
@@ -359,21 +535,64 @@ class MqttLink:
                 self._up(now)
             elif op == 0x40:
                 self.pubacks += 1
+                if self._unacked:
+                    self._unacked -= 1
+                self._t_progress = now
             elif op == 0x90:
                 if rx[ln - 1] == 0x80:
                     raise OSError(errno.EACCES)         # subscription refused
             del rx[:ln]
-        if self.state == CONNACK:
-            if ticks_diff(now, self._t_state) > CONNECT_TIMEOUT_MS:
-                raise OSError(errno.ETIMEDOUT)
-            return
-        # keepalive: ping at half the period; no byte from the broker for 1.5 periods = dead
-        if self.keepalive_ms:
-            if ticks_diff(now, self._t_tx) > self.keepalive_ms // 2 and not tx:
-                self._c.ping()
-                self._t_tx = now
-            if ticks_diff(now, self._t_rx) > self.keepalive_ms * 3 // 2:
-                raise OSError(errno.ETIMEDOUT)
+
+    # --- oversized packets ------------------------------------------------------------------
+    # Our frames are well under 1 KB. A bigger packet (a mistaken or hostile publish on our
+    # topics, or one left retained on the cmd topic, which the broker hands over at every
+    # subscription) is not kept: buffering it would grow the heap without bound, and dropping
+    # the session would bring it back at the next one. Its bytes are discarded as they arrive;
+    # a QoS 1 PUBLISH is still PUBACKed, or the broker would hold it in flight and, after 20 of
+    # them (mosquitto's max_inflight_messages), deliver nothing more to us.
+
+    def _skip_start(self, rx, hdr, total):
+        self.skipped += 1
+        self._skip_left = total
+        self._skip_pos = 0
+        self._skip_hdr = hdr
+        self._skip_qos = (rx[0] & 0xF0) == 0x30 and (rx[0] & 0x06) != 0
+        self._skip_got = 0
+        n = self._skip(rx, 0, min(len(rx), total))
+        del rx[:n]
+
+    def _skip(self, buf, off, n):
+        """Discard up to n bytes of the skipped packet from buf[off:]; returns how many."""
+        k = min(n, self._skip_left)
+        pos = self._skip_pos
+        end = pos + k
+        # note the 4 bytes a PUBACK needs: topic length (2), then the packet id after the topic
+        while self._skip_qos and self._skip_got < 4:
+            got = self._skip_got
+            q = self._skip_hdr + got + (self._skip_tlen if got >= 2 else 0)
+            if q < pos or q >= end:
+                break
+            v = buf[off + q - pos]
+            if got == 0:
+                self._skip_tlen = v << 8
+            elif got == 1:
+                self._skip_tlen |= v
+            elif got == 2:
+                self._skip_pid = v << 8
+            else:
+                self._skip_pid |= v
+            self._skip_got = got + 1
+        self._skip_pos = end
+        self._skip_left -= k
+        if not self._skip_left:
+            self._t_rx = self._now
+            if self._skip_qos and self._skip_got == 4:
+                tx = self._pipe.tx             # PUBACK (MQTT 3.1.1 section 3.4)
+                tx.append(0x40)
+                tx.append(2)
+                tx.append(self._skip_pid >> 8)
+                tx.append(self._skip_pid & 0xFF)
+        return k
 
     def _up(self, now):
         self._set(UP, now)

@@ -492,7 +492,7 @@ class _Config:
     def mqtt(self, v):
         c = self.c
         p = "comms.mqtt"
-        known = ("host", "port", "tls", "ca_file", "keepalive_s", "ack_deadline_s",
+        known = ("host", "port", "tls", "ca_file", "tls_name", "keepalive_s", "ack_deadline_s",
                  "topic_prefix")
         if c.obj(p, v, known, "an object with at least host") is None:
             return None
@@ -505,6 +505,11 @@ class _Config:
         if tls and "ca_file" not in v:
             c.bad(p + ".ca_file", "required when tls is true: the path on flash of the broker's "
                   "CA certificate (PEM or DER), e.g. /ca.pem")
+        # The name the broker's certificate must carry, when it is not the host dialled (an IP
+        # address dialled to avoid DNS, a certificate issued for the broker's DNS name).
+        tls_name = c.str(p + ".tls_name", v.get("tls_name", _REQUIRED), 1, 253, default=None)
+        if tls_name is not None and (" " in tls_name or "/" in tls_name):
+            c.bad(p + ".tls_name", "'%s' must be a host name" % tls_name)
         prefix = c.str(p + ".topic_prefix", v.get("topic_prefix", _REQUIRED), 1, 64,
                        default="mimamori/v1")
         if prefix is not None and ("+" in prefix or "#" in prefix or " " in prefix
@@ -517,6 +522,7 @@ class _Config:
                           default=8883 if tls else 1883),
             "tls": tls,
             "ca_file": ca,
+            "tls_name": tls_name,
             "keepalive_s": c.int(p + ".keepalive_s", v.get("keepalive_s", _REQUIRED), 10, 3600,
                                  default=60),
             "ack_deadline_s": c.int(p + ".ack_deadline_s", v.get("ack_deadline_s", _REQUIRED),
@@ -749,6 +755,20 @@ def validate_secrets(secrets_dict, config_dict=None):
     out = _Secrets(secrets_dict, config_dict, errors).out
     if errors:
         raise ConfigError(errors)
+    return out
+
+
+def warnings(config):
+    """Advice on a validated config, not errors (it boots and guards): "<path>: <why>" lines,
+    shown by boot and the installer tools."""
+    from mimamori.proto.dns import is_ipv4
+    out = []
+    host = config["comms"]["mqtt"]["host"]
+    if not is_ipv4(host):
+        out.append("comms.mqtt.host: '%s' is a host name: the controller asks DNS for it (in "
+                   "the background, the loop never waits), so a DNS outage or a wrong answer "
+                   "keeps reports off MQTT; an IP address needs no DNS (with TLS, put the "
+                   "certificate's name in comms.mqtt.tls_name)" % host)
     return out
 
 
