@@ -22,9 +22,10 @@
 #
 # `seq` never goes backwards, even when records are lost: the mark holds a seq `hi` that no
 # stamped seq exceeds. It is raised in blocks of MARK_BLOCK before the seqs are used (one mark
-# write per block, not per event; and once per new segment). After a reboot the journal continues
-# at top + 1 when every record checks, else at hi + 1: a gap in seq after a reboot that found
-# damage or a torn append is possible, a reuse is not. `epoch` (8 hex chars from
+# write per block, not per event; MARK_AHEAD early, so a flash that turns full still has seqs
+# covered). After a reboot the journal continues at hi + 1: a record can be lost (torn, rotten) or
+# never written (full flash) after its report went out, so a gap in seq after a reboot is
+# possible (at most MARK_BLOCK), a reuse is not. `epoch` (8 hex chars from
 # os.urandom) names the installation: a new data directory (a wiped or replaced board) starts a
 # new one, and so does a journal whose mark is lost, because then its seqs cannot be proven new;
 # the centre keys reports by (site, epoch, seq).
@@ -56,8 +57,9 @@ TROUBLE_SHORT = "journal_space_short"   # history below min_history because spac
 TROUBLE_FULL = "journal_full"           # an append failed: the event lives only in RAM
 
 MARK = "seq.mark"
-MARK_BLOCK = 64     # seqs reserved per mark write: at most 4 file writes per 64 events, and
-                    # at most this gap in seq after a reboot
+MARK_BLOCK = 64     # seqs reserved per mark write (2 file writes per 48 events or so), and at
+                    # most this gap in seq after a reboot
+MARK_AHEAD = 16     # the mark is raised this many seqs before it runs out
 
 
 def new_epoch():
@@ -209,7 +211,6 @@ class Journal:
         events = {}
         top = 0
         last = len(names) - 1
-        clean = True             # every byte of every segment is a good record
         for i, name in enumerate(names):
             if self._feed:
                 self._feed()
@@ -224,8 +225,6 @@ class Journal:
                 data = b""
             recs, good, skipped = scan(data)
             tail = len(data) - good
-            if not data:
-                clean = False        # created and never written, or emptied: not provably whole
             if skipped or (tail and i != last):
                 self.damage.append("%s: %d bad bytes skipped" % (name, skipped + tail))
             count = 0
@@ -249,7 +248,6 @@ class Journal:
                     if a > top:
                         top = a
             if skipped or tail:
-                clean = False
                 # Keep only the records that check, so appends continue on a clean tail and the
                 # damage is not found again at every boot.
                 self.dropped_tail += skipped + tail
@@ -259,7 +257,7 @@ class Journal:
                     size = len(data)     # flash full: appends go after the bad bytes; the
                                          # next boot's scan skips them again
             self._segs.append([first, size, count])
-        self._load_mark(top, int(names[-1][:10]) if names else 0, clean)
+        self._load_mark(top, int(names[-1][:10]) if names else 0)
         for seq in sorted(events):
             if seq not in acked:
                 self._pending[seq] = events[seq]
@@ -269,37 +267,31 @@ class Journal:
         if not self._segs:
             self._new_segment()
 
-    def _load_mark(self, top, newest, clean):
+    def _load_mark(self, top, newest):
         """Epoch and next_seq from the mark and the records found. Writes nothing: the mark is
-        written by the first append that needs it (an idle controller writes nothing).
+        written by the first append (an idle controller writes nothing).
 
-        Every seq sent was on flash first (append writes before delivery sends), and the mark
-        was raised past it before it was stamped. When every record checks, the newest segment
-        is the one the mark names or a later one, and the newest seq is within the mark's last
-        block, no record is missing: continue at top + 1 (no gap). When any bytes were bad (a
-        torn append, rot) or a segment is empty or missing, the lost record may have been the
-        newest one, already sent: continue above the mark instead (a gap, never a reuse)."""
+        The boot continues above the mark, not after the newest record: a record may be lost
+        (torn, rotten, a segment gone) or may never have reached a full flash, and its report
+        may have gone out from RAM all the same. A gap in seq after a reboot (at most
+        MARK_BLOCK), never a reuse."""
         m = self._mark
         payload = m.load()
         mark = None
         if payload is not None:
             try:
-                ep, hi, seg = payload.decode().split(" ")
-                if _is_epoch(ep) and hi.isdigit() and seg.isdigit():
-                    mark = (ep, int(hi), int(seg))
+                ep, hi = payload.decode().split(" ")
+                if _is_epoch(ep) and hi.isdigit():
+                    mark = (ep, int(hi))
             except (UnicodeError, ValueError):
                 pass
             if mark is None:
                 m.problems.append("%s: not a mark" % MARK)
         self.damage.extend(m.problems)
         if mark is not None:
-            self.epoch, hi, seg = mark
-            if clean and newest >= seg and hi - MARK_BLOCK < top <= hi:
-                self._hi = hi
-                self.next_seq = top + 1
-            else:
-                self._hi = hi if hi > top else top
-                self.next_seq = self._hi + 1
+            self.epoch, hi = mark
+            self._hi = hi if hi > top else top
+            self.next_seq = self._hi + 1
             return
         self.epoch = new_epoch()
         self.next_seq = top + 1
@@ -322,8 +314,6 @@ class Journal:
             self._fh.close()
             self._fh = None
         self._segs.append([self.next_seq, 0, 0])
-        if self._hi:                 # not at boot (an idle controller writes nothing)
-            self._save_mark(self._hi)
 
     def _append(self, payload, is_event):
         seg = self._segs[-1]
@@ -341,20 +331,27 @@ class Journal:
             seg[2] += 1
 
     def _reserve(self, seq):
-        """Raise the persisted high-water mark before `seq` is stamped. A mark that cannot be
-        written (flash full) does not stop the report: it goes out from RAM, and the write is
-        tried again at the next append."""
-        if seq > self._hi:
+        """Raise the persisted high-water mark before `seq` is stamped, MARK_AHEAD early: if
+        the flash then refuses the write, the next few seqs are still covered. A mark that
+        cannot be written does not stop the report (it goes out from RAM); the write is tried
+        again at the next append and by retry()."""
+        if seq + MARK_AHEAD > self._hi:
             self._save_mark(seq + MARK_BLOCK - 1)
 
     def _save_mark(self, hi):
-        """Mark = "<epoch> <hi> <first seq of the newest segment>": also written when a new
-        segment starts, so a newest segment lost whole is noticed at boot."""
+        """Mark = "<epoch> <hi>". On ENOSPC, room is made from acknowledged history first."""
+        data = ("%s %d" % (self.epoch, hi)).encode()
         try:
-            self._mark.save(("%s %d %d" % (self.epoch, hi, self._segs[-1][0])).encode())
+            self._mark.save(data)
             self._hi = hi
         except OSError:
-            self._failed()
+            try:
+                self._close()
+                self._evict(force=True)
+                self._mark.save(data)
+                self._hi = hi
+            except OSError:
+                self._failed()
         self.writes += self._mark.writes
         self._mark.writes = 0
 
@@ -433,7 +430,7 @@ class Journal:
         if not self.write_failed:
             return
         self._close()
-        self._reserve(self.next_seq - 1)
+        self._reserve(self.next_seq)
         if self.next_seq - 1 > self._hi:
             return
         while self._unsaved:
