@@ -501,3 +501,24 @@ def test_reports_stamped_while_the_flash_was_full_then_a_power_cut_never_reuse_a
         flash.remove()                       # the power cut: RAM is gone
     j = J.Journal(d)
     assert j.outbox() == [] and j.next_seq > max(sent)
+
+
+def test_reports_after_a_reboot_do_not_make_the_centre_wait_for_the_gap():
+    # A frame's `base` tells the centre which earlier seqs to wait for before showing it. The seqs
+    # of a reboot's gap never come, so a report stamped after the reboot names the first seq of
+    # this boot, not an older pending report.
+    d = _tmpdir()
+    j = J.Journal(d)
+    old = [j.append(_alarm(i), "w") for i in range(3)]
+    j.ack(old[0])
+    j.close()
+    j = J.Journal(d)
+    new = [j.append(_alarm(i), "w") for i in range(2)]
+    assert new[0] > old[-1] + 1                 # the gap (the boot continues above the mark)
+    assert j.base(old[1]) == old[1] and j.base(old[2]) == old[1]
+    assert j.base(new[0]) == new[0] and j.base(new[1]) == new[0]
+    j.ack(old[1])
+    j.ack(old[2])
+    assert j.base(new[1]) == new[0]
+    j.ack(new[0])
+    assert j.base(new[1]) == new[1]

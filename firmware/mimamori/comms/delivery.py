@@ -130,7 +130,7 @@ class Delivery:
                 break
             got = self.journal.get(seq)
             ev, up = got
-            payload = frame.event_frame(self.key, self.site, ev, up, outbox[0])
+            payload = frame.event_frame(self.key, self.site, ev, up, self.journal.base(seq))
             if not self.link.publish(self._t_event, payload, False, 1):
                 break                       # the link's queue is full: next poll
             self._sent_upto = seq

@@ -176,6 +176,7 @@ class Journal:
         self.fresh = False       # a new installation: the data directory held no journal
         self.epoch = None        # 8 hex chars naming this installation (see the top)
         self.next_seq = 1
+        self.boot_seq = 1        # the first seq this boot stamps (the gap ends below it)
         self._hi = 0             # no seq above this has been stamped (persisted in the mark)
         self._mark = sealed.Sealed(self._p(MARK))
         self._segs = []          # [first seq, size in bytes, event count] per segment, oldest first
@@ -291,10 +292,10 @@ class Journal:
         if mark is not None:
             self.epoch, hi = mark
             self._hi = hi if hi > top else top
-            self.next_seq = self._hi + 1
+            self.next_seq = self.boot_seq = self._hi + 1
             return
         self.epoch = new_epoch()
-        self.next_seq = top + 1
+        self.next_seq = self.boot_seq = top + 1
         if not newest and m.status == sealed.NONE:
             self.fresh = True          # nothing here before: a new installation
         elif m.status != sealed.NONE or payload is not None:
@@ -495,6 +496,16 @@ class Journal:
             self.trouble = None
 
     # --- reading ----------------------------------------------------------------------------
+    def base(self, seq):
+        """The frame's `base` for pending `seq`: the oldest pending seq such that every seq from
+        it up to `seq` was stamped. Seqs stamped since this boot follow the gap the boot left
+        above the mark, so they do not name an older report as their base (the centre would
+        wait for the seqs of the gap, which never come)."""
+        b = self._order[0] if self._order else seq
+        if seq >= self.boot_seq and b < self.boot_seq:
+            return self.boot_seq
+        return b
+
     def outbox(self):
         """Pending seqs, ascending (the list itself: do not modify)."""
         return self._order
