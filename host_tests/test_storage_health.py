@@ -147,3 +147,25 @@ def test_the_app_keeps_stepping_on_a_full_flash_and_says_so():
         flash.remove()
     app = _app(config, secrets, d, fresh=False)
     assert app.core.mode == "stay" and ("closing", E.CID_STAY_ARM) in _outbox(app)
+
+
+def test_every_state_the_core_saves_passes_the_check():
+    # The check must follow the core's snapshot format: a state the firmware itself wrote is
+    # never taken for damage (that would arm the house fail-secure at every boot).
+    from house import House
+    h = House()
+    snaps = [h.core.snapshot(h.now)]
+    h.arm("away")
+    snaps.append(h.core.snapshot(h.now))
+    h.wait(61)
+    h.open(1)
+    snaps.append(h.core.snapshot(h.now))     # entry delay running
+    h.wait(31)
+    h.open(2)
+    snaps.append(h.core.snapshot(h.now))     # alarm sounding, memory
+    h.disarm()
+    h.arm("stay", force=True)
+    snaps.append(h.core.snapshot(h.now))     # bypassed open zones
+    for s in snaps:
+        assert state_problem({"core": s, "sup": {}, "auth": {}, "saved_at": None}) is None, s
+        assert state_problem(json.loads(json.dumps({"core": s}))) is None, s
