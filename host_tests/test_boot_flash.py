@@ -328,3 +328,12 @@ def test_boot_of_a_good_board_is_guarded_by_the_watchdog_from_the_start(tmp_path
     app = boot.main(machine_module=machine, data=str(tmp_path / "data"),
                     config_paths=_site_files(tmp_path), wifi=False, run=False)
     assert app.wdt is not None and app.core.mode == "disarmed" and not app.storage.active
+
+
+def test_a_junk_command_counter_never_stops_the_boot_and_is_reported(tmp_path):
+    b = _board(tmp_path)
+    b.app.journal.save_value("cmd_ctr", "not a number")
+    b.power_cut(1000)
+    app = b.reboot()
+    b.run(100)
+    assert ("trouble", 307) in _outbox_cids(b) and app.commands is not None

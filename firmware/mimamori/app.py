@@ -95,8 +95,11 @@ class App:
         # Home Assistant discovery (alarm panel + a binary sensor per zone), retained, sent at
         # the start of every MQTT session.
         self.delivery.publish_retained(lambda: iter_payloads(config))
-        self.commands = CommandVerifier(self.key, self.site, self.auth,
-                                        last_ctr=self.journal.load_value("cmd_ctr", 0),
+        ctr = self.journal.load_value("cmd_ctr", 0)
+        if not isinstance(ctr, int) or isinstance(ctr, bool) or ctr < 0:
+            self._findings.append("cmd_ctr: not a counter")   # h1: junk must not stop the boot
+            ctr = 0
+        self.commands = CommandVerifier(self.key, self.site, self.auth, last_ctr=ctr,
                                         save_ctr=self._save_ctr, log=self.log)
         # Every boot is reported (305): the centre learns of a power cut or a watchdog reset,
         # and its signed ack brings the time when the RTC lost it.
