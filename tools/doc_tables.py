@@ -28,6 +28,10 @@ WHEN = {
     ev.CID_GLASS: ("alarm", "glass zone (chosen: 155 Foil break)"),
     ev.CID_AC_LOSS: ("trouble", "mains power lost"),
     ev.CID_SYSTEM_RESET: ("status", "every boot; its ack sets the RTC from the centre's clock"),
+    ev.CID_SELF_TEST: ("trouble", "a saved file failed its check at boot (booted anyway; restore "
+                                  "at the next authorised operation)"),
+    ev.CID_LOG_OVERFLOW: ("trouble", "the flash refuses writes (full): reports held in RAM; "
+                                     "restore when writes work again"),
     ev.CID_LOW_BATTERY: ("trouble", "backup battery low"),
     ev.CID_COMM_TROUBLE: ("trouble", "an MQTT test or report could not be delivered"),
     ev.CID_TELCO_FAULT: ("trouble", "telephone line cut / landline path failed"),

@@ -67,18 +67,23 @@ def main(argv=None):
     handoffs = []
     dl = Delivery(journal, link, frame.site_key(o.key), o.site, handoff=handoffs.append,
                   ack_deadline_s=o.deadline)
-    print("START next_seq=%d pending=%d" % (journal.next_seq, journal.pending_count()), flush=True)
+    # Alarms already raised: counted in the journal (seq is not a count: a reboot continues
+    # above the journal's seq mark, leaving a gap).
+    raised = sum(1 for _ in journal.history())
+    print("START next_seq=%d pending=%d raised=%d" % (journal.next_seq, journal.pending_count(),
+                                                     raised), flush=True)
     gap = 1.0 / o.rate if o.rate else 0
     last = 0.0
     done_at = None
     while True:
         t = time.monotonic()
-        if journal.next_seq <= o.alarms and t - last >= gap:
-            seq = raise_alarm(journal, journal.next_seq)
+        if raised < o.alarms and t - last >= gap:
+            seq = raise_alarm(journal, raised)
+            raised += 1
             print("RAISED %d" % seq, flush=True)
             last = t
         dl.poll(now_ms())
-        if journal.next_seq > o.alarms and not journal.pending_count():
+        if raised >= o.alarms and not journal.pending_count():
             if done_at is None:
                 done_at = t
                 print("DONE %d writes=%d handoffs=%d" % (o.alarms, journal.writes, len(handoffs)),

@@ -12,7 +12,7 @@
 # Every event the core or the supervisor decides is appended to the journal (seq and wall time
 # stamped) before anything tries to send it; Delivery sends it and counts it delivered only when
 # the centre's signed ack arrives.
-from mimamori.compat import const, ticks_diff, ticks_ms
+from mimamori.compat import const, ticks_add, ticks_diff, ticks_ms
 from mimamori.core import events as ev
 from mimamori.core import outputs as out
 from mimamori.core.arming import AlarmCore
@@ -21,19 +21,22 @@ from mimamori.core.commands import CommandVerifier, ha_token
 from mimamori.core.supervision import Supervisor, avoid_path
 from mimamori.core.zones import MODE_LABELS
 from mimamori.store.journal import Journal
-from mimamori.store.statefile import StateFile
+from mimamori.store.statefile import StateFile, DAMAGED
+from mimamori.store.health import StorageHealth, state_problem
 from mimamori.comms.delivery import Delivery
 from mimamori.comms.discovery import state_payload, iter_payloads
 from mimamori.proto import frame
 
 LOOP_MS = const(10)          # loop period: edges are timestamped by the IRQ, so this is latency
 WDT_TIMEOUT_MS = const(8000)  # a hung loop resets the board; the state file brings it back
+RETRY_WRITE_MS = const(5000)  # while the flash refuses writes: try again this often, not per step
+FAIL_SECURE_MODE = "away"     # no saved state and no journal can prove the mode (README "Power cut")
 PATH_MQTT = "mqtt"
 
 
 class App:
     def __init__(self, config, secrets, data_dir, now, machine_module=None, link=None,
-                 wifi=None, wall=None, log=None):
+                 wifi=None, wall=None, log=None, wdt=None, findings=None):
         if machine_module is None:
             import machine as machine_module
         from mimamori.io.inputs import ZoneInputs
@@ -49,9 +52,13 @@ class App:
         self._last_step = now
         self._up_ms = 0
         self.uptime_s = 0
+        self.wdt = wdt              # boot.main starts it before the App (a hung boot resets)
         self._ensure_dir(data_dir)
-        self.journal = Journal(data_dir + "/journal")
+        self.journal = Journal(data_dir + "/journal", feed=wdt.feed if wdt else None)
         self.statefile = StateFile(data_dir + "/state.json")
+        self.storage = StorageHealth(self._emit)   # 307 damaged file, 624 flash full
+        self._findings = list(findings or ())      # damage found by boot.main (data set aside)
+        self._retry_at = now
         timers = config["timers"]
         # The landline dialer arrives with its own issue: until then MQTT is the only report
         # path, and an 異常 MQTT cannot deliver in time is handed off (see _handoff).
@@ -66,7 +73,7 @@ class App:
                               config.get("supervision"), self.core.mode)
         self.auth = Authenticator(secrets, now)
         if saved:
-            self._restore_rest(saved, now)
+            self._restore_rest(saved, now)     # each section guarded: damage adds a finding
         self._auth_saved = None
         self._auth_changed()      # the baseline; _save_auth is cleared below (a boot saves none)
         self.inputs = ZoneInputs(config["zones"], machine_module)
@@ -89,18 +96,26 @@ class App:
         # the start of every MQTT session.
         token = ha_token(self.key, self.site)     # HA's proof to the centre's bridge
         self.delivery.publish_retained(lambda: iter_payloads(config, token))
-        self.commands = CommandVerifier(self.key, self.site, self.auth,
-                                        last_ctr=self.journal.load_value("cmd_ctr", 0),
+        ctr = self.journal.load_value("cmd_ctr", 0)
+        if not isinstance(ctr, int) or isinstance(ctr, bool) or ctr < 0:
+            self._findings.append("cmd_ctr: not a counter")   # junk must not stop the boot
+            ctr = 0
+        self.commands = CommandVerifier(self.key, self.site, self.auth, last_ctr=ctr,
                                         save_ctr=self._save_ctr, log=self.log,
                                         now_unix=self.wall.unix(), now_ms=now)
         # Every boot is reported (305): the centre learns of a power cut or a watchdog reset,
         # and its signed ack brings the time when the RTC lost it.
         self._emit(ev.Event(now, ev.STATUS, ev.CID_SYSTEM_RESET, ev.Q_NEW, 0, 0, "",
                             self.core.mode))
-        self.wdt = None
+        # Damage found in any saved file (state, journal, its mark, the command counter): shown
+        # and reported once (307), after the 305.
+        self._findings += self.journal.damage
+        for f in self._findings:
+            self.log("storage: %s" % f)
+        self.storage.boot_damage(self._findings, self._fail_secure, now, self.core.mode)
         self._sup_saved = self.sup.revision
         self._locked = False
-        self._trouble = False       # any supervision trouble (trouble LED and chirp)
+        self._trouble = self.storage.active   # any trouble shown (trouble LED and chirp)
         self._save_auth = False     # lockout or card revocation changed: persist it
         self._state_dirty = True    # the retained state topic needs a new frame
         self.steps = 0
@@ -134,30 +149,85 @@ class App:
                         wlan=self.wifi.wlan if self.wifi else None, ssl_params=ssl_params,
                         tls_name=mq.get("tls_name"))
 
+    # -- restore (h1: flash & boot robustness) --------------------------------------------------
     def _restore_core(self, now):
         """Come back as we were: mode, bypasses, alarm memory, running delays. Time without
-        power (from the RTC, when it is set) counts against the running delays."""
+        power (from the RTC, when it is set) counts against the running delays.
+
+        Never raises. A saved state that is damaged or implausible is refused as a whole; then
+        the mode is the one the journal proves (its newest event), else FAIL_SECURE_MODE (armed
+        away, with the exit delay: README "Power cut"). Either way a finding is noted for the
+        307 trouble."""
+        self._fail_secure = False
         saved = self.statefile.load()
-        if self.statefile.last_error:
-            self.log(self.statefile.last_error)
-        if not saved:
-            return None
-        since = None
-        t = self.wall.unix()
-        if t is not None and saved.get("saved_at") is not None and t >= saved["saved_at"]:
-            since = (t - saved["saved_at"]) * 1000
+        self._findings.extend(self.statefile.problems)
+        why = None
+        if saved is not None:
+            why = state_problem(saved)
+        elif self.statefile.status == DAMAGED:
+            why = "no copy of the state checks"
+        if why is None and saved is not None:
+            since = None
+            t = self.wall.unix()
+            at = saved.get("saved_at")
+            if t is not None and at is not None and t >= at:
+                since = (t - at) * 1000
+            try:
+                self.core.restore(saved["core"], now, since)
+                self.log("restored: mode %s" % self.core.mode)
+                return saved
+            except Exception as e:   # noqa: BLE001 - whatever slipped past state_problem
+                why = "core: %r" % (e,)
+                self.core = AlarmCore(self.config["zones"], self.config["timers"], self._emit,
+                                      now)
+        if why is None and self.journal.fresh and not self._findings:
+            return None              # a new installation: disarmed, nothing to report
+        if why is not None:
+            self._findings.append("state refused: %s" % why)
+        mode = self._journal_mode()
+        if mode is None:
+            self._fail_secure = True
+            self._findings.append("no mode provable: fail-secure %s" % FAIL_SECURE_MODE)
+            self.core.arm(FAIL_SECURE_MODE, 0, now, True)
+        elif mode != self.core.mode:
+            snap = self.core.snapshot(now)
+            snap["mode"] = mode
+            try:
+                self.core.restore(snap, now)
+            except Exception as e:   # noqa: BLE001
+                self._fail_secure = True
+                self._findings.append("mode %s not restorable (%r): fail-secure" % (mode, e))
+                self.core.arm(FAIL_SECURE_MODE, 0, now, True)
+        self.log("state not restored (%s): mode %s" % (why or "none saved", self.core.mode))
+        return None
+
+    def _journal_mode(self):
+        """The arm mode as of the newest journalled event (every event carries the mode of its
+        time; a disarm's 401 opening carries the mode it ended), or None."""
+        mode = None
+        top = 0
         try:
-            self.core.restore(saved["core"], now, since)
-        except (KeyError, TypeError, ValueError) as e:
-            # A state file from another version, or damaged: boot disarmed rather than not at all.
-            self.log("state not restored: %r" % (e,))
+            for e, _up, _acked in self.journal.history():
+                if e.seq > top and (e.kind == ev.OPENING or e.mode in MODE_LABELS):
+                    top = e.seq     # by seq: a pending report copied forward is older than it sits
+                    mode = "disarmed" if e.kind == ev.OPENING else e.mode
+        except Exception as e:   # noqa: BLE001 - an unreadable journal proves nothing
+            self.log("journal unreadable: %r" % (e,))
             return None
-        self.log("restored: mode %s" % self.core.mode)
-        return saved
+        return mode
 
     def _restore_rest(self, saved, now):
-        self.sup.restore(saved.get("sup") or {}, now)
-        self.auth.restore(saved.get("auth") or {})
+        sup = saved.get("sup")
+        try:
+            if sup and not self.sup.restore(sup, now):
+                self._findings.append("state: supervision section refused")
+        except Exception as e:   # noqa: BLE001 - one bad section must not stop the boot
+            self._findings.append("state: supervision %r" % (e,))
+        try:
+            self.auth.restore(saved.get("auth") or {})
+        except Exception as e:   # noqa: BLE001
+            self._findings.append("state: lockout %r" % (e,))
+    # -- end restore (h1) -------------------------------------------------------------------------
 
     def _feed_boot_levels(self, now):
         """The levels read at boot go to the core as changes from 'closed': an armed zone found
@@ -189,14 +259,16 @@ class App:
         self.delivery.poll(now)
         self._render(now)
         self._persist(now)
+        self._storage_check(now)
         if self.wdt is not None:
             self.wdt.feed()
         self.steps += 1
 
     async def run(self):
         import asyncio
-        from machine import WDT
-        self.wdt = WDT(timeout=WDT_TIMEOUT_MS)
+        if self.wdt is None:         # boot.main normally starts it before the App is built
+            from machine import WDT
+            self.wdt = WDT(timeout=WDT_TIMEOUT_MS)
         while True:
             try:
                 self.step(ticks_ms())
@@ -232,6 +304,7 @@ class App:
         """An authorised operation (panel, card, or a verified remote command)."""
         self.sup.activity(now)
         self._state_dirty = True
+        self.storage.operated(now, self.core.mode)   # the resident has set the state anew
         if self.prompt is not None:
             self.prompt = None          # しらせてコール answered by the resident's operation
         if action == "arm":
@@ -382,23 +455,50 @@ class App:
             self._locked = locked
             self._save_auth = True
         if sup_changed:
-            self._trouble = len(self.sup.troubles()) > 0
+            self._trouble = len(self.sup.troubles()) > 0 or self.storage.active
             self._state_dirty = True
         # checkpoint_due: a running delay or siren is saved every few seconds (core/arming.py),
         # so a power cut that loses the RTC cannot restart it from an old point.
         if self.core.changed or sup_changed or self._save_auth or self.core.checkpoint_due(now):
-            self.statefile.save({"core": self.core.snapshot(now), "sup": self.sup.snapshot(),
-                                 "auth": self.auth.snapshot(), "saved_at": self.wall.unix()})
-            self.core.changed = False
-            self._sup_saved = self.sup.revision
-            self._save_auth = False
+            # h1: a save the flash refuses never raises; the state stays in RAM, still marked
+            # changed, and is tried again every RETRY_WRITE_MS (not every step).
+            if not self.statefile.failing or ticks_diff(now, self._retry_at) >= 0:
+                if self.statefile.save({"core": self.core.snapshot(now),
+                                        "sup": self.sup.snapshot(),
+                                        "auth": self.auth.snapshot(),
+                                        "saved_at": self.wall.unix()}):
+                    self.core.changed = False
+                    self._sup_saved = self.sup.revision
+                    self._save_auth = False
+                else:
+                    self._retry_at = ticks_add(now, RETRY_WRITE_MS)
         if self._state_dirty:
             self._state_dirty = False
             self.delivery.publish_state(self.state_frame())
 
+    # -- storage troubles (h1) ---------------------------------------------------------------------
+    def _storage_check(self, now):
+        """While the flash refuses writes: retry the journal every RETRY_WRITE_MS; raise or end
+        the 624 trouble (once each). Allocation-free and write-free while all is well."""
+        j = self.journal
+        if j.write_failed and ticks_diff(now, self._retry_at) >= 0:
+            self._retry_at = ticks_add(now, RETRY_WRITE_MS)
+            j.retry()
+        rev = self.storage.revision
+        self.storage.update(j.write_failed or self.statefile.failing, now, self.core.mode)
+        if self.storage.revision != rev:
+            self._trouble = len(self.sup.troubles()) > 0 or self.storage.active
+            self._state_dirty = True
+
+    def troubles(self):
+        """Every active trouble, [(cid, zone, text)]: the storage's first (a controller that
+        booted from damaged flash must say so before anything else), then supervision's."""
+        return self.storage.troubles() + self.sup.troubles()
+    # -- end storage troubles (h1) ------------------------------------------------------------------
+
     def state_frame(self):
         c = self.core
-        troubles = [t[2] for t in self.sup.troubles()]
+        troubles = [t[2] for t in self.troubles()]
         return state_payload(self.key, self.site, c.mode, c.phase(), bool(c.memory), troubles,
                              [z.id for z in c.zones if z.open], self.wall.iso())
 
@@ -409,7 +509,7 @@ class App:
         text = self.core.display(now)
         if text == MODE_LABELS[self.core.mode]:
             notes = self.sup.notices()
-            troubles = self.sup.troubles()
+            troubles = self.troubles()
             if troubles:
                 return text + " / " + troubles[0][2]
             if notes:

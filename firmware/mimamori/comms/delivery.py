@@ -124,14 +124,6 @@ class Delivery:
         return self.journal.pending_count()
 
     # --- sending ----------------------------------------------------------------------------
-    def _epoch(self):
-        # The journal's epoch (store/journal.py keeps one per installation). Read at each frame:
-        # a journal without one (before issue 9's journal) sends frames without an epoch.
-        try:
-            return self.journal.epoch
-        except AttributeError:
-            return None
-
     def _classify(self, outbox):
         """Note the 異常 among reports appended since the last look (seqs only grow in one
         boot): a few dict lookups when something new arrived, nothing otherwise."""
@@ -149,14 +141,16 @@ class Delivery:
                 self._alarms.append(seq)
         self._classified = outbox[n - 1]
 
-    def _publish(self, now, seq, base, room):
+    def _publish(self, now, seq, room):
         got = self.journal.get(seq)
         if got is None:
             return True
         if room and not self.link.can_publish(room):
             return False                    # no room: do not even build the frame
         ev, up = got
-        payload = frame.event_frame(self.key, self.site, ev, up, base, self._epoch())
+        # base: the oldest report before this one with no seq gap between them (journal.base)
+        payload = frame.event_frame(self.key, self.site, ev, up, self.journal.base(seq),
+                                    self.journal.epoch)
         if room and not self.link.can_publish(len(self._t_event) + len(payload) + room):
             return False                    # keep room in the link's queue for an alarm
         if not self.link.publish(self._t_event, payload, False, 1):
@@ -171,7 +165,6 @@ class Delivery:
 
     def _send(self, now, outbox):
         self._classify(outbox)
-        base = outbox[0]
         budget = self.window                # publishes this poll: bounded work
         alarm_waits = False
         alarms = self._alarms
@@ -187,7 +180,7 @@ class Delivery:
                 alarms.pop(i)
                 i -= 1
                 continue
-            if budget <= 0 or not self._publish(now, seq, base, 0):
+            if budget <= 0 or not self._publish(now, seq, 0):
                 alarm_waits = True
                 break
             alarms_out += 1
@@ -202,7 +195,7 @@ class Delivery:
                 seq = outbox[i]
                 if seq in self._sent:
                     continue
-                if not self._publish(now, seq, base, ALARM_ROOM):
+                if not self._publish(now, seq, ALARM_ROOM):
                     break
                 inflight += 1
                 budget -= 1
@@ -266,7 +259,7 @@ class Delivery:
             got = self.journal.get(seq)
             if got is None:
                 return                       # not pending: a repeated ack, nothing to do
-            if ref != frame.event_ref(self.site, got[0], got[1], self._epoch()):
+            if ref != frame.event_ref(self.site, got[0], got[1], self.journal.epoch):
                 # An ack of another report with this seq (captured before a wipe, a replay):
                 # it confirms nothing and its time is not taken.
                 self.bad_acks += 1

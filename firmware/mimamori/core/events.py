@@ -55,6 +55,8 @@ CID_GLASS = const(155)          # Foil break: our choice for glass-break sensors
 CID_AC_LOSS = const(301)        # AC Loss
 CID_SYSTEM_RESET = const(305)   # System reset: sent at every boot (power cut, watchdog, update)
 CID_LOW_BATTERY = const(302)    # Low system battery
+CID_SELF_TEST = const(307)      # Self-test failure: a saved file failed its check at boot
+                                # (store/health.py: booted in the fail-secure state)
 CID_COMM_TROUBLE = const(350)   # Communication trouble (MQTT path)
 CID_TELCO_FAULT = const(351)    # Telco 1 fault (landline cut / path failed)
 CID_FAIL_TO_COMM = const(354)   # Failure to communicate event (MQTT test not delivered)
@@ -70,6 +72,8 @@ CID_BYPASS = const(570)         # Zone/sensor bypass
 CID_MANUAL_TEST = const(601)    # Manual trigger test report (monthly self-check)
 CID_PERIODIC_TEST = const(602)  # Periodic test report (36-hour communication check)
 CID_LIFE = const(641)           # Senior watch trouble: ライフ監視 (no activity for the set time)
+CID_LOG_OVERFLOW = const(624)   # Event log overflow: the flash refuses writes (full); reports
+                                # live in RAM only until it takes them again
 
 # code -> (service letter, Japanese label, urgent). Low-urgency items (urgent=False) may be
 # deferred by the centre between 22:00 and 08:00 (seed 6.(5) ④).
@@ -91,6 +95,8 @@ CATALOGUE = {
     CID_AC_LOSS: ("G", "停電", False),
     CID_SYSTEM_RESET: ("G", "再起動", False),
     CID_LOW_BATTERY: ("G", "電池低下", False),
+    CID_SELF_TEST: ("G", "自己診断異常(保存データ破損)", True),
+    CID_LOG_OVERFLOW: ("G", "記録メモリ満杯", False),
     CID_COMM_TROUBLE: ("F", "通信異常(MQTT)", False),
     CID_TELCO_FAULT: ("F", "断線(電話回線)", False),
     CID_FAIL_TO_COMM: ("F", "通報失敗(MQTT)", False),
