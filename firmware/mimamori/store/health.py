@@ -115,7 +115,9 @@ def state_problem(saved):
             if not _ids(c[k]):
                 return "core.%s: not a list of zone ids" % k
         for t in c["trips"]:
-            if not (isinstance(t, list) and len(t) == 2 and _int(t[0]) and _int(t[1])):
+            # [zone id, count, ms since the swinger period began] ([id, count]: older files)
+            if not (isinstance(t, list) and len(t) in (2, 3) and _int(t[0]) and _int(t[1])
+                    and (len(t) == 2 or _ms(t[2]))):
                 return "core.trips: junk"
         for k in ("exit", "delay_elapsed", "siren"):
             if not _ms(c[k]):
@@ -129,9 +131,22 @@ def state_problem(saved):
         if not isinstance(c["memory"], list):
             return "core.memory: not a list"
         for d in c["memory"]:
-            e = ev.Event.from_dict(d)
-            if not (_int(e.cid) and e.cid in ev.CATALOGUE and _int(e.zone) and _int(e.seq)):
-                return "core.memory: junk event"
+            # one line per zone (MemoryEntry.to_list), or an Event dict (older files)
+            if isinstance(d, list):
+                if len(d) != 5 or not _int(d[2]) or d[2] < 1:
+                    return "core.memory: junk line"
+                zone, cid = d[0], d[1]
+            else:
+                e = ev.Event.from_dict(d)
+                zone, cid = e.zone, e.cid
+                if not _int(e.seq):
+                    return "core.memory: junk event"
+            if not (_int(cid) and cid in ev.CATALOGUE and _int(zone)):
+                return "core.memory: junk line"
+        w = c.get("warning", [False, False])
+        if not (isinstance(w, list) and len(w) == 2 and isinstance(w[0], bool)
+                and isinstance(w[1], bool)):
+            return "core.warning: not [true/false, true/false]"
     except (KeyError, TypeError, ValueError, AttributeError, IndexError):
         return "core: a field missing or of the wrong type"
     at = saved.get("saved_at")
