@@ -17,8 +17,8 @@ else
 fi
 
 # Debian packages the tests use as real peers: the MQTT broker and its clients, the DTMF decoder,
-# and sox for audio. Installed when we are root and they are missing; otherwise we say what to do.
-debs=(mosquitto mosquitto-clients multimon-ng sox)
+# sox for audio, and spandsp (libspandsp2: the Contact ID receiver that judges the landline). Installed when we are root and they are missing; otherwise we say what to do.
+debs=(mosquitto mosquitto-clients multimon-ng sox libspandsp2)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

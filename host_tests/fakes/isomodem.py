@@ -320,3 +320,49 @@ class IsoModemEmulator:
             self._dle(b"c")
         if self.det2300.feed(block, total) is not None:
             self._dle(b"e")
+
+
+class Rig:
+    """The firmware's landline stack (IsoModem driver + Dialer) on a fake UART, the emulator and
+    a Line, moved together in 10 ms steps of virtual time."""
+
+    def __init__(self, line, numbers=("0120000001",), account="1234", **dialer_kw):
+        import hostclock
+        import machine
+        from mimamori.comms.dialer import Dialer
+        from mimamori.io.modem import IsoModem
+        hostclock.use_virtual(0)
+        self.hostclock = hostclock
+        self.uart = machine.UART(2, baudrate=115200)
+        self.line = line
+        self.emu = IsoModemEmulator(self.uart, line)
+        self.logs = []
+        self.modem = IsoModem(self.uart, log=self.logs.append)
+        self.dialer = Dialer(self.modem, list(numbers), account, log=self.logs.append,
+                             **dialer_kw)
+        self.delivered = []         # (seq, ms)
+        self.outcomes = []          # (outcome, number, ms)
+        self.dialer.on_delivered = lambda seq: self.delivered.append((seq, self.now))
+        self.dialer.on_outcome = lambda o, n: self.outcomes.append((o, n, self.now))
+
+    @property
+    def now(self):
+        return self.hostclock.clock.now_ms
+
+    def step(self):
+        self.hostclock.clock.advance(10)
+        self.emu.tick(10)
+        self.dialer.poll(self.hostclock.ticks_ms())
+
+    def run(self, ms, until=None):
+        end = self.now + ms
+        while self.now < end:
+            self.step()
+            if until is not None and until():
+                return True
+        return False
+
+    def settle(self, ms):
+        """Run until the dialer is idle with nothing queued (or ms passed)."""
+        d = self.dialer
+        return self.run(ms, lambda: not d.in_call and not d.pending())
