@@ -40,6 +40,7 @@ class Line:
         self.cut = False
         self.cut_after_ms = None                # cut this long after the next answer
         self.calls = []                         # numbers dialled, in order
+        self.answered = []                      # far ends that answered, in order
         self._rng = random.Random(seed)
         self._sigma = 0.0
         if snr_db is not None:
@@ -275,7 +276,11 @@ class IsoModemEmulator:
         elif c == "ringing":
             if self._far_spec != "no_answer" and t - self._call_t >= self.line.answer_ms:
                 self._call = "up"
-                self._far = self._far_spec
+                far = self._far_spec
+                if isinstance(far, type) or not hasattr(far, "rx"):     # a factory: one per call
+                    far = far()
+                self._far = far
+                self.line.answered.append(far)
                 self._answered_at = t
                 self.log.append((t, "answered"))
             elif t - self._call_t >= self.line.ring_out_ms:
