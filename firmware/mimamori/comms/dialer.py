@@ -35,13 +35,13 @@ DIAL_MS = const(30000)          # ATDT: dial tone check + dialling until OK
 HANDSHAKE_MS = const(40000)     # from the end of dialling: ringing, answer, handshake
 # The modem reports a burst at its END, so the kissoff (start within 1.25 s, up to 1.5 s long)
 # is heard at most 2.75 s after the last digit, plus the detector's own latency.
-KISSOFF_WAIT_MS = const(C.KISSOFF_START_MS + C.KISSOFF_MAX_MS + 250)
+KISSOFF_WAIT_MS = C.KISSOFF_START_MS + C.KISSOFF_MAX_MS + 250
 # The handshake detector: 100 ms bursts (+-30 ms accepted); the kissoff: 400-1500 ms bursts.
 HANDSHAKE_DETECTOR = M.burst_detector(C.HANDSHAKE_TONE_MS, 30)
 KISSOFF_DETECTOR = M.burst_detector((C.KISSOFF_MIN_MS + C.KISSOFF_MAX_MS) // 2,
                                     (C.KISSOFF_MAX_MS - C.KISSOFF_MIN_MS) // 2)
 DTMF_TIMING = M.dtmf_timing(C.DIGIT_ON_MS, C.DIGIT_OFF_MS)
-SEND_MS = const(C.DIGITS * (C.DIGIT_ON_MS + C.DIGIT_OFF_MS) + CMD_MS)
+SEND_MS = C.DIGITS * (C.DIGIT_ON_MS + C.DIGIT_OFF_MS) + CMD_MS
 
 # Session defaults.
 MAX_CALLS = const(8)
