@@ -146,7 +146,7 @@ def test_one_call_one_report_delivered_on_its_kissoff():
     cmds = rig.peer.commands
     assert cmds[:len(M.INIT)] == list(M.INIT)
     rest = cmds[len(M.INIT):]
-    assert rest[:6] == ["AT+FCLASS=8", "AT+VLS=15", "AT:U181,64,0,0,1E", "AT+VTD=6", "AT:U48,37",
+    assert rest[:6] == ["AT+FCLASS=8", "AT+VLS=15", "AT:U181,64,0,0,1E", "AT+VTD=5", "AT:U48,37",
                         "ATDT" + A]
     assert rest[6] == "AT:U181,3B6,0,0,226"         # kissoff detector: 950 +- 550 ms
     assert rest[7].startswith("AT+VTS=1,2,3,4,1,8,1,1,3,1,0,0,0,0,3,") and rest[-1] == "ATH"

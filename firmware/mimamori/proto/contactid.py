@@ -33,8 +33,9 @@ HANDSHAKE_PAIR_MAX_MS = const(400)  # 1400 burst end to 2300 burst end: nominall
 # separates a kissoff from the next message.
 PRE_DIGITS_MIN_MS = const(250)
 PRE_DIGITS_MAX_MS = const(300)
-# Each DTMF digit 50-60 ms on, then 50-60 ms off. The modem sets "on" in 10 ms steps (+VTD).
-DIGIT_ON_MS = const(60)
+# Each DTMF digit 50-60 ms on, then 50-60 ms off. The modem sets "on" in 10 ms steps (+VTD):
+# 50 ms as in AN93's example; the off time 55 ms, mid-range (spandsp's sender uses 55/55).
+DIGIT_ON_MS = const(50)
 DIGIT_OFF_MS = const(55)
 DIGIT_MIN_MS = const(50)
 DIGIT_MAX_MS = const(60)
