@@ -257,3 +257,49 @@ def test_idle_poll_and_waits_allocate_nothing():
     finally:
         micropython.heap_unlock()
     assert rig.dialer.state == "handshake"
+
+
+def test_modem_driver_parses_results_and_shielded_tone_codes_across_reads():
+    uart = machine.UART(2)
+    modem = M.IsoModem(uart)
+    assert modem.poll() == M.EV_NONE
+    uart.peer_write(b"AT+FCLASS=8\r\r\nOK\r\n\r\nNO DIAL")     # echo, OK, half a result
+    assert modem.poll() == M.EV_OK
+    assert modem.poll() == M.EV_NONE
+    uart.peer_write(b"TONE\r\n\x10")                          # the DLE's code comes later
+    assert modem.poll() == M.EV_NO_DIALTONE
+    assert modem.poll() == M.EV_NONE
+    uart.peer_write(b"c\x10e\x10b\x10\x10\r\nNO CARRIER\r\n0064\r\n\r\nBUSY\r\n")
+    got = []
+    ev = modem.poll()
+    while ev != M.EV_NONE:
+        got.append(M.EVENT_NAMES[ev])
+        ev = modem.poll()
+    assert got == ["tone_1400", "tone_2300", "busy", "no_carrier", "busy"]
+    assert modem.info == b"0064"                             # a register read, not a result
+    modem.send("ATH")
+    assert uart.peer_read() == b"ATH\r"
+
+
+def test_modem_command_builders_refuse_what_the_modem_would_misread():
+    assert M.dial("0120,123") == "ATDT0120,123"
+    assert M.send_tones("12*#") == "AT+VTS=1,2,*,#"
+    assert M.burst_detector(820, 300) == "AT:U181,334,0,0,12C"   # AN93's kissoff example
+    assert M.dtmf_timing(50, 50) == ("AT+VTD=5", "AT:U48,32")      # AN93's data-tone timing
+    with raises(M.ModemError, "dialling character"):
+        M.dial("0120;ATH")
+    with raises(M.ModemError, "empty"):
+        M.dial("")
+    with raises(M.ModemError, "10 ms steps"):
+        M.dtmf_timing(55, 55)
+    with raises(M.ModemError, "not a DTMF key"):
+        M.send_tones("12E")
+
+
+def test_after_a_modem_error_the_detectors_are_loaded_again():
+    rig = Rig(["error", "answer"], pause_ms=1000)
+    rig.dialer.offer(_ev(14))
+    assert rig.settle(60000)
+    assert _names(rig) == ["modem_error", "delivered"] and rig.delivered == [14]
+    cmds = rig.peer.commands
+    assert cmds.count(M.INIT[1]) == 2 and cmds.count("AT:UAD|40") == 2
