@@ -49,6 +49,7 @@ CALL_PAUSE_MS = const(5000)
 BUDGET_MS = const(300000)       # 5 minutes of trying before the path counts as down
 RETRY_MS = const(600000)        # then a fresh session every 10 minutes while reports wait
 QUEUE = const(16)
+EVENTS_PER_POLL = const(8)      # modem events handled per poll: bounded work per loop turn
 
 # Outcomes.
 DELIVERED = "delivered"
@@ -184,8 +185,13 @@ class Dialer:
                 return self._next_at
             self._start_call(now)
             return self._deadline
-        if ev != M.EV_NONE:
+        n = 0
+        while ev != M.EV_NONE and self._state != IDLE:
             self._on_event(ev, now)
+            n += 1
+            if n >= EVENTS_PER_POLL:
+                break
+            ev = self.modem.poll()
         if self._state != IDLE and ticks_diff(now, self._deadline) >= 0:
             self._on_deadline(now)
         return self._deadline if self._state != IDLE else self._next_at
