@@ -316,3 +316,33 @@ def test_home_assistant_discovers_the_panel_and_every_zone(centre):
     panel = got["homeassistant/alarm_control_panel/%s/config" % site]
     assert panel["state_topic"] == "mimamori/v1/%s/state" % site and panel["code_arm_required"]
     assert len([t for t in got if t.startswith("homeassistant/binary_sensor/%s/" % site)]) == zones
+
+
+# ---- clock from the centre (issue 10.13, issue 9.13) ----------------------------------------
+
+def _walls(b):
+    return [e.wall for e, _u, _a in b.app.journal.history()]
+
+
+def test_report_times_never_run_backwards_when_the_centre_clock_is_behind(house):
+    b = house
+    b.app.operate("arm", b.now(), code=CODE, mode="stay")
+    b.run(1000)
+    before = _walls(b)[-1]
+    b.app.delivery.on_time(b.app.wall.unix() - 10)   # a signed ack: the centre is 10 s behind
+    b.run(1000)
+    b.app.operate("disarm", b.now(), code=CODE)
+    b.run(1000)
+    walls = _walls(b)
+    assert walls[-1] >= before, walls                # the disarm is not stamped before the arm
+    assert walls == sorted(walls)
+
+
+def test_an_ack_with_t_zero_or_a_day_old_t_leaves_the_clock_alone(house):
+    b = house
+    t = b.app.wall.unix()
+    b.app.delivery.on_time(0)                         # the centre's clock is unset
+    assert b.app.wall.unix() == t
+    b.app.delivery.on_time(t - 86400)                 # a day old
+    assert b.app.wall.unix() == t
+    assert any("ignored" in m for m in b.logs)

@@ -336,12 +336,12 @@ class App:
             self.sup.test_result(PATH_MQTT, True, now)
 
     def _on_centre_time(self, t):
-        """The centre's clock from a signed ack: set the RTC when it is unset (the ESP32's RTC
-        restarts at 2000-01-01 after a power loss) or has drifted by more than 2 s."""
-        mine = self.wall.unix()
-        if mine is None or abs(mine - t) > 2:
-            self.wall.set_unix(t)
-            self.log("clock set from the centre: %s" % self.wall.iso())
+        """The centre's clock from a signed ack. io/clock.py WallClock.centre_time decides:
+        set an unset RTC, step it forward, never back for a stale or implausible time (t=0, a
+        day old), so report times never run backwards."""
+        msg = self.wall.centre_time(t)
+        if msg is not None:
+            self.log(msg)
 
     def _handoff(self, e):
         """MQTT could not deliver in time: hand the report to the landline path. The dialer
