@@ -346,3 +346,31 @@ def test_an_ack_with_t_zero_or_a_day_old_t_leaves_the_clock_alone(house):
     b.app.delivery.on_time(t - 86400)                 # a day old
     assert b.app.wall.unix() == t
     assert any("ignored" in m for m in b.logs)
+
+
+# ---- test reports name their path, not a zone (issue 10.10) ---------------------------------
+
+def test_test_reports_reach_the_centre_as_a_path_test_never_as_zone_1(centre):
+    b, store, lines, broker = centre
+    assert run_until(b, lambda: b.app.link.connected)
+    import threading
+    result = {}
+    t = threading.Thread(target=lambda: result.update(r=R.send_command(
+        store, broker.host, broker.port, b.config["site_id"], "test")))
+    t.start()                                 # a test asked for by the centre (601) ...
+    assert run_until(b, lambda: not t.is_alive())
+    assert result["r"]["ok"]
+    assert run_until(b, lambda: any("試験" in x for x in lines) and
+                     b.app.journal.pending_count() == 0)
+    b.skip(36 * 3600 * 1000)                  # ... and the periodic one (602) within 36 h
+    assert run_until(b, lambda: len([x for x in lines if "試験" in x]) == 2 and
+                     b.app.journal.pending_count() == 0)
+    shown = [x for x in lines if "試験" in x]
+    for line in shown:                        # not ゾーン1 (玄関ドア): the path that was tested
+        assert "ゾーン" not in line and "経路 mqtt" in line, line
+    tests = [e for e, _u, _a in b.app.journal.history() if e.kind == "test"]
+    assert sorted(e.cid for e in tests) == [601, 602]
+    from mimamori.proto import frame
+    for e in tests:
+        d = frame.event_dict(b.config["site_id"], e, 0)
+        assert d["zone"] == 0 and d["path"] == "mqtt" and d["zone_name"] == ""

@@ -148,7 +148,9 @@ def show_line(site, d):
         "trouble": "故障", "restore": "復旧", "opening": "解除", "closing": "セット",
         "test": "試験", "cancel": "取消", "bypass": "バイパス", "status": "状態"}.get(d.get("kind"), d.get("kind"))
     zone = ""
-    if d.get("zone"):
+    if d.get("path"):                       # a report path's test or trouble (not a zone)
+        zone = " 経路 %s" % d["path"]
+    elif d.get("zone"):
         zone = " ゾーン%s %s" % (d["zone"], d.get("zone_name") or "")
     return "%s %s [%s %s] %s%s  site=%s seq=%s %s" % (
         "!!" if d.get("kind") == "alarm" else "  ", head, svc.get("code"), svc.get("label"),

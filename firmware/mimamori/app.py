@@ -294,7 +294,9 @@ class App:
         elif cmd.name == "status":
             self._state_dirty = True
         elif cmd.name == "test":
-            self._send_test(PATH_MQTT, ev.Event(now, ev.TEST, ev.CID_MANUAL_TEST, ev.Q_NEW, 1))
+            # zone 0: a test names its path, never a zone (issue 10.10)
+            self._send_test(PATH_MQTT, ev.Event(now, ev.TEST, ev.CID_MANUAL_TEST, ev.Q_NEW, 0,
+                                                0, PATH_MQTT, self.core.mode))
         elif cmd.name == "shirasete":
             self.prompt = "しらせてコール: " + (a.get("message") or "確認ボタンを押してください")
         elif cmd.name == "set_departure":
