@@ -374,3 +374,36 @@ def test_test_reports_reach_the_centre_as_a_path_test_never_as_zone_1(centre):
     for e in tests:
         d = frame.event_dict(b.config["site_id"], e, 0)
         assert d["zone"] == 0 and d["path"] == "mqtt" and d["zone_name"] == ""
+
+
+# ---- the monthly self-check moves every output (issue 10.7) ---------------------------------
+
+def test_self_check_drives_buzzer_flash_trouble_led_and_siren_in_turn_then_restores(house):
+    import machine
+    b = house
+    outs = b.config["outputs"]
+    pins = {"siren": outs["siren"], "flash": outs["flash_light"], "trouble": outs["led_trouble"]}
+    level = lambda name: machine.Pin(pins[name]).value()     # noqa: E731
+    before = dict((n, level(n)) for n in pins)
+    assert before == {"siren": 0, "flash": 0, "trouble": before["trouble"]}
+    assert b.app.outputs.buzzer_tone() == 0
+    assert b.app.apply("self_check", 1, b.now()) == "点検を開始します"
+    seen = {"siren": set(), "flash": set(), "trouble": set(), "buzzer": set()}
+    order = []
+    for _ in range(1000):                                   # 10 s of loops
+        b.step()
+        for n in pins:
+            seen[n].add(level(n))
+        seen["buzzer"].add(b.app.outputs.buzzer_tone())
+        on = [n for n in ("buzzer", "flash", "trouble", "siren") if
+              (b.app.outputs.buzzer_tone() if n == "buzzer" else level(n) != before[n])]
+        for n in on:
+            if n not in order:
+                order.append(n)
+    for n in ("siren", "flash", "trouble"):
+        assert seen[n] == {0, 1}, (n, seen[n])              # visibly driven on the pin
+    assert max(seen["buzzer"]) > 0
+    assert order == ["buzzer", "flash", "trouble", "siren"]
+    after = dict((n, level(n)) for n in pins)
+    assert after == before and b.app.outputs.buzzer_tone() == 0   # all restored
+    assert not b.app.rendered.siren

@@ -29,6 +29,7 @@ from mimamori.proto import frame
 LOOP_MS = const(10)          # loop period: edges are timestamped by the IRQ, so this is latency
 WDT_TIMEOUT_MS = const(8000)  # a hung loop resets the board; the state file brings it back
 PATH_MQTT = "mqtt"
+SELF_CHECK_BLINK_MS = const(500)   # the trouble LED blinks 250 / 250 ms in its self-check step
 
 
 class App:
@@ -370,8 +371,24 @@ class App:
             buzzer = out.BUZ_REMIND
         if self._trouble and out.buzzer_rank(out.BUZ_TROUBLE) < out.buzzer_rank(buzzer):
             buzzer = out.BUZ_TROUBLE
+        trouble = self._trouble
+        # The monthly self-check drives each output in turn, visibly on its pin (issue 10.7):
+        # the buzzer a continuous tone, the flash light blinking, the trouble LED blinking (so it
+        # moves even when a trouble already lights it), the siren a short chirp. A real alarm's
+        # outputs are never masked: the check only adds to them.
+        sc = self.sup.self_check_output
+        if sc is not None:
+            if sc == "buzzer":
+                if out.buzzer_rank(out.BUZ_ALARM) < out.buzzer_rank(buzzer):
+                    buzzer = out.BUZ_ALARM
+            elif sc == "flash":
+                r.flash = True
+            elif sc == "trouble":
+                trouble = now % SELF_CHECK_BLINK_MS < SELF_CHECK_BLINK_MS // 2
+            elif sc == "siren":
+                r.siren = True
         r.buzzer = buzzer
-        r.trouble = self._trouble
+        r.trouble = trouble
         self.outputs.render(r, now)
 
     def _persist(self, now):
