@@ -309,13 +309,16 @@ def test_home_assistant_discovers_the_panel_and_every_zone(centre):
     ha.loop_start()
     zones = len(b.config["zones"])
     end = time.monotonic() + 10
-    while time.monotonic() < end and len(got) < zones + 1:
+    while time.monotonic() < end and len(got) < zones + 4:
         time.sleep(0.05)
     ha.loop_stop()
     ha.disconnect()
     panel = got["homeassistant/alarm_control_panel/%s/config" % site]
     assert panel["state_topic"] == "mimamori/v1/%s/state" % site and panel["code_arm_required"]
-    assert len([t for t in got if t.startswith("homeassistant/binary_sensor/%s/" % site)]) == zones
+    sensors = [t for t in got if t.startswith("homeassistant/binary_sensor/%s/" % site)]
+    assert len([t for t in sensors if "/zone" in t]) == zones
+    for name in ("problem", "connectivity", "battery"):     # troubles as entities (10.9)
+        assert "homeassistant/binary_sensor/%s/%s/config" % (site, name) in sensors
 
 
 # ---- clock from the centre (issue 10.13, issue 9.13) ----------------------------------------
@@ -407,3 +410,85 @@ def test_self_check_drives_buzzer_flash_trouble_led_and_siren_in_turn_then_resto
     after = dict((n, level(n)) for n in pins)
     assert after == before and b.app.outputs.buzzer_tone() == 0   # all restored
     assert not b.app.rendered.siren
+
+
+# ---- what Home Assistant shows (issue 10.9) --------------------------------------------------
+
+GLASS, PANIC = 10, 12
+
+
+def ha_view(b):
+    """Render every discovery template on the state the app publishes, with Jinja2 (the
+    template engine Home Assistant uses): {unique_id: rendered value}."""
+    import jinja2
+    from mimamori.comms.discovery import iter_payloads
+    from mimamori.proto import frame
+    state = frame.parse(b.app.state_frame())
+    env = jinja2.Environment()
+    view = {}
+    for _topic, payload in iter_payloads(b.config):
+        p = json.loads(payload)
+        view[p["unique_id"]] = env.from_string(p["value_template"]).render(value_json=state).strip()
+    return view
+
+
+def ha_panel(b):
+    return ha_view(b)["mimamori_%s_alarm" % b.config["site_id"]]
+
+
+def test_home_assistant_mirrors_the_panel_not_the_alarm_memory(house):
+    b = house
+    assert ha_panel(b) == "disarmed"
+    b.app.operate("arm", b.now(), code=CODE, mode="away")
+    b.run(1000)
+    assert ha_panel(b) == "arming"
+    b.run(61000)
+    assert ha_panel(b) == "armed_away"
+    b.set_zone(WINDOW, True)
+    b.run(1000)
+    assert b.app.rendered.siren and ha_panel(b) == "triggered"
+    b.app.operate("disarm", b.now(), code=CODE)
+    b.run(1000)
+    assert b.app.core.memory                     # the panel still shows what happened ...
+    assert ha_panel(b) == "disarmed"             # ... but the house is disarmed, not triggered
+    b.set_zone(WINDOW, False)
+    b.app.operate("reset", b.now(), code=CODE)
+    b.set_zone(GLASS, True)                      # glass while disarmed: the buzzer warbles
+    b.run(1000)
+    assert b.app.rendered.buzzer == "glass" and ha_panel(b) == "disarmed"
+    b.set_zone(GLASS, False)
+    b.app.operate("reset", b.now(), code=CODE)
+    b.run(1000)
+    b.press(PANIC)                               # a silent alarm: not on a tablet by the door
+    b.run(1000)
+    assert [e.cid for e in b.app.core.memory] == [120]
+    assert ha_panel(b) == "disarmed"
+
+
+def test_home_assistant_sees_troubles_as_codes_and_entities(house):
+    from mimamori.comms.discovery import iter_payloads
+    from mimamori.proto import frame
+    b = house
+    site = b.config["site_id"]
+    disc = [json.loads(p) for _t, p in iter_payloads(b.config)]
+    by_id = dict((p["unique_id"], p) for p in disc)
+    for name, cls in (("problem", "problem"), ("connectivity", "connectivity"),
+                      ("battery", "battery")):
+        assert by_id["mimamori_%s_%s" % (site, name)]["device_class"] == cls
+    panel = by_id["mimamori_%s_alarm" % site]
+    import mimamori
+    assert panel["device"]["sw_version"] == mimamori.VERSION
+    assert panel["origin"]["name"] == "mimamori" and panel["origin"]["sw_version"]
+    view = ha_view(b)
+    assert view["mimamori_%s_battery" % site] == "OFF"
+    assert view["mimamori_%s_connectivity" % site] == "ON"
+    b.set_ac(False)                              # a power cut ...
+    b.set_battery_mv(11000)                      # ... and the battery runs down
+    b.run(62000)
+    state = frame.parse(b.app.state_frame())
+    assert "ac_loss" in state["troubles"] and "low_battery" in state["troubles"]
+    labels = dict(zip(state["troubles"], state["trouble_labels"]))
+    assert labels["ac_loss"] == "停電中(バッテリーで動作中)"
+    view = ha_view(b)
+    assert view["mimamori_%s_problem" % site] == "ON"
+    assert view["mimamori_%s_battery" % site] == "ON"

@@ -23,7 +23,8 @@ from mimamori.core.zones import MODE_LABELS
 from mimamori.store.journal import Journal
 from mimamori.store.statefile import StateFile
 from mimamori.comms.delivery import Delivery
-from mimamori.comms.discovery import state_payload, iter_payloads
+from mimamori.comms.discovery import state_payload, iter_payloads, ha_state
+from mimamori.core.troubles import code as trouble_code
 from mimamori.proto import frame
 
 LOOP_MS = const(10)          # loop period: edges are timestamped by the IRQ, so this is latency
@@ -408,13 +409,24 @@ class App:
             self._save_auth = False
         if self._state_dirty:
             self._state_dirty = False
-            self.delivery.publish_state(self.state_frame())
+            self.delivery.publish_state(self.state_frame(now))
 
-    def state_frame(self):
+    def state_frame(self, now=None):
+        """The retained state (comms/discovery.py): what the panel is doing for Home Assistant,
+        troubles as codes with their panel text beside them."""
         c = self.core
-        troubles = [t[2] for t in self.sup.troubles()]
-        return state_payload(self.key, self.site, c.mode, c.phase(), bool(c.memory), troubles,
-                             [z.id for z in c.zones if z.open], self.wall.iso())
+        if now is None:
+            now = ticks_ms()
+        st = c.status(now)
+        o = c.outputs
+        sounding = o.siren or o.buzzer == out.BUZ_ALARM or o.buzzer == out.BUZ_FIRE
+        ha = ha_state(c.mode, sounding, st["exit_delay"],
+                      st["entry_delay"] or st["cancel_window"])
+        troubles = self.sup.troubles()
+        return state_payload(self.key, self.site, c.mode, c.phase(), bool(c.memory),
+                             [trouble_code(t[0]) for t in troubles],
+                             [z.id for z in c.zones if z.open], self.wall.iso(), ha,
+                             [t[2] for t in troubles])
 
     def display(self, now):
         """The panel's display line (Japanese)."""
