@@ -423,7 +423,7 @@ def ha_view(b):
     import jinja2
     from mimamori.comms.discovery import iter_payloads
     from mimamori.proto import frame
-    state = frame.parse(b.app.state_frame())
+    state = frame.parse(b.app.delivery._state)    # the retained state last handed to the link
     env = jinja2.Environment()
     view = {}
     for _topic, payload in iter_payloads(b.config):
@@ -447,6 +447,8 @@ def test_home_assistant_mirrors_the_panel_not_the_alarm_memory(house):
     b.set_zone(WINDOW, True)
     b.run(1000)
     assert b.app.rendered.siren and ha_panel(b) == "triggered"
+    b.run(5 * 60 * 1000)                         # the siren's cut-off: no longer sounding
+    assert not b.app.rendered.siren and ha_panel(b) == "armed_away"
     b.app.operate("disarm", b.now(), code=CODE)
     b.run(1000)
     assert b.app.core.memory                     # the panel still shows what happened ...
@@ -485,7 +487,7 @@ def test_home_assistant_sees_troubles_as_codes_and_entities(house):
     b.set_ac(False)                              # a power cut ...
     b.set_battery_mv(11000)                      # ... and the battery runs down
     b.run(62000)
-    state = frame.parse(b.app.state_frame())
+    state = frame.parse(b.app.delivery._state)
     assert "ac_loss" in state["troubles"] and "low_battery" in state["troubles"]
     labels = dict(zip(state["troubles"], state["trouble_labels"]))
     assert labels["ac_loss"] == "停電中(バッテリーで動作中)"

@@ -103,6 +103,7 @@ class App:
         self._trouble = False       # any supervision trouble (trouble LED and chirp)
         self._save_auth = False     # lockout or card revocation changed: persist it
         self._state_dirty = True    # the retained state topic needs a new frame
+        self._ha_key = -1           # what HA's state depends on, as last published (_persist)
         self.steps = 0
         self.errors = 0
 
@@ -407,9 +408,23 @@ class App:
             self.core.changed = False
             self._sup_saved = self.sup.revision
             self._save_auth = False
+        # Home Assistant's state follows what the panel does: the end of the exit delay or the
+        # siren's cut-off emit no event, so watch them here (an int, no allocation).
+        o = self.core.outputs
+        ha = ((1 if self._sounding() else 0) | (2 if o.arming else 0)
+              | (4 if o.buzzer == out.BUZ_ENTRY else 0))
+        if ha != self._ha_key:
+            self._ha_key = ha
+            self._state_dirty = True
         if self._state_dirty:
             self._state_dirty = False
             self.delivery.publish_state(self.state_frame(now))
+
+    def _sounding(self):
+        """The panel sounds an alarm (HA: triggered): the siren, or the alarm or fire buzzer.
+        Not a glass warble while disarmed (a local warning), not a silent alarm."""
+        o = self.core.outputs
+        return o.siren or o.buzzer == out.BUZ_ALARM or o.buzzer == out.BUZ_FIRE
 
     def state_frame(self, now=None):
         """The retained state (comms/discovery.py): what the panel is doing for Home Assistant,
@@ -418,9 +433,7 @@ class App:
         if now is None:
             now = ticks_ms()
         st = c.status(now)
-        o = c.outputs
-        sounding = o.siren or o.buzzer == out.BUZ_ALARM or o.buzzer == out.BUZ_FIRE
-        ha = ha_state(c.mode, sounding, st["exit_delay"],
+        ha = ha_state(c.mode, self._sounding(), st["exit_delay"],
                       st["entry_delay"] or st["cancel_window"])
         troubles = self.sup.troubles()
         return state_payload(self.key, self.site, c.mode, c.phase(), bool(c.memory),
