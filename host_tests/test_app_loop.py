@@ -79,7 +79,7 @@ def test_intrusion_through_the_whole_loop_on_micropython():
     app, config, logs = _board("intrusion")
     app.operate("arm", hostclock.ticks_ms(), code="1234", mode="away")
     _run(app, 61000)
-    machine.Pin(14).drive(1)        # リビング窓 opens: NC contact, pull-up -> the pin goes high
+    machine.Pin(config["zones"][2]["gpio"]).drive(1)   # リビング窓 opens: NC contact, pull-up: high
     _run(app, 100)
     assert app.rendered.siren and app.rendered.flash
     assert "リビング窓" in app.display(hostclock.ticks_ms())
