@@ -22,10 +22,13 @@ WINDOW = 3          # リビング窓
 FRONT_DOOR = 1      # 玄関ドア, entry route
 
 
-def load_site(port=1):
+def load_site(port=1, sample_secrets=False):
+    """The sample house, with its own secrets (as installed) unless sample_secrets."""
     cfg = json.load(open(os.path.join(BOARD, "config.sample.json"), encoding="utf-8"))
     pins = json.load(open(os.path.join(BOARD, "pins.json"), encoding="utf-8"))
     sec = json.load(open(os.path.join(BOARD, "secrets.sample.json"), encoding="utf-8"))
+    if not sample_secrets:
+        sec = vboard.own_secrets(sec)
     cfg["comms"]["mqtt"]["port"] = port
     config = validate_config(cfg, pins)
     return config, validate_secrets(sec, config)
@@ -494,3 +497,40 @@ def test_home_assistant_sees_troubles_as_codes_and_entities(house):
     view = ha_view(b)
     assert view["mimamori_%s_problem" % site] == "ON"
     assert view["mimamori_%s_battery" % site] == "ON"
+
+
+# ---- a controller left with the sample secrets says so (issue 10.12) -------------------------
+
+def test_the_sample_site_key_and_codes_raise_a_trouble_at_boot(tmp_path):
+    hostclock.use_virtual(0)
+    config, secrets = load_site(sample_secrets=True)     # secrets.sample.json as shipped
+    logs = []
+    b = vboard.VirtualBoard(config, secrets, str(tmp_path / "flash"), log=logs.append)
+    b.logs = logs
+    troubles = [t[0] for t in b.app.sup.troubles()]
+    assert 300 in troubles
+    b.run(1000)
+    assert "初期設定" in b.app.display(b.now())        # the panel says so ...
+    assert b.app.rendered.trouble                    # ... with the trouble LED
+    sent = [e for e, _u, _a in b.app.journal.history() if e.cid == 300]
+    assert len(sent) == 1 and sent[0].kind == "trouble"      # ... and the centre is told
+    from mimamori.proto import frame
+    state = frame.parse(b.app.state_frame())
+    assert "sample_secrets" in state["troubles"]
+    assert any("site_key" in m for m in b.logs)      # which ones, by name ...
+    key = b.secrets["site_key"]
+    assert not [m for m in b.logs if key in m]       # ... never by value
+    b.reboot()                                       # reported once, not at every boot
+    b.run(1000)
+    assert len([e for e, _u, _a in b.app.journal.history() if e.cid == 300]) == 1
+    assert 300 in [t[0] for t in b.app.sup.troubles()]
+
+
+def test_own_secrets_raise_no_such_trouble(tmp_path):
+    hostclock.use_virtual(0)
+    config, secrets = load_site()                        # the house's own (vboard.own_secrets)
+    b = vboard.VirtualBoard(config, secrets, str(tmp_path / "flash"), log=lambda m: None)
+    b.run(1000)
+    assert 300 not in [t[0] for t in b.app.sup.troubles()]
+    assert not b.app.rendered.trouble
+    assert b.app.operate("arm", b.now(), code=CODE, mode="stay") == "セットしました"

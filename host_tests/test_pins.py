@@ -114,3 +114,20 @@ def test_both_samples_keep_off_strapping_pins_or_use_them_as_their_board_allows(
         assert never == ([0, 12] if board == DEVKITC else [0, 45])
         for gpio in never:
             assert gpio not in used_pins(c), (board, gpio)
+
+
+# ---- the sample secrets (issue 10.12) ---------------------------------------------------------
+
+def test_the_shipped_sample_secrets_are_recognised():
+    # If the samples are regenerated, core/samples.py must follow: this fails until it does.
+    from mimamori.core.samples import sample_secrets
+    from mimamori.store.config import validate_secrets
+    for board in (DEVKITC, S3):
+        sec = validate_secrets(repo_json(board + "secrets.sample.json"))
+        assert sample_secrets(sec) == ["site_key", "code of user 1", "code of user 2", "card 1"]
+    sec = repo_json(DEVKITC + "secrets.sample.json")
+    sec["site_key"] = "00112233445566778899aabbccddeeff" * 2
+    sec["users"] = sec["users"][1:]
+    sec["users"][0]["code"]["hash"] = "ab" * 32
+    sec["cards"] = []
+    assert sample_secrets(sec) == []

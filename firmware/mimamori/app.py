@@ -18,6 +18,7 @@ from mimamori.core import outputs as out
 from mimamori.core.arming import AlarmCore
 from mimamori.core.auth import Authenticator
 from mimamori.core.commands import CommandVerifier
+from mimamori.core.samples import sample_secrets
 from mimamori.core.supervision import Supervisor, avoid_path
 from mimamori.core.zones import MODE_LABELS
 from mimamori.store.journal import Journal
@@ -97,10 +98,19 @@ class App:
         # and its signed ack brings the time when the RTC lost it.
         self._emit(ev.Event(now, ev.STATUS, ev.CID_SYSTEM_RESET, ev.Q_NEW, 0, 0, "",
                             self.core.mode))
+        # The public sample secrets (boards/*/secrets.sample.json) left in place: a trouble on
+        # the panel and at the centre (issue 10.12). Names only in the log, never values.
+        found = sample_secrets(secrets)
+        if found:
+            self.log("SAMPLE SECRETS IN USE: %s: replace them (tools/hash_secret.py, a new "
+                     "site key)" % ", ".join(found))
+        sup_rev = self.sup.revision
+        self.sup.sample_secrets(len(found) > 0, now)
         self.wdt = None
-        self._sup_saved = self.sup.revision
+        self._sup_saved = sup_rev   # a trouble raised or ended at boot is saved by the 1st step
         self._locked = False
-        self._trouble = False       # any supervision trouble (trouble LED and chirp)
+        # any supervision trouble (trouble LED and chirp), also one restored or raised at boot
+        self._trouble = len(self.sup.troubles()) > 0
         self._save_auth = False     # lockout or card revocation changed: persist it
         self._state_dirty = True    # the retained state topic needs a new frame
         self._ha_key = -1           # what HA's state depends on, as last published (_persist)

@@ -32,6 +32,7 @@
 #                                    converts the resident's / centre's wall-clock time with the
 #                                    RTC); sup.clear_departure(now) cancels it and its reminder.
 #   sup.start_self_check(now)        the resident starts the monthly inspection.
+#   sup.sample_secrets(in_use, now)  at boot: the sample site key / codes are in use (300).
 #   sup.snapshot() -> dict           persist it when sup.revision differs from the revision last
 #                                    written (changes about once an hour when idle, never per tick).
 #   sup.troubles() -> [(cid, zone, text)]   active conditions, Japanese text (panel, state topic).
@@ -60,6 +61,7 @@
 #       One condition for the centre: restored when both causes are gone.
 #   301/302 (TROUBLE, low urgency), 137/144 (ALARM, 24-hour), 380 (TROUBLE, zone),
 #   454 (TROUBLE: セット忘れ; arming 外出 afterwards sends the normal 401 closing, no 454 restore),
+#   300 (TROUBLE: System trouble: booted with the public sample secrets, core/samples.py),
 #   602 periodic test, 601 self-check test (TEST, via send_test, zone 0, the path in zone_name).
 #
 # Time. ticks_ms wrap at 2**30 ms and a ticks_diff is only valid within +-2**29 ms (6.2 days), so:
@@ -204,6 +206,9 @@ class Supervisor:
         self._tamper = []               # zones whose tamper is open
         self._zones = []                # [zone, name, start_s, troubled] of open zones;
                                         # start_s -1: not counting (armed)
+
+        # Booted with the public sample secrets (core/samples.py; reported once, see sample_secrets)
+        self._sample = False
 
         # セット忘れ点検
         self._dep_s = -1                # departure + grace on the supervision clock, -1 = none
@@ -369,6 +374,16 @@ class Supervisor:
         self._touch()
         self._event(ALARM if is_open else RESTORE, ev.CID_EXPANSION_TAMPER, zone)
 
+    def sample_secrets(self, in_use, now):
+        """At boot, after restore(): the controller runs with the sample site key, codes or
+        card (300 System trouble). Reported when it starts, restored when a boot finds own
+        secrets; a reboot that changes nothing sends nothing."""
+        self._advance(now)
+        if in_use != self._sample:
+            self._sample = in_use
+            self._touch()
+            self._event(TROUBLE if in_use else RESTORE, ev.CID_SYSTEM_TROUBLE)
+
     # ---- power and line -------------------------------------------------------------------
     def ac_power(self, present, now):
         self._advance(now)
@@ -494,6 +509,8 @@ class Supervisor:
     # ---- panel ------------------------------------------------------------------------------
     def troubles(self):
         out = []
+        if self._sample:
+            out.append((ev.CID_SYSTEM_TROUBLE, 0, tx.TEXT[ev.CID_SYSTEM_TROUBLE]))
         if self._case:
             out.append((ev.CID_TAMPER, 0, tx.TEXT[ev.CID_TAMPER]))
         for z in self._tamper:
@@ -556,6 +573,7 @@ class Supervisor:
             "dep_s": self._dep_s,
             "reminding": self.reminding,
             "case": self._case,
+            "sample": self._sample,
             "ac": self._ac.state,
             "battery": self._batt.state,
             "line_cut": self._cut.state,
@@ -581,6 +599,7 @@ class Supervisor:
             dep_s = int(d["dep_s"])
             reminding = bool(d["reminding"])
             case = bool(d["case"])
+            sample = bool(d.get("sample", False))
             ac = bool(d["ac"])
             batt = bool(d["battery"])
             cut = bool(d["line_cut"])
@@ -614,6 +633,7 @@ class Supervisor:
         self._dep_s = dep_s
         self.reminding = reminding
         self._case = case
+        self._sample = sample
         self._ac = Debounce(AC_LOSS_MS, AC_BACK_MS, ac)
         self._batt = Debounce(BATTERY_MS, BATTERY_MS, batt)
         self._cut = Debounce(self._cut.on_ms, self._cut.off_ms, cut)

@@ -46,6 +46,7 @@ TEXT = {
     ev.CID_SENSOR_TROUBLE: "センサー故障 ゾーン%d %s(%d時間以上 開いたまま)",
     ev.CID_LIFE: "ライフ監視 異常(%d時間 動きがありません)",
     ev.CID_FAIL_TO_CLOSE: "セット忘れ: 外出セットしてください",
+    ev.CID_SYSTEM_TROUBLE: "初期設定の鍵・暗証番号のままです(変更してください)",
 }
 # Machine-readable code of each condition, for the state topic (Home Assistant, apps): stable
 # identifiers in English; the Japanese text above travels beside them as the label.
@@ -60,6 +61,7 @@ CODE = {
     ev.CID_SENSOR_TROUBLE: "sensor_stuck",
     ev.CID_LIFE: "life",
     ev.CID_FAIL_TO_CLOSE: "forgot_to_arm",
+    ev.CID_SYSTEM_TROUBLE: "sample_secrets",
 }
 
 
