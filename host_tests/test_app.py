@@ -468,6 +468,9 @@ def test_home_assistant_mirrors_the_panel_not_the_alarm_memory(house):
     b.run(1000)
     assert [e.cid for e in b.app.core.memory] == [120]
     assert ha_panel(b) == "disarmed"
+    from mimamori.proto import frame
+    state = frame.parse(b.app.delivery._state)   # the memory as the panel's LED shows it
+    assert state["alarm_memory"] == b.app.rendered.alarm_memory
 
 
 def test_home_assistant_sees_troubles_as_codes_and_entities(house):

@@ -446,7 +446,9 @@ class App:
         ha = ha_state(c.mode, self._sounding(), st["exit_delay"],
                       st["entry_delay"] or st["cancel_window"])
         troubles = self.sup.troubles()
-        return state_payload(self.key, self.site, c.mode, c.phase(), bool(c.memory),
+        # alarm_memory mirrors the panel's memory LED (a silent alarm that the panel does not
+        # show is not shown to Home Assistant either)
+        return state_payload(self.key, self.site, c.mode, c.phase(), c.outputs.alarm_memory,
                              [trouble_code(t[0]) for t in troubles],
                              [z.id for z in c.zones if z.open], self.wall.iso(), ha,
                              [t[2] for t in troubles])
