@@ -500,6 +500,12 @@ def test_home_assistant_sees_troubles_as_codes_and_entities(house):
     view = ha_view(b)
     assert view["mimamori_%s_problem" % site] == "ON"
     assert view["mimamori_%s_battery" % site] == "ON"
+    assert view["mimamori_%s_connectivity" % site] == "ON"
+    b.skip(10 * 60 * 1000)                       # the first test report cannot be delivered
+    b.run(25000)                                 # (no broker): a path trouble
+    state = frame.parse(b.app.delivery._state)
+    assert "comm_trouble" in state["troubles"], state["troubles"]
+    assert ha_view(b)["mimamori_%s_connectivity" % site] == "OFF"
 
 
 # ---- a controller left with the sample secrets says so (issue 10.12) -------------------------
