@@ -22,10 +22,13 @@ WINDOW = 3          # リビング窓
 FRONT_DOOR = 1      # 玄関ドア, entry route
 
 
-def load_site(port=1):
+def load_site(port=1, sample_secrets=False):
+    """The sample house, with its own secrets (as installed) unless sample_secrets."""
     cfg = json.load(open(os.path.join(BOARD, "config.sample.json"), encoding="utf-8"))
     pins = json.load(open(os.path.join(BOARD, "pins.json"), encoding="utf-8"))
     sec = json.load(open(os.path.join(BOARD, "secrets.sample.json"), encoding="utf-8"))
+    if not sample_secrets:
+        sec = vboard.own_secrets(sec)
     cfg["comms"]["mqtt"]["port"] = port
     config = validate_config(cfg, pins)
     return config, validate_secrets(sec, config)
@@ -323,7 +326,7 @@ def test_home_assistant_discovers_the_panel_and_every_zone(centre):
     ha.loop_start()
     zones = len(b.config["zones"])
     end = time.monotonic() + 10
-    while time.monotonic() < end and len(got) < zones + 1:
+    while time.monotonic() < end and len(got) < zones + 4:
         time.sleep(0.05)
     ha.loop_stop()
     ha.disconnect()
@@ -391,3 +394,230 @@ def test_a_panic_press_shows_nothing_on_the_panel_and_reaches_the_journal(house)
     r = b.app.rendered
     assert not (r.siren or r.flash or r.alarm_memory) and r.buzzer == "off"
     assert b.app.display(b.now()) == before and "非常" not in before
+
+
+    sensors = [t for t in got if t.startswith("homeassistant/binary_sensor/%s/" % site)]
+    assert len([t for t in sensors if "/zone" in t]) == zones
+    for name in ("problem", "connectivity", "battery"):     # troubles as entities (10.9)
+        assert "homeassistant/binary_sensor/%s/%s/config" % (site, name) in sensors
+
+
+# ---- clock from the centre (issue 10.13, issue 9.13) ----------------------------------------
+
+def _walls(b):
+    return [e.wall for e, _u, _a in b.app.journal.history()]
+
+
+def test_report_times_never_run_backwards_when_the_centre_clock_is_behind(house):
+    b = house
+    b.app.operate("arm", b.now(), code=CODE, mode="stay")
+    b.run(1000)
+    before = _walls(b)[-1]
+    b.app.delivery.on_time(b.app.wall.unix() - 10)   # a signed ack: the centre is 10 s behind
+    b.run(1000)
+    b.app.operate("disarm", b.now(), code=CODE)
+    b.run(1000)
+    walls = _walls(b)
+    assert walls[-1] >= before, walls                # the disarm is not stamped before the arm
+    assert walls == sorted(walls)
+
+
+def test_an_ack_with_t_zero_or_a_day_old_t_leaves_the_clock_alone(house):
+    b = house
+    t = b.app.wall.unix()
+    b.app.delivery.on_time(0)                         # the centre's clock is unset
+    assert b.app.wall.unix() == t
+    b.app.delivery.on_time(t - 86400)                 # a day old
+    assert b.app.wall.unix() == t
+    assert any("ignored" in m for m in b.logs)
+
+
+# ---- test reports name their path, not a zone (issue 10.10) ---------------------------------
+
+def test_test_reports_reach_the_centre_as_a_path_test_never_as_zone_1(centre):
+    b, store, lines, broker = centre
+    assert run_until(b, lambda: b.app.link.connected)
+    import threading
+    result = {}
+    t = threading.Thread(target=lambda: result.update(r=R.send_command(
+        store, broker.host, broker.port, b.config["site_id"], "test")))
+    t.start()                                 # a test asked for by the centre (601) ...
+    assert run_until(b, lambda: not t.is_alive())
+    assert result["r"]["ok"]
+    assert run_until(b, lambda: any("試験" in x for x in lines) and
+                     b.app.journal.pending_count() == 0)
+    b.skip(36 * 3600 * 1000)                  # ... and the periodic one (602) within 36 h
+    assert run_until(b, lambda: len([x for x in lines if "試験" in x]) == 2 and
+                     b.app.journal.pending_count() == 0)
+    shown = [x for x in lines if "試験" in x]
+    for line in shown:                        # not ゾーン1 (玄関ドア): the path that was tested
+        assert "ゾーン" not in line and "経路 mqtt" in line, line
+    tests = [e for e, _u, _a in b.app.journal.history() if e.kind == "test"]
+    assert sorted(e.cid for e in tests) == [601, 602]
+    from mimamori.proto import frame
+    for e in tests:
+        d = frame.event_dict(b.config["site_id"], e, 0)
+        assert d["zone"] == 0 and d["path"] == "mqtt" and d["zone_name"] == ""
+
+
+# ---- the monthly self-check moves every output (issue 10.7) ---------------------------------
+
+def test_self_check_drives_buzzer_flash_trouble_led_and_siren_in_turn_then_restores(house):
+    import machine
+    b = house
+    outs = b.config["outputs"]
+    pins = {"siren": outs["siren"], "flash": outs["flash_light"], "trouble": outs["led_trouble"]}
+    level = lambda name: machine.Pin(pins[name]).value()     # noqa: E731
+    before = dict((n, level(n)) for n in pins)
+    assert before == {"siren": 0, "flash": 0, "trouble": before["trouble"]}
+    assert b.app.outputs.buzzer_tone() == 0
+    assert b.app.apply("self_check", 1, b.now()) == "点検を開始します"
+    seen = {"siren": set(), "flash": set(), "trouble": set(), "buzzer": set()}
+    order = []
+    for _ in range(1000):                                   # 10 s of loops
+        b.step()
+        for n in pins:
+            seen[n].add(level(n))
+        seen["buzzer"].add(b.app.outputs.buzzer_tone())
+        on = [n for n in ("buzzer", "flash", "trouble", "siren") if
+              (b.app.outputs.buzzer_tone() if n == "buzzer" else level(n) != before[n])]
+        for n in on:
+            if n not in order:
+                order.append(n)
+    for n in ("siren", "flash", "trouble"):
+        assert seen[n] == {0, 1}, (n, seen[n])              # visibly driven on the pin
+    assert max(seen["buzzer"]) > 0
+    assert order == ["buzzer", "flash", "trouble", "siren"]
+    after = dict((n, level(n)) for n in pins)
+    assert after == before and b.app.outputs.buzzer_tone() == 0   # all restored
+    assert not b.app.rendered.siren
+
+
+# ---- what Home Assistant shows (issue 10.9) --------------------------------------------------
+
+GLASS, PANIC = 10, 12
+
+
+def ha_view(b):
+    """Render every discovery template on the state the app publishes, with Jinja2 (the
+    template engine Home Assistant uses): {unique_id: rendered value}."""
+    import jinja2
+    from mimamori.comms.discovery import iter_payloads
+    from mimamori.proto import frame
+    state = frame.parse(b.app.delivery._state)    # the retained state last handed to the link
+    env = jinja2.Environment()
+    view = {}
+    for _topic, payload in iter_payloads(b.config):
+        p = json.loads(payload)
+        view[p["unique_id"]] = env.from_string(p["value_template"]).render(value_json=state).strip()
+    return view
+
+
+def ha_panel(b):
+    return ha_view(b)["mimamori_%s_alarm" % b.config["site_id"]]
+
+
+def test_home_assistant_mirrors_the_panel_not_the_alarm_memory(house):
+    b = house
+    assert ha_panel(b) == "disarmed"
+    b.app.operate("arm", b.now(), code=CODE, mode="away")
+    b.run(1000)
+    assert ha_panel(b) == "arming"
+    b.run(61000)
+    assert ha_panel(b) == "armed_away"
+    b.set_zone(WINDOW, True)
+    b.run(1000)
+    assert b.app.rendered.siren and ha_panel(b) == "triggered"
+    b.run(5 * 60 * 1000)                         # the siren's cut-off: no longer sounding
+    assert not b.app.rendered.siren and ha_panel(b) == "armed_away"
+    b.app.operate("disarm", b.now(), code=CODE)
+    b.run(1000)
+    assert b.app.core.memory                     # the panel still shows what happened ...
+    assert ha_panel(b) == "disarmed"             # ... but the house is disarmed, not triggered
+    b.set_zone(WINDOW, False)
+    b.app.operate("reset", b.now(), code=CODE)
+    b.set_zone(GLASS, True)                      # glass while disarmed: the buzzer warbles
+    b.run(1000)
+    assert b.app.rendered.buzzer == "glass" and ha_panel(b) == "disarmed"
+    b.set_zone(GLASS, False)
+    b.app.operate("reset", b.now(), code=CODE)
+    b.run(1000)
+    b.press(PANIC)                               # a silent alarm: not on a tablet by the door
+    b.run(1000)
+    assert [e.cid for e in b.app.core.memory] == [120]
+    assert ha_panel(b) == "disarmed"
+    from mimamori.proto import frame
+    state = frame.parse(b.app.delivery._state)   # the memory as the panel's LED shows it
+    assert state["alarm_memory"] == b.app.rendered.alarm_memory
+
+
+def test_home_assistant_sees_troubles_as_codes_and_entities(house):
+    from mimamori.comms.discovery import iter_payloads
+    from mimamori.proto import frame
+    b = house
+    site = b.config["site_id"]
+    disc = [json.loads(p) for _t, p in iter_payloads(b.config)]
+    by_id = dict((p["unique_id"], p) for p in disc)
+    for name, cls in (("problem", "problem"), ("connectivity", "connectivity"),
+                      ("battery", "battery")):
+        assert by_id["mimamori_%s_%s" % (site, name)]["device_class"] == cls
+    panel = by_id["mimamori_%s_alarm" % site]
+    import mimamori
+    assert panel["device"]["sw_version"] == mimamori.VERSION
+    assert panel["origin"]["name"] == "mimamori" and panel["origin"]["sw_version"]
+    view = ha_view(b)
+    assert view["mimamori_%s_battery" % site] == "OFF"
+    assert view["mimamori_%s_connectivity" % site] == "ON"
+    b.set_ac(False)                              # a power cut ...
+    b.set_battery_mv(11000)                      # ... and the battery runs down
+    b.run(62000)
+    state = frame.parse(b.app.delivery._state)
+    assert "ac_loss" in state["troubles"] and "low_battery" in state["troubles"]
+    labels = dict(zip(state["troubles"], state["trouble_labels"]))
+    assert labels["ac_loss"] == "停電中(バッテリーで動作中)"
+    view = ha_view(b)
+    assert view["mimamori_%s_problem" % site] == "ON"
+    assert view["mimamori_%s_battery" % site] == "ON"
+    assert view["mimamori_%s_connectivity" % site] == "ON"
+    b.skip(10 * 60 * 1000)                       # the first test report cannot be delivered
+    b.run(25000)                                 # (no broker): a path trouble
+    state = frame.parse(b.app.delivery._state)
+    assert "comm_trouble" in state["troubles"], state["troubles"]
+    assert ha_view(b)["mimamori_%s_connectivity" % site] == "OFF"
+
+
+# ---- a controller left with the sample secrets says so (issue 10.12) -------------------------
+
+def test_the_sample_site_key_and_codes_raise_a_trouble_at_boot(tmp_path):
+    hostclock.use_virtual(0)
+    config, secrets = load_site(sample_secrets=True)     # secrets.sample.json as shipped
+    logs = []
+    b = vboard.VirtualBoard(config, secrets, str(tmp_path / "flash"), log=logs.append)
+    b.logs = logs
+    troubles = [t[0] for t in b.app.sup.troubles()]
+    assert 300 in troubles
+    b.run(1000)
+    assert "初期設定" in b.app.display(b.now())        # the panel says so ...
+    assert b.app.rendered.trouble                    # ... with the trouble LED
+    sent = [e for e, _u, _a in b.app.journal.history() if e.cid == 300]
+    assert len(sent) == 1 and sent[0].kind == "trouble"      # ... and the centre is told
+    from mimamori.proto import frame
+    state = frame.parse(b.app.state_frame())
+    assert "sample_secrets" in state["troubles"]
+    assert any("site_key" in m for m in b.logs)      # which ones, by name ...
+    key = b.secrets["site_key"]
+    assert not [m for m in b.logs if key in m]       # ... never by value
+    b.reboot()                                       # reported once, not at every boot
+    b.run(1000)
+    assert len([e for e, _u, _a in b.app.journal.history() if e.cid == 300]) == 1
+    assert 300 in [t[0] for t in b.app.sup.troubles()]
+
+
+def test_own_secrets_raise_no_such_trouble(tmp_path):
+    hostclock.use_virtual(0)
+    config, secrets = load_site()                        # the house's own (vboard.own_secrets)
+    b = vboard.VirtualBoard(config, secrets, str(tmp_path / "flash"), log=lambda m: None)
+    b.run(1000)
+    assert 300 not in [t[0] for t in b.app.sup.troubles()]
+    assert not b.app.rendered.trouble
+    assert b.app.operate("arm", b.now(), code=CODE, mode="stay") == "セットしました"

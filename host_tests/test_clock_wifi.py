@@ -72,3 +72,72 @@ def test_wifi_with_a_wrong_password_keeps_trying_with_backoff():
             attempts += 1
     assert not wifi.wlan.isconnected()
     assert 3 <= attempts <= 6                              # 2, 4, 8, 16, 32 s apart: not a storm
+
+
+# ---- time from the centre's signed acks (issue 10.13, issue 9.13) ---------------------------
+T0 = 1795316400                                           # 2026-11-22 03:00:00 UTC
+
+
+def _clock_at(t):
+    machine.reset_all()
+    w = WallClock(machine.RTC(), 540)
+    if t is not None:
+        w.set_unix(t)
+    return w
+
+
+def test_a_centre_a_few_seconds_behind_never_makes_a_report_time_run_backwards():
+    w = _clock_at(T0)
+    first = w.iso()                                       # stamped on a report
+    w.centre_time(T0 - 10)                                # the centre's clock is 10 s behind
+    hostclock.clock.advance(1000)
+    second = w.iso()                                      # the next report, 1 s later
+    assert second >= first                                # never earlier than the one before
+    hostclock.clock.advance(15000)                        # once the RTC has caught up ...
+    assert w.iso() > first and w.unix() == T0 + 6         # ... it runs with the centre's time
+
+
+def test_an_ack_with_t_zero_or_before_2025_leaves_the_clock_as_it_is():
+    for t in (0, 1, 946684800, 1735689599):               # 1970, 2000-01-01, 2024-12-31
+        w = _clock_at(T0)
+        assert "ignored" in w.centre_time(t)
+        assert w.unix() == T0
+        w = _clock_at(None)                               # unset RTC: stays unset, not 1970
+        w.centre_time(t)
+        assert w.unix() is None
+
+
+def test_an_unset_rtc_is_set_from_the_first_plausible_centre_time():
+    w = _clock_at(None)
+    assert "set" in w.centre_time(T0)
+    assert w.iso() == "2026-11-22T12:00:00+09:00"
+
+
+def test_a_day_old_centre_time_does_not_move_a_set_clock_back():
+    w = _clock_at(T0)
+    msg = w.centre_time(T0 - 86400)
+    assert "ignored" in msg and w.unix() == T0
+    hostclock.clock.advance(60000)
+    w.centre_time(T0 + 60 - 86400)                        # not the same error twice in a row
+    assert w.unix() == T0 + 60
+
+
+def test_the_centre_steps_a_slow_clock_forward_and_says_so():
+    w = _clock_at(T0)
+    assert w.centre_time(T0 + 1) is None                  # within 2 s: left alone
+    assert w.unix() == T0
+    msg = w.centre_time(T0 + 3600)
+    assert "forward" in msg and w.unix() == T0 + 3600
+
+
+def test_a_clock_evidently_ahead_is_set_back_when_the_centre_keeps_saying_so():
+    # An RTC a week ahead (set by a centre whose clock was wrong, since corrected): three acks
+    # in a row that all put it a week ahead, one minute apart, bring it back (logged).
+    w = _clock_at(T0 + 7 * 86400)
+    msgs = []
+    for i in range(3):
+        msgs.append(w.centre_time(T0 + i * 60))
+        hostclock.clock.advance(60000)
+    assert "ignored" in msgs[0] and "ignored" in msgs[1]
+    assert "back" in msgs[2]
+    assert abs(w.unix() - (T0 + 180)) <= 1

@@ -4,6 +4,7 @@
 # and on the real MicroPython interpreter.
 import json
 
+from mimamori import VERSION
 from mimamori.comms import discovery as DS
 from mimamori.proto import frame as F
 
@@ -14,7 +15,12 @@ COMMON = {"availability", "availability_mode", "availability_template", "availab
           "device", "enabled_by_default", "encoding", "entity_category", "entity_picture", "icon",
           "json_attributes_template", "json_attributes_topic", "name", "object_id",
           "default_entity_id", "payload_available", "payload_not_available", "platform", "qos",
-          "unique_id", "value_template"}
+          "unique_id", "value_template",
+          # home-assistant.io/integrations/mqtt/#discovery-messages: "origin" (abbreviated "o")
+          # names the software that sent the discovery payload: name required, sw_version and
+          # support_url optional.
+          "origin"}
+ORIGIN_FIELDS = {"name", "sw_version", "support_url"}
 ALARM_FIELDS = COMMON | {"code", "code_arm_required", "code_disarm_required",
                          "code_trigger_required", "command_template", "command_topic",
                          "payload_arm_away", "payload_arm_custom_bypass", "payload_arm_home",
@@ -65,8 +71,35 @@ def test_alarm_panel_fields_follow_the_documented_schema():
     assert "{{ action }}" in p["command_template"] and "{{ code }}" in p["command_template"]
     assert set(p["device"]) <= DEVICE_FIELDS and p["device"]["identifiers"]
     assert set(DS.HA_STATE.values()) <= ALARM_STATES
-    for word in ("triggered", "arming", "pending"):
-        assert word in ALARM_STATES and word in p["value_template"]
+    assert p["value_template"] == "{{ value_json.state }}"
+    assert p["device"]["sw_version"] == VERSION
+    assert set(p["origin"]) <= ORIGIN_FIELDS and p["origin"]["name"] == "mimamori"
+
+
+def test_ha_state_is_what_the_panel_is_doing():
+    assert DS.ha_state("away", True) == "triggered"
+    assert DS.ha_state("disarmed", True) == "triggered"            # fire while disarmed
+    assert DS.ha_state("disarmed", False) == "disarmed"            # memory or warble: not sounding
+    assert DS.ha_state("away", False, exit_delay=True) == "arming"
+    assert DS.ha_state("away", False, entry_delay=True) == "pending"
+    for mode, want in (("away", "armed_away"), ("stay", "armed_home"),
+                       ("partial", "armed_custom_bypass")):
+        assert DS.ha_state(mode, False) == want
+    for args in (("away", True), ("away", False, True), ("away", False, False, True)):
+        assert DS.ha_state(*args) in ALARM_STATES
+
+
+def test_trouble_entities_follow_the_documented_schema():
+    seen = set()
+    for obj, cls, _name, _tpl in DS.TROUBLE_SENSORS:
+        topic, p = DS.trouble_sensor(CONFIG, obj)
+        assert topic == "homeassistant/binary_sensor/site-001/%s/config" % obj
+        assert set(p) <= SENSOR_FIELDS, set(p) - SENSOR_FIELDS
+        assert p["device_class"] == cls and cls in SENSOR_CLASSES
+        assert p["entity_category"] == "diagnostic"
+        assert set(p["origin"]) <= ORIGIN_FIELDS
+        seen.add(cls)
+    assert seen == {"problem", "connectivity", "battery"}
 
 
 def test_one_binary_sensor_per_zone():
@@ -84,18 +117,21 @@ def test_one_binary_sensor_per_zone():
     assert DS.zone_sensor(CONFIG, CONFIG["zones"][2])[1]["device_class"] == "smoke"
     assert DS.zone_sensor(CONFIG, CONFIG["zones"][0])[1]["device_class"] == "opening"
     all_ = DS.payloads(CONFIG)
-    assert len(all_) == 1 + len(CONFIG["zones"])
+    assert len(all_) == 1 + len(CONFIG["zones"]) + len(DS.TROUBLE_SENSORS)
     for topic, b in all_:
         assert isinstance(json.loads(b), dict)
 
 
 def test_state_payload_is_signed_and_carries_what_ha_reads():
     key = F.site_key("00112233445566778899aabbccddeeff" * 2)
-    b = DS.state_payload(key, "site-001", "stay", "idle", False, ["ac_loss"], [8, 1],
-                         "2026-11-22T12:00:00+09:00")
+    b = DS.state_payload(key, "site-001", "stay", "idle", True, ["ac_loss"], [8, 1],
+                         "2026-11-22T12:00:00+09:00", "armed_home", ["停電中(バッテリーで動作中)"])
     d = F.parse(b)
     F.verify(key, d)
-    assert (d["mode"], d["open_zones"], d["troubles"], d["alarm"]) == ("stay", [1, 8], ["ac_loss"], False)
+    assert (d["mode"], d["open_zones"], d["troubles"], d["alarm_memory"], d["state"]) == \
+        ("stay", [1, 8], ["ac_loss"], True, "armed_home")
+    assert d["trouble_labels"] == ["停電中(バッテリーで動作中)"]
+    assert "alarm" not in d             # the memory is not "an alarm now" (issue 10.9)
     raised = False
     try:
         DS.state_payload(key, "site-001", "vacation")

@@ -142,8 +142,8 @@ def test_first_test_after_boot_then_within_every_36_hours_on_each_path():
     r.run(S)
     assert [p for p, _e in r.sent] == ["mqtt", "line"]
     e = r.tests("mqtt")[0]
-    assert e.kind == ev.TEST and e.zone_name == "mqtt" and e.zone == 1
-    assert r.tests("line")[0].zone == 2
+    assert e.kind == ev.TEST and e.zone_name == "mqtt" and e.zone == 0   # a path, not zone 1
+    assert r.tests("line")[0].zone == 0 and r.tests("line")[0].zone_name == "line"
     # The next one leaves 10 minutes before the 36 hours are up, so that it is acknowledged
     # inside the window the centre supervises even if the transport needs its whole deadline.
     r.run(36 * H - 10 * MIN - 2 * S, step=MIN)
@@ -182,7 +182,7 @@ def test_mqtt_unreachable_for_40_hours():
     assert len(troubles) == 1                    # at the first failed test
     t = troubles[0]
     assert avoid_path(t) == "mqtt"               # the app sends it on the line
-    assert t.zone == 1 and t.zone_name == "mqtt" and not t.urgent
+    assert t.zone == 0 and t.zone_name == "mqtt" and not t.urgent
     assert any(c == ev.CID_COMM_TROUBLE for c, _z, _x in r.sup.troubles())
     r.run(40 * H - 10 * MIN, step=MIN)
     assert len(r.of(ev.CID_COMM_TROUBLE, ev.TROUBLE)) == 1   # never repeated
@@ -245,7 +245,7 @@ def test_line_test_failure_is_351_to_be_sent_over_mqtt():
     r.up["line"] = False
     r.run(10 * MIN + 2 * S)
     faults = r.of(ev.CID_TELCO_FAULT, ev.TROUBLE)
-    assert len(faults) == 1 and avoid_path(faults[0]) == "line" and faults[0].zone == 2
+    assert len(faults) == 1 and avoid_path(faults[0]) == "line" and faults[0].zone == 0
     assert r.of(ev.CID_COMM_TROUBLE) == []
     r.up["line"] = True
     r.run(H, step=MIN)
@@ -332,7 +332,7 @@ def test_thresholds_come_from_the_supervision_config():
     r = Rig(paths=("mqtt", "landline"), supervision=cfg)
     line_feed(r, 15000, 11)                    # above the default 3 V, below this installer's
     cut = r.of(ev.CID_TELCO_FAULT, ev.TROUBLE)
-    assert len(cut) == 1 and avoid_path(cut[0]) == "landline" and cut[0].zone == 2
+    assert len(cut) == 1 and avoid_path(cut[0]) == "landline" and cut[0].zone == 0
     for mv in (3600, 3300):                    # a 1-cell lithium battery
         for _ in range(61):
             r.t = ticks_add(r.t, S)

@@ -26,6 +26,7 @@ WHEN = {
     ev.CID_EXPANSION_TAMPER: ("alarm", "tamper zone (sensor tamper)"),
     ev.CID_GAS: ("alarm", "gas zone"),
     ev.CID_GLASS: ("alarm", "glass zone (chosen: 155 Foil break)"),
+    ev.CID_SYSTEM_TROUBLE: ("trouble", "booted with the sample site key, code or card (secrets.sample.json)"),
     ev.CID_AC_LOSS: ("trouble", "mains power lost"),
     ev.CID_SYSTEM_RESET: ("status", "every boot; its ack sets the RTC from the centre's clock"),
     ev.CID_SELF_TEST: ("trouble", "a saved file failed its check at boot (booted anyway; restore "

@@ -99,7 +99,7 @@ def _hex(v, n):
 
 
 EVENT_FIELDS = ("v", "site", "epoch", "seq", "ts", "up", "kind", "service", "label", "cid",
-                "zone", "zone_name", "user", "mode", "urgent", "base", "mac")
+                "zone", "zone_name", "user", "mode", "urgent", "base", "path", "mac")
 
 
 def check_report(d):
@@ -131,6 +131,8 @@ def check_report(d):
     _text(d, "mode", 16)
     if not isinstance(d.get("urgent"), bool):
         raise Refused("bad_field:urgent")
+    if "path" in d:                 # a report path's test or trouble (frame.PATH_CIDS)
+        _text(d, "path", 16)
 
 
 class Store:
@@ -332,7 +334,9 @@ def show_line(site, d):
         "trouble": "故障", "restore": "復旧", "opening": "解除", "closing": "セット",
         "test": "試験", "cancel": "取消", "bypass": "バイパス", "status": "状態"}.get(d.get("kind"), d.get("kind"))
     zone = ""
-    if d.get("zone"):
+    if d.get("path"):                       # a report path's test or trouble (not a zone)
+        zone = " 経路 %s" % d["path"]
+    elif d.get("zone"):
         zone = " ゾーン%s %s" % (d["zone"], d.get("zone_name") or "")
     return "%s %s [%s %s] %s%s  site=%s seq=%s %s" % (
         "!!" if d.get("kind") == "alarm" else "  ", head, svc.get("code"), svc.get("label"),

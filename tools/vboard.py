@@ -30,6 +30,26 @@ LINE_MV = 48000
 BATTERY_MV = 13600
 
 
+SAMPLE_CODES = ("1234", "5678")     # the sample resident's and installer's codes
+SAMPLE_CARD = "04A1B2C3"
+
+
+def own_secrets(raw):
+    """A copy of the raw sample secrets (boards/*/secrets.sample.json) as an installer makes
+    them for a house: a fresh site key, the same codes and card re-hashed with fresh salts
+    (tools/hash_secret.py). A board booted with the samples themselves raises a trouble
+    (core/samples.py); tests and the simulator that are not about that use these."""
+    import copy
+    from mimamori.core import auth
+    sec = copy.deepcopy(raw)
+    sec["site_key"] = os.urandom(32).hex()
+    for u, code in zip(sec.get("users", ()), SAMPLE_CODES):
+        u["code"] = auth.make_entry("code", code, os.urandom(16), u["code"].get("iter", 16))
+    for c in sec.get("cards", ()):
+        c["uid"] = auth.make_entry("card", SAMPLE_CARD, os.urandom(16), c["uid"].get("iter", 16))
+    return sec
+
+
 def pin_uv(real_mv, divider):
     """Microvolts at the ADC pin for `real_mv` behind a divider (num, den) of io/analog.py."""
     num, den = divider

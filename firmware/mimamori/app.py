@@ -18,13 +18,15 @@ from mimamori.core import outputs as out
 from mimamori.core.arming import AlarmCore
 from mimamori.core.auth import Authenticator
 from mimamori.core.commands import CommandVerifier, ha_token
+from mimamori.core.samples import sample_secrets
 from mimamori.core.supervision import Supervisor, avoid_path
 from mimamori.core.zones import MODE_LABELS
 from mimamori.store.journal import Journal
 from mimamori.store.statefile import StateFile, DAMAGED
 from mimamori.store.health import StorageHealth, state_problem
 from mimamori.comms.delivery import Delivery
-from mimamori.comms.discovery import state_payload, iter_payloads
+from mimamori.comms.discovery import state_payload, iter_payloads, ha_state
+from mimamori.core.troubles import code as trouble_code
 from mimamori.proto import frame
 
 LOOP_MS = const(10)          # loop period: edges are timestamped by the IRQ, so this is latency
@@ -32,6 +34,7 @@ WDT_TIMEOUT_MS = const(8000)  # a hung loop resets the board; the state file bri
 RETRY_WRITE_MS = const(5000)  # while the flash refuses writes: try again this often, not per step
 FAIL_SECURE_MODE = "away"     # no saved state and no journal can prove the mode (README "Power cut")
 PATH_MQTT = "mqtt"
+SELF_CHECK_BLINK_MS = const(500)   # the trouble LED blinks 250 / 250 ms in its self-check step
 
 
 class App:
@@ -107,17 +110,27 @@ class App:
         # and its signed ack brings the time when the RTC lost it.
         self._emit(ev.Event(now, ev.STATUS, ev.CID_SYSTEM_RESET, ev.Q_NEW, 0, 0, "",
                             self.core.mode))
+        # The public sample secrets (boards/*/secrets.sample.json) left in place: a trouble on
+        # the panel and at the centre (issue 10.12). Names only in the log, never values.
+        found = sample_secrets(secrets)
+        if found:
+            self.log("SAMPLE SECRETS IN USE: %s: replace them (tools/hash_secret.py, a new "
+                     "site key)" % ", ".join(found))
+        sup_rev = self.sup.revision
+        self.sup.sample_secrets(len(found) > 0, now)
         # Damage found in any saved file (state, journal, its mark, the command counter): shown
         # and reported once (307), after the 305.
         self._findings += self.journal.damage
         for f in self._findings:
             self.log("storage: %s" % f)
         self.storage.boot_damage(self._findings, self._fail_secure, now, self.core.mode)
-        self._sup_saved = self.sup.revision
+        self._sup_saved = sup_rev   # a trouble raised or ended at boot is saved by the 1st step
         self._locked = False
-        self._trouble = self.storage.active   # any trouble shown (trouble LED and chirp)
+        # any trouble shown (trouble LED and chirp), also one restored or raised at boot
+        self._trouble = len(self.sup.troubles()) > 0 or self.storage.active
         self._save_auth = False     # lockout or card revocation changed: persist it
         self._state_dirty = True    # the retained state topic needs a new frame
+        self._ha_key = -1           # what HA's state depends on, as last published (_persist)
         self.steps = 0
         self.errors = 0
 
@@ -370,7 +383,9 @@ class App:
         elif cmd.name == "status":
             self._state_dirty = True
         elif cmd.name == "test":
-            self._send_test(PATH_MQTT, ev.Event(now, ev.TEST, ev.CID_MANUAL_TEST, ev.Q_NEW, 1))
+            # zone 0: a test names its path, never a zone (issue 10.10)
+            self._send_test(PATH_MQTT, ev.Event(now, ev.TEST, ev.CID_MANUAL_TEST, ev.Q_NEW, 0,
+                                                0, PATH_MQTT, self.core.mode))
         elif cmd.name == "shirasete":
             self.prompt = "しらせてコール: " + (a.get("message") or "確認ボタンを押してください")
         elif cmd.name == "set_departure":
@@ -412,12 +427,12 @@ class App:
             self.sup.test_result(PATH_MQTT, True, now)
 
     def _on_centre_time(self, t):
-        """The centre's clock from a signed ack: set the RTC when it is unset (the ESP32's RTC
-        restarts at 2000-01-01 after a power loss) or has drifted by more than 2 s."""
-        mine = self.wall.unix()
-        if mine is None or abs(mine - t) > 2:
-            self.wall.set_unix(t)
-            self.log("clock set from the centre: %s" % self.wall.iso())
+        """The centre's clock from a signed ack. io/clock.py WallClock.centre_time decides:
+        set an unset RTC, step it forward, never back for a stale or implausible time (t=0, a
+        day old), so report times never run backwards."""
+        msg = self.wall.centre_time(t)
+        if msg is not None:
+            self.log(msg)
 
     def _handoff(self, e):
         """MQTT could not deliver in time: hand the report to the landline path. The dialer
@@ -444,8 +459,24 @@ class App:
             buzzer = out.BUZ_REMIND
         if self._trouble and out.buzzer_rank(out.BUZ_TROUBLE) < out.buzzer_rank(buzzer):
             buzzer = out.BUZ_TROUBLE
+        trouble = self._trouble
+        # The monthly self-check drives each output in turn, visibly on its pin (issue 10.7):
+        # the buzzer a continuous tone, the flash light blinking, the trouble LED blinking (so it
+        # moves even when a trouble already lights it), the siren a short chirp. A real alarm's
+        # outputs are never masked: the check only adds to them.
+        sc = self.sup.self_check_output
+        if sc is not None:
+            if sc == "buzzer":
+                if out.buzzer_rank(out.BUZ_ALARM) < out.buzzer_rank(buzzer):
+                    buzzer = out.BUZ_ALARM
+            elif sc == "flash":
+                r.flash = True
+            elif sc == "trouble":
+                trouble = now % SELF_CHECK_BLINK_MS < SELF_CHECK_BLINK_MS // 2
+            elif sc == "siren":
+                r.siren = True
         r.buzzer = buzzer
-        r.trouble = self._trouble
+        r.trouble = trouble
         self.outputs.render(r, now)
 
     def _persist(self, now):
@@ -472,9 +503,17 @@ class App:
                     self._save_auth = False
                 else:
                     self._retry_at = ticks_add(now, RETRY_WRITE_MS)
+        # Home Assistant's state follows what the panel does: the end of the exit delay or the
+        # siren's cut-off emit no event, so watch them here (an int, no allocation).
+        o = self.core.outputs
+        ha = ((1 if self._sounding() else 0) | (2 if o.arming else 0)
+              | (4 if o.buzzer == out.BUZ_ENTRY else 0))
+        if ha != self._ha_key:
+            self._ha_key = ha
+            self._state_dirty = True
         if self._state_dirty:
             self._state_dirty = False
-            self.delivery.publish_state(self.state_frame())
+            self.delivery.publish_state(self.state_frame(now))
 
     # -- storage troubles (h1) ---------------------------------------------------------------------
     def _storage_check(self, now):
@@ -496,11 +535,28 @@ class App:
         return self.storage.troubles() + self.sup.troubles()
     # -- end storage troubles (h1) ------------------------------------------------------------------
 
-    def state_frame(self):
+    def _sounding(self):
+        """The panel sounds an alarm (HA: triggered): the siren, or the alarm or fire buzzer.
+        Not a glass warble while disarmed (a local warning), not a silent alarm."""
+        o = self.core.outputs
+        return o.siren or o.buzzer == out.BUZ_ALARM or o.buzzer == out.BUZ_FIRE
+
+    def state_frame(self, now=None):
+        """The retained state (comms/discovery.py): what the panel is doing for Home Assistant,
+        troubles as codes with their panel text beside them."""
         c = self.core
-        troubles = [t[2] for t in self.troubles()]
-        return state_payload(self.key, self.site, c.mode, c.phase(), bool(c.memory), troubles,
-                             [z.id for z in c.zones if z.open], self.wall.iso())
+        if now is None:
+            now = ticks_ms()
+        st = c.status(now)
+        ha = ha_state(c.mode, self._sounding(), st["exit_delay"],
+                      st["entry_delay"] or st["cancel_window"])
+        troubles = self.troubles()
+        # alarm_memory mirrors the panel's memory LED (a silent alarm that the panel does not
+        # show is not shown to Home Assistant either)
+        return state_payload(self.key, self.site, c.mode, c.phase(), c.outputs.alarm_memory,
+                             [trouble_code(t[0]) for t in troubles],
+                             [z.id for z in c.zones if z.open], self.wall.iso(), ha,
+                             [t[2] for t in troubles])
 
     def display(self, now):
         """The panel's display line (Japanese)."""

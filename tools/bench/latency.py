@@ -39,7 +39,7 @@ def _site(port):
     cfg["comms"]["mqtt"]["port"] = port
     cfg["timers"]["exit_delay_s"] = 0
     config = validate_config(cfg, pins)
-    return config, validate_secrets(sec, config)
+    return config, validate_secrets(vboard.own_secrets(sec), config)
 
 
 def _spin(board, cond, timeout=5.0):

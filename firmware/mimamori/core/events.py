@@ -52,6 +52,7 @@ CID_TAMPER = const(137)         # Tamper (the panel's own case)
 CID_GAS = const(151)            # Gas detected
 CID_GLASS = const(155)          # Foil break: our choice for glass-break sensors (window foil
                                 # is the historical glass-break detector; no standard code exists)
+CID_SYSTEM_TROUBLE = const(300) # System trouble: the sample site key or codes are in use
 CID_AC_LOSS = const(301)        # AC Loss
 CID_SYSTEM_RESET = const(305)   # System reset: sent at every boot (power cut, watchdog, update)
 CID_LOW_BATTERY = const(302)    # Low system battery
@@ -92,6 +93,7 @@ CATALOGUE = {
     CID_EXPANSION_TAMPER: ("G", "いたずら(センサー)", True),
     CID_GAS: ("E", "ガス漏れ", True),
     CID_GLASS: ("A", "ガラス破壊", True),
+    CID_SYSTEM_TROUBLE: ("G", "初期設定の鍵・暗証番号", False),
     CID_AC_LOSS: ("G", "停電", False),
     CID_SYSTEM_RESET: ("G", "再起動", False),
     CID_LOW_BATTERY: ("G", "電池低下", False),

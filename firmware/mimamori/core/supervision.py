@@ -32,6 +32,7 @@
 #                                    converts the resident's / centre's wall-clock time with the
 #                                    RTC); sup.clear_departure(now) cancels it and its reminder.
 #   sup.start_self_check(now)        the resident starts the monthly inspection.
+#   sup.sample_secrets(in_use, now)  at boot: the sample site key / codes are in use (300).
 #   sup.snapshot() -> dict           persist it when sup.revision differs from the revision last
 #                                    written (changes about once an hour when idle, never per tick).
 #   sup.troubles() -> [(cid, zone, text)]   active conditions, Japanese text (panel, state topic).
@@ -42,8 +43,10 @@
 #   right now during the self-check, or None), sup.self_check_results() -> [(path, ok|None)].
 #
 # Which path carries a path trouble: a 350/351/354 TROUBLE event names the failed path in
-# `zone_name` ("mqtt", "line") and its 1-based position in `paths` in `zone` (Contact ID's zone
-# field then tells the centre which communicator failed). It must go out on any OTHER path:
+# `zone_name` ("mqtt", "line") and has zone 0: it is about a report path, not a zone (Contact
+# ID: system messages carry 000 in the zone field; the frame carries the name as `path`, see
+# proto/frame.py, so the centre never shows it as ゾーン1, the front door; issue 10.10). The
+# test reports 601/602 are built the same way. A path trouble must go out on any OTHER path:
 # avoid_path(event) returns the path to avoid, None for every other event.
 #
 # Codes chosen (events.py catalogue):
@@ -58,7 +61,8 @@
 #       One condition for the centre: restored when both causes are gone.
 #   301/302 (TROUBLE, low urgency), 137/144 (ALARM, 24-hour), 380 (TROUBLE, zone),
 #   454 (TROUBLE: セット忘れ; arming 外出 afterwards sends the normal 401 closing, no 454 restore),
-#   602 periodic test, 601 self-check test (TEST, via send_test, zone = path number).
+#   300 (TROUBLE: System trouble: booted with the public sample secrets, core/samples.py),
+#   602 periodic test, 601 self-check test (TEST, via send_test, zone 0, the path in zone_name).
 #
 # Time. ticks_ms wrap at 2**30 ms and a ticks_diff is only valid within +-2**29 ms (6.2 days), so:
 #   - timers of at most 72 h (life, comm check, retries, debounces, self-check outputs) are
@@ -192,7 +196,6 @@ class Supervisor:
             self._paths.append(p)
             if name in LINE_PATHS:
                 self._line = p
-        self._line_number = self._line.number if self._line is not None else 0
         self._line_reported = False     # 351 reported (cut or test failed)
 
         # Conditions
@@ -203,6 +206,9 @@ class Supervisor:
         self._tamper = []               # zones whose tamper is open
         self._zones = []                # [zone, name, start_s, troubled] of open zones;
                                         # start_s -1: not counting (armed)
+
+        # Booted with the public sample secrets (core/samples.py; reported once, see sample_secrets)
+        self._sample = False
 
         # セット忘れ点検
         self._dep_s = -1                # departure + grace on the supervision clock, -1 = none
@@ -271,7 +277,7 @@ class Supervisor:
                     self._test(p, ev.CID_PERIODIC_TEST, now)
             if p is not self._line and p.silent_too_long(now):
                 self._touch()
-                self._event(TROUBLE, ev.CID_FAIL_TO_COMM, p.number, p.name)
+                self._event(TROUBLE, ev.CID_FAIL_TO_COMM, 0, p.name)
         if self._dep_s >= 0 and self._sec >= self._dep_s:
             self._dep_s = -1            # one-shot
             self._touch()
@@ -368,6 +374,16 @@ class Supervisor:
         self._touch()
         self._event(ALARM if is_open else RESTORE, ev.CID_EXPANSION_TAMPER, zone)
 
+    def sample_secrets(self, in_use, now):
+        """At boot, after restore(): the controller runs with the sample site key, codes or
+        card (300 System trouble). Reported when it starts, restored when a boot finds own
+        secrets; a reboot that changes nothing sends nothing."""
+        self._advance(now)
+        if in_use != self._sample:
+            self._sample = in_use
+            self._touch()
+            self._event(TROUBLE if in_use else RESTORE, ev.CID_SYSTEM_TROUBLE)
+
     # ---- power and line -------------------------------------------------------------------
     def ac_power(self, present, now):
         self._advance(now)
@@ -393,7 +409,7 @@ class Supervisor:
         if fault != self._line_reported:
             self._line_reported = fault
             self._touch()
-            self._event(TROUBLE if fault else RESTORE, ev.CID_TELCO_FAULT, self._line_number,
+            self._event(TROUBLE if fault else RESTORE, ev.CID_TELCO_FAULT, 0,
                         self._line.name if self._line is not None else "line")
 
     # ---- communication check --------------------------------------------------------------
@@ -405,7 +421,7 @@ class Supervisor:
 
     def _test(self, p, cid, now):
         p.sent(cid, now)
-        self._send_test(p.name, Event(now, TEST, cid, Q_NEW, p.number, 0, p.name, self.mode))
+        self._send_test(p.name, Event(now, TEST, cid, Q_NEW, 0, 0, p.name, self.mode))
 
     def _path_change(self, p, change):
         if change == 0:
@@ -414,11 +430,11 @@ class Supervisor:
         if p is self._line:
             self._line_update()
         elif change & FAILED:
-            self._event(TROUBLE, ev.CID_COMM_TROUBLE, p.number, p.name)
+            self._event(TROUBLE, ev.CID_COMM_TROUBLE, 0, p.name)
         elif change & RECOVERED:
-            self._event(RESTORE, ev.CID_COMM_TROUBLE, p.number, p.name)
+            self._event(RESTORE, ev.CID_COMM_TROUBLE, 0, p.name)
         if change & HEARD:
-            self._event(RESTORE, ev.CID_FAIL_TO_COMM, p.number, p.name)
+            self._event(RESTORE, ev.CID_FAIL_TO_COMM, 0, p.name)
 
     def test_result(self, path, ok, now):
         self._advance(now)
@@ -493,6 +509,8 @@ class Supervisor:
     # ---- panel ------------------------------------------------------------------------------
     def troubles(self):
         out = []
+        if self._sample:
+            out.append((ev.CID_SYSTEM_TROUBLE, 0, tx.TEXT[ev.CID_SYSTEM_TROUBLE]))
         if self._case:
             out.append((ev.CID_TAMPER, 0, tx.TEXT[ev.CID_TAMPER]))
         for z in self._tamper:
@@ -507,9 +525,9 @@ class Supervisor:
             if p is self._line:
                 continue
             if p.failed:
-                out.append((ev.CID_COMM_TROUBLE, p.number, tx.TEXT[ev.CID_COMM_TROUBLE] % p.name))
+                out.append((ev.CID_COMM_TROUBLE, 0, tx.TEXT[ev.CID_COMM_TROUBLE] % p.name))
             if p.silent:
-                out.append((ev.CID_FAIL_TO_COMM, p.number,
+                out.append((ev.CID_FAIL_TO_COMM, 0,
                             tx.TEXT[ev.CID_FAIL_TO_COMM] % (p.name, p.period_ms // _MS_H)))
         if self._line_reported:
             why = []
@@ -517,7 +535,7 @@ class Supervisor:
                 why.append(tx.LINE_CUT_TEXT)
             if self._line is not None and self._line.failed:
                 why.append(tx.LINE_TEST_TEXT)
-            out.append((ev.CID_TELCO_FAULT, self._line_number,
+            out.append((ev.CID_TELCO_FAULT, 0,
                         tx.TEXT[ev.CID_TELCO_FAULT] % "・".join(why)))
         for z in self._zones:
             if z[3]:
@@ -555,6 +573,7 @@ class Supervisor:
             "dep_s": self._dep_s,
             "reminding": self.reminding,
             "case": self._case,
+            "sample": self._sample,
             "ac": self._ac.state,
             "battery": self._batt.state,
             "line_cut": self._cut.state,
@@ -580,6 +599,7 @@ class Supervisor:
             dep_s = int(d["dep_s"])
             reminding = bool(d["reminding"])
             case = bool(d["case"])
+            sample = bool(d.get("sample", False))
             ac = bool(d["ac"])
             batt = bool(d["battery"])
             cut = bool(d["line_cut"])
@@ -613,6 +633,7 @@ class Supervisor:
         self._dep_s = dep_s
         self.reminding = reminding
         self._case = case
+        self._sample = sample
         self._ac = Debounce(AC_LOSS_MS, AC_BACK_MS, ac)
         self._batt = Debounce(BATTERY_MS, BATTERY_MS, batt)
         self._cut = Debounce(self._cut.on_ms, self._cut.off_ms, cut)

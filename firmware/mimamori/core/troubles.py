@@ -46,7 +46,32 @@ TEXT = {
     ev.CID_SENSOR_TROUBLE: "センサー故障 ゾーン%d %s(%d時間以上 開いたまま)",
     ev.CID_LIFE: "ライフ監視 異常(%d時間 動きがありません)",
     ev.CID_FAIL_TO_CLOSE: "セット忘れ: 外出セットしてください",
+    ev.CID_SYSTEM_TROUBLE: "初期設定の鍵・暗証番号のままです(変更してください)",
 }
+# Machine-readable code of each condition, for the state topic (Home Assistant, apps): stable
+# identifiers in English; the Japanese text above travels beside them as the label.
+CODE = {
+    ev.CID_TAMPER: "case_tamper",
+    ev.CID_EXPANSION_TAMPER: "sensor_tamper",
+    ev.CID_AC_LOSS: "ac_loss",
+    ev.CID_LOW_BATTERY: "low_battery",
+    ev.CID_COMM_TROUBLE: "comm_trouble",
+    ev.CID_FAIL_TO_COMM: "comm_silent",
+    ev.CID_TELCO_FAULT: "line_fault",
+    ev.CID_SENSOR_TROUBLE: "sensor_stuck",
+    ev.CID_LIFE: "life",
+    ev.CID_FAIL_TO_CLOSE: "forgot_to_arm",
+    ev.CID_SYSTEM_TROUBLE: "sample_secrets",
+    ev.CID_SELF_TEST: "storage_damaged",
+    ev.CID_LOG_OVERFLOW: "flash_full",
+}
+
+
+def code(cid):
+    """The state topic's code of a trouble (Contact ID code); "trouble" for one not listed."""
+    return CODE.get(cid, "trouble")
+
+
 LINE_CUT_TEXT = "断線"
 LINE_TEST_TEXT = "試験通報失敗"
 SELF_CHECK_DUE_TEXT = "月1回の点検の時期です(点検を開始してください)"

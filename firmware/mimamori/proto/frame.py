@@ -10,7 +10,7 @@
 # Frames (v = 1):
 #   event  controller -> centre  <prefix>/<site>/event
 #          {v, site, epoch, seq, ts, up, kind, service: {code, label}, label, cid, zone,
-#           zone_name, user, mode, urgent, base, mac}
+#           zone_name, user, mode, urgent, base, mac} (+ path for PATH_CIDS)
 #          cid = 4 Contact ID digits: the event qualifier (1 new/opening, 3 restore/closing,
 #          6 status) followed by the 3-digit event code, as in the Contact ID message
 #          "ACCT 18 Q XYZ GG CCC": "1111" = new fire (smoke), "3401" = closing by user.
@@ -31,6 +31,9 @@ from binascii import hexlify, unhexlify
 V = 1
 _BLOCK = 64
 REF_HEX = 32        # a report reference: the first 16 bytes of a SHA-256, in hex
+# Contact ID codes about a report path, not a zone (350/351/354 path troubles, 601/602 tests):
+# their event frame has zone 0 and `path` (mqtt, line) instead of a zone_name (issue 10.10).
+PATH_CIDS = (350, 351, 354, 601, 602)
 
 
 class FrameError(ValueError):
@@ -185,6 +188,10 @@ def event_dict(site, event, up, base=None, epoch=None):
     }
     if epoch is not None:
         d["epoch"] = epoch
+    if event.cid in PATH_CIDS:
+        # A report path's test or trouble: zone 0 and the path by name, never in a zone field.
+        d["path"] = event.zone_name
+        d["zone_name"] = ""
     if base is not None:
         # The oldest report the controller still holds unacknowledged: every seq from base up
         # to this one is on its way, so the centre can show a site's reports in order even when

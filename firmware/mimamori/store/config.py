@@ -253,7 +253,7 @@ class _Pins:
         self.no_pull = self._ints(c, "pins.no_pull", p.get("no_pull", _REQUIRED), self.gpio)
         self.adc = self._ints(c, "pins.adc", p.get("adc", _REQUIRED), self.gpio)
         self.forbidden = self._reasons(c, "pins.forbidden", p.get("forbidden", _REQUIRED), "reason")
-        self._reasons(c, "pins.strapping", p.get("strapping", _REQUIRED), "boot")
+        self.strapping = self._strapping(c, p.get("strapping", _REQUIRED))
         notes = p.get("notes", [])
         if not isinstance(notes, list):
             c.bad("pins.notes", "expected a list of strings, got " + _kind(notes))
@@ -273,6 +273,26 @@ class _Pins:
                 c.bad("%s[%d]" % (path, i), "GPIO %d is not in pins.gpio" % n)
             else:
                 out.add(n)
+        return out
+
+    def _strapping(self, c, v):
+        """Strapping pins: gpio -> (what its level at reset does, uses an installer may confirm
+        with config `strapping_override`: a subset of "in", "out"; empty: never)."""
+        out = {}
+        if c.list("pins.strapping", v, 0, 64, "a list of {gpio, boot, override}") is None:
+            return out
+        for i, e in enumerate(v):
+            p = "pins.strapping[%d]" % i
+            if c.obj(p, e, ("gpio", "boot", "override")) is None:
+                continue
+            n = c.int(p + ".gpio", e.get("gpio", _REQUIRED), 0, 99)
+            text = c.str(p + ".boot", e.get("boot", _REQUIRED), 1, 200)
+            uses = e.get("override", [])
+            if not isinstance(uses, list) or [u for u in uses if u not in ("in", "out")]:
+                c.bad(p + ".override", "expected a list of \"in\", \"out\"")
+                uses = []
+            if n is not None and text is not None:
+                out[n] = (text, uses)
         return out
 
     def _reasons(self, c, path, v, text_key):
@@ -295,6 +315,7 @@ class _Config:
         self.c = _Check(errors)
         self.pins = pins if pins is not None and pins.ok else None
         self.used = {}   # gpio -> the path that took it
+        self.strap_override = []
         self.out = self.build(cfg)
 
     # -- pins ---------------------------------------------------------------------------
@@ -318,6 +339,8 @@ class _Config:
             if need == "out" and v in b.input_only:
                 c.bad(path, "GPIO %d is input-only on %s" % (v, b.name))
                 return None
+            if v in b.strapping and not self._strap_ok(path, v, need):
+                return None
             if need == "adc" and v not in b.adc:
                 c.bad(path, "GPIO %d is not an ADC pin on %s (use one of %s)" % (
                     v, b.name, ", ".join([str(n) for n in sorted(b.adc)])))
@@ -331,14 +354,53 @@ class _Config:
         self.used[v] = path
         return v
 
+    def _strap_ok(self, path, v, need):
+        """A strapping pin (its level at reset picks the boot mode or the flash voltage) is
+        refused unless the installer lists it in `strapping_override` and the board's pins.json
+        says that use cannot disturb the boot (README "Strapping pins")."""
+        b = self.pins
+        text, uses = b.strapping[v]
+        use = "out" if need == "out" else "in"
+        if v not in self.strap_override:
+            hint = ""
+            if use in uses:
+                hint = ", or list it in strapping_override once the wiring keeps that level"
+            self.c.bad(path, "GPIO %d is a strapping pin on %s (%s): use another pin%s" % (
+                v, b.name, text, hint))
+            return False
+        if use not in uses:
+            self.c.bad(path, "GPIO %d is a strapping pin on %s (%s): strapping_override cannot "
+                       "allow it as an %s" % (v, b.name, text, "output" if use == "out" else "input"))
+            return False
+        return True
+
+    def strapping_override(self, v):
+        c = self.c
+        out = []
+        if v is _REQUIRED:
+            return out
+        if c.list("strapping_override", v, 0, 16, "a list of GPIO numbers") is None:
+            return out
+        for i, n in enumerate(v):
+            if not _is_int(n):
+                c.bad("strapping_override[%d]" % i, "expected a GPIO number, got " + _kind(n))
+            elif self.pins is not None and n not in self.pins.strapping:
+                c.bad("strapping_override[%d]" % i, "GPIO %d is not a strapping pin on %s" % (
+                    n, self.pins.name))
+            else:
+                out.append(n)
+        return out
+
     # -- sections -------------------------------------------------------------------------
     def build(self, cfg):
         c = self.c
         known = ("version", "site_id", "board", "utc_offset_min", "zones", "timers", "comms",
-                 "outputs", "supervision")
+                 "outputs", "supervision", "strapping_override")
         if c.obj("", cfg, known) is None:
             return None
         out = {}
+        self.strap_override = self.strapping_override(cfg.get("strapping_override", _REQUIRED))
+        out["strapping_override"] = self.strap_override
         v = cfg.get("version", _REQUIRED)
         if v is _REQUIRED:
             c.bad("version", "missing: expected %d" % VERSION)
