@@ -15,6 +15,7 @@ import receiver as R  # noqa: E402
 import vboard  # noqa: E402
 from mqtt_broker import broker  # noqa: E402,F401 (fixture)
 from mimamori.store.config import validate_config, validate_secrets  # noqa: E402
+from mimamori.comms.discovery import TROUBLE_SENSORS  # noqa: E402
 
 BOARD = os.path.join(ROOT, "boards", "esp32-devkitc")
 CODE = "1234"       # the sample resident's code (boards/*/secrets.sample.json)
@@ -326,7 +327,7 @@ def test_home_assistant_discovers_the_panel_and_every_zone(centre):
     ha.loop_start()
     zones = len(b.config["zones"])
     end = time.monotonic() + 10
-    while time.monotonic() < end and len(got) < zones + 4:
+    while time.monotonic() < end and len(got) < zones + 1 + len(TROUBLE_SENSORS):
         time.sleep(0.05)
     ha.loop_stop()
     ha.disconnect()
@@ -339,7 +340,12 @@ def test_home_assistant_discovers_the_panel_and_every_zone(centre):
     cmd = json.loads(panel["command_template"].replace("{{ action }}", "DISARM")
                      .replace("{{ code }}", "1234"))
     assert cmd == {"action": "DISARM", "code": "1234", "token": token}
-    assert len([t for t in got if t.startswith("homeassistant/binary_sensor/%s/" % site)]) == zones
+    # a binary sensor per zone, and the trouble entities (problem, connectivity, battery)
+    sensors = [t for t in got if t.startswith("homeassistant/binary_sensor/%s/" % site)]
+    assert len([t for t in sensors if "/zone" in t]) == zones
+    assert len(sensors) == zones + len(TROUBLE_SENSORS)
+    for name in ("problem", "connectivity", "battery"):     # troubles as entities (10.9)
+        assert "homeassistant/binary_sensor/%s/%s/config" % (site, name) in sensors
 
 
 PIR = 6             # リビング 空間センサー: a follower in the sample house
@@ -395,11 +401,6 @@ def test_a_panic_press_shows_nothing_on_the_panel_and_reaches_the_journal(house)
     assert not (r.siren or r.flash or r.alarm_memory) and r.buzzer == "off"
     assert b.app.display(b.now()) == before and "非常" not in before
 
-
-    sensors = [t for t in got if t.startswith("homeassistant/binary_sensor/%s/" % site)]
-    assert len([t for t in sensors if "/zone" in t]) == zones
-    for name in ("problem", "connectivity", "battery"):     # troubles as entities (10.9)
-        assert "homeassistant/binary_sensor/%s/%s/config" % (site, name) in sensors
 
 
 # ---- clock from the centre (issue 10.13, issue 9.13) ----------------------------------------
@@ -544,7 +545,8 @@ def test_home_assistant_mirrors_the_panel_not_the_alarm_memory(house):
     b.run(1000)
     b.press(PANIC)                               # a silent alarm: not on a tablet by the door
     b.run(1000)
-    assert [e.cid for e in b.app.core.memory] == [120]
+    assert not b.app.core.memory                 # silent: not even the panel's memory shows it
+    assert [e.cid for e, _u, _a in b.app.journal.history()][-1] == 120   # the centre gets it
     assert ha_panel(b) == "disarmed"
     from mimamori.proto import frame
     state = frame.parse(b.app.delivery._state)   # the memory as the panel's LED shows it

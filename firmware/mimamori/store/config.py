@@ -288,9 +288,14 @@ class _Pins:
             n = c.int(p + ".gpio", e.get("gpio", _REQUIRED), 0, 99)
             text = c.str(p + ".boot", e.get("boot", _REQUIRED), 1, 200)
             uses = e.get("override", [])
-            if not isinstance(uses, list) or [u for u in uses if u not in ("in", "out")]:
+            if not isinstance(uses, list):
                 c.bad(p + ".override", "expected a list of \"in\", \"out\"")
                 uses = []
+            for j, u in enumerate(uses):
+                if u not in ("in", "out"):
+                    c.bad("%s.override[%d]" % (p, j), "expected \"in\" or \"out\"")
+                    uses = []
+                    break
             if n is not None and text is not None:
                 out[n] = (text, uses)
         return out
