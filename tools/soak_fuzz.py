@@ -291,6 +291,8 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, say=None):
             "session_drops": drops,
             "alarm_after_delivered": int(bool(delivered)),
             "command_after": (ans or {}).get("reason", "no reply"),
+            # the command counter the fuzz left (digits): a huge one freezes remote commands
+            "cmd_counter_digits": len(str(getattr(app.commands, "last_ctr", ""))),
             "fuzz_seconds": round(fuzz_s, 1), "seconds": round(time.monotonic() - t0, 1)}
         if errors:
             failures.append("fuzz: %d steps raised, first: %s" % (len(errors), errors[0]))
