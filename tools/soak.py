@@ -16,9 +16,9 @@ Parts (each its own module, each returns figures and the invariants it saw broke
           (tools/soak_damage.py)
   flash   a full flash while alarms are raised, and a boot on it: no step raises, alarms go out
           from RAM, the trouble is shown and reported (tools/soak_flash.py)
-  fuzz    hostile messages on the site's cmd and ack topics: no step raises or stalls, nothing
-          escapes a handler, a real alarm and a real command afterwards still work
-          (tools/soak_fuzz.py)
+  fuzz    hostile messages on the site's cmd and ack topics (and some on its event topic, for
+          the receiver): no step raises or stalls, nothing escapes a handler (controller or
+          receiver), a real alarm and a real command afterwards still work (tools/soak_fuzz.py)
 
 Prints a figures table at the end; exits 1 if any invariant broke (each failure names the seed
 that reproduces it), 0 otherwise.
@@ -47,6 +47,8 @@ HINTS = [
     ("session dropped", "issue 9.8: an oversized packet is skipped, the session kept"),
     ("stalled", "issue 9.9: bounded work per step"),
     ("status command afterwards", "issue 9.12: bound numbers before accepting a counter"),
+    ("receiver failed on", "issue 9.3: each frame handled in isolation, refused with a reason"),
+    ("real 異常 afterwards", "issue 9.3: one odd frame must not jam the receiver for every site"),
 ]
 
 

@@ -184,11 +184,13 @@ def run(alarms=6, headroom=600, seed=1, settle_s=30.0, say=None):
             return [r for r in site.reports() if r["seq"] not in before and
                     r["kind"] == "trouble"]
 
-        settle(lambda: trouble_reports() and site.app.rendered.trouble, 5)
+        settle(lambda: trouble_reports() and (site.app.rendered.trouble or
+                                              site.app.sup.troubles()), 5)
         seen = {r["seq"]: r for r in site.reports()}
         got_alarms = [s for s in raised if s in seen and seen[s]["kind"] == "alarm"]
         troubles = trouble_reports()
-        trouble_led = bool(site.app.rendered.trouble)
+        # shown: the trouble LED, or a trouble in the panel's list (the display's " / ...")
+        trouble_led = bool(site.app.rendered.trouble) or bool(site.app.sup.troubles())
         display = site.app.display(site.board.now())
         # A power cut on the full flash: it must boot, guard, and report again.
         rebooted = True

@@ -116,25 +116,63 @@ class Generator:
             d[r.choice(["v", "site", "type"])] = r.choice(ODD_VALUES)
         return _signed(self.key, d)
 
+    def valid_event(self):
+        from mimamori.core import events as E
+        e = E.Event(0, E.ALARM, E.CID_PANIC, E.Q_NEW, 12, 0, "非常ボタン", "away")
+        e.seq = self.rnd.randint(10**9, 2 * 10**9)    # never one the controller will use
+        e.wall = "2026-12-01T09:00:00+09:00"
+        return F.event_frame(self.key, self.site, e, 5)
+
+    def odd_event(self):
+        r = self.rnd
+        d = F.parse(self.valid_event())
+        d.pop("mac", None)
+        for field in r.sample(["seq", "kind", "service", "zone", "zone_name", "base", "ts",
+                               "urgent", "v", "site", "label", "cid", "mode", "user", "up"],
+                              r.randint(1, 3)):
+            d[field] = r.choice(ODD_VALUES)
+        if isinstance(d.get("seq"), int) and not isinstance(d["seq"], bool) and \
+                0 < d["seq"] < 10**9:
+            d["seq"] = 10**9 + d["seq"]     # an oddity, never a seq the controller will use
+        return _signed(self.key, d)
+
+    def next_event(self):
+        """A hostile report on the event topic, for the centre's receiver."""
+        r = self.rnd
+        k = r.random()
+        if k < 0.2:
+            return "event", bytes(r.randrange(256) for _ in range(r.randint(0, 400))), "random"
+        if k < 0.5:
+            return "event", self._mutate(self.valid_event()), "mutated"
+        if k < 0.55:
+            return "event", self.oversize(), "oversize"
+        if k < 0.6:
+            return "event", self.nesting(), "nesting"
+        return "event", self.odd_event(), "signed"
+
     def next(self):
-        """(topic name 'cmd' or 'ack', payload bytes, kind)."""
+        """(topic name 'cmd', 'ack' or 'event', payload bytes, kind)."""
         r = self.rnd
         topic = "cmd" if r.random() < 0.6 else "ack"
         k = r.random()
         if k < 0.25:
             return topic, bytes(r.randrange(256) for _ in range(r.randint(0, 400))), "random"
         if k < 0.55:
-            base = self.valid_cmd() if topic == "cmd" else self.valid_ack()
+            base = {"cmd": self.valid_cmd, "ack": self.valid_ack,
+                    "event": self.valid_event}[topic]()
             return topic, self._mutate(base), "mutated"
         if k < 0.58:
             return topic, self.oversize(), "oversize"
         if k < 0.63:
             return topic, self.nesting(), "nesting"
-        return topic, (self.odd_cmd() if topic == "cmd" else self.odd_ack()), "signed"
+        return topic, {"cmd": self.odd_cmd, "ack": self.odd_ack,
+                       "event": self.odd_event}[topic](), "signed"
 
 
-def run(messages=2000, seed=1, batch=50, settle_s=30.0, say=None):
-    """Returns (figures, failures)."""
+def run(messages=2000, seed=1, batch=50, settle_s=30.0, event_share=0.2, say=None,
+        fuzzer_auth=None):
+    """`messages` on the cmd and ack topics, and about event_share as many again on the event
+    topic (for the centre's receiver). Returns (figures, failures)."""
     say = say or (lambda *_: None)
     import paho.mqtt.client as paho
     from simlib.site import Site
@@ -199,6 +237,10 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, say=None):
         host, port = site.path("mqtt").broker.host, site.path("mqtt").broker.port
         connected = threading.Event()
         fz = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="soak-fuzzer")
+        if fuzzer_auth or os.environ.get("SOAK_FUZZ_USER"):
+            # A broker with ACLs: publish as a user allowed on the site's topics (the centre's)
+            fz.username_pw_set(*(fuzzer_auth or (os.environ["SOAK_FUZZ_USER"],
+                                                 os.environ.get("SOAK_FUZZ_PASSWORD"))))
         fz.on_connect = lambda c, u, f, rc, p=None: (c.subscribe(prefix + "ack", 1),
                                                      connected.set())
         fz.on_message = lambda c, u, m: replies.append(m.payload)
@@ -211,6 +253,9 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, say=None):
         kinds = {}
         sent = 0
         deliverable = 0
+        events_sent = 0
+        ev_out = []
+        ev_kinds = {}
         while sent < messages:
             # the session is up (after a drop: redialled) and subscribed before a batch
             settle(lambda: link.connected, 20)
@@ -222,9 +267,16 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, say=None):
                 topic, payload, kind = gen.next()
                 kinds[kind] = kinds.get(kind, 0) + 1
                 out.append((len(payload), topic, payload))
+                if gen.rnd.random() < event_share:
+                    ev_out.append(gen.next_event())
             # small first: a packet the link refuses comes after the others of its batch
             out.sort(key=lambda x: x[0])
             infos = [fz.publish(prefix + topic, payload, qos=1) for _, topic, payload in out]
+            for topic, payload, kind in ev_out:
+                ev_kinds[kind] = ev_kinds.get(kind, 0) + 1
+                infos.append(fz.publish(prefix + topic, payload, qos=1))
+            events_sent += len(ev_out)
+            del ev_out[:]
             sent += len(out)
             deliverable += sum(1 for n, _, _ in out if n < 4000)
             for i in infos:
@@ -261,9 +313,22 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, say=None):
         alarm_seqs = [s for s in range(first, app.journal.next_seq)
                       if (app.journal.get(s) or (None,))[0] is not None and
                       app.journal.get(s)[0].kind == "alarm"]
+        rx = site.path("mqtt").rx
         delivered = bool(alarm_seqs) and settle(
             lambda: app.journal.pending_count() == 0 and all(
-                s in {r["seq"] for r in site.reports()} for s in alarm_seqs), settle_s)
+                (site.site_id, s) in rx.shown for s in alarm_seqs), settle_s)
+        rx_errors = [e[2] for e in site.timeline if e[1] == "センター" and
+                     str(e[2]).startswith("receiver: error")]
+        rx_kinds = {}
+        for ln in rx_errors:
+            m = re.search(r"/(\w+): (\w+)\(", ln)
+            k = "%s %s" % (m.group(1), m.group(2)) if m else ln[:40]
+            rx_kinds[k] = rx_kinds.get(k, 0) + 1
+        try:
+            db_bytes = os.path.getsize(os.path.join(site.tmp, "centre.db")) + os.path.getsize(
+                os.path.join(site.tmp, "centre.db-wal"))
+        except OSError:
+            db_bytes = -1
         ctr = int(time.time() * 1000)
         del replies[:]
         fz.publish(prefix + "cmd", C.command_frame(key, site.site_id, ctr, app.wall.unix(),
@@ -284,6 +349,11 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, say=None):
         figures = {
             "seed": seed, "messages": sent, "reached_loop": got["n"],
             "kinds": ", ".join("%s %d" % kv for kv in sorted(kinds.items())),
+            "event_messages": events_sent,
+            "event_kinds": ", ".join("%s %d" % kv for kv in sorted(ev_kinds.items())),
+            "receiver_errors": len(rx_errors),
+            "receiver_error_kinds": ", ".join("%s %d" % kv for kv in sorted(rx_kinds.items())),
+            "centre_db_bytes": db_bytes,
             "step_errors": len(errors), "stalls": len(stalls),
             "max_step_wall_ms": round(worst["wall"], 1), "max_step_cpu_ms": round(worst["cpu"], 1),
             "escaped_handler": len(escaped),
@@ -306,8 +376,14 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, say=None):
         if drops:
             failures.append("fuzz: the MQTT session dropped %d times (reasons %s)" % (
                 drops, sorted(set(str(r) for r in drop_reasons))))
+        if rx_errors:
+            failures.append("fuzz: the centre's receiver failed on %d frames (an exception, "
+                            "not a refusal with a reason: %s), first: %s" % (
+                                len(rx_errors), figures["receiver_error_kinds"],
+                                rx_errors[0][:300]))
         if not delivered:
-            failures.append("fuzz: a real 異常 afterwards was not delivered and acknowledged "
+            failures.append("fuzz: a real 異常 afterwards was not delivered, acknowledged and "
+                            "shown "
                             "within %d s (seqs %s, pending %d)" % (
                                 settle_s, alarm_seqs, app.journal.pending_count()))
         if ans is None or not ans.get("ok"):

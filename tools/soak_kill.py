@@ -85,8 +85,8 @@ class Child:
 class BrokerChild:
     """mosquitto (tools/broker.py) killed with SIGKILL and started again on the same port."""
 
-    def __init__(self):
-        self.b = broker_mod.Mosquitto()
+    def __init__(self, users=None):
+        self.b = broker_mod.Mosquitto(users=users) if users else broker_mod.Mosquitto()
         self.kills = 0
         self.crashes = []
 
@@ -122,7 +122,8 @@ def _last_status(text):
 
 
 def run(controller_kills=20, receiver_kills=6, broker_kills=6, seed=1, gap_s=(0.1, 1.2),
-        press_every_ms=400, settle_s=60.0, workdir=None, say=None):
+        press_every_ms=400, settle_s=60.0, workdir=None, say=None, broker_users=None,
+        rx_auth=None):
     """The campaign. Returns (figures dict, failures list of strings)."""
     say = say or (lambda *_: None)
     rnd = random.Random(seed)
@@ -149,7 +150,7 @@ def run(controller_kills=20, receiver_kills=6, broker_kills=6, seed=1, gap_s=(0.
     try:
         import receiver as R
         R.Store(db).add_site(site, key)
-        brk = BrokerChild().start()
+        brk = BrokerChild(broker_users).start()
         kids.append(brk)
         port = brk.b.port
         open(go, "w").close()
@@ -157,8 +158,14 @@ def run(controller_kills=20, receiver_kills=6, broker_kills=6, seed=1, gap_s=(0.
                                    "--port", str(port), "--go", go,
                                    "--press-every-ms", str(press_every_ms)],
                     os.path.join(work, "controller.log"))
+        cred = []
+        if rx_auth or os.environ.get("SOAK_RX_USER"):
+            # A broker with ACLs: the receiver logs in as the centre
+            u, pw = rx_auth or (os.environ["SOAK_RX_USER"], os.environ.get("SOAK_RX_PASSWORD"))
+            cred = ["--user", u] + (["--password", pw] if pw else [])
         rx = Child("receiver", [PY, os.path.join(HERE, "receiver.py"), "--db", db, "--port",
-                                str(port), "run", "--name", "soak-rx", "--silent-every", "1e9"],
+                                str(port)] + cred + ["run", "--name", "soak-rx",
+                                                     "--silent-every", "1e9"],
                    os.path.join(work, "receiver.log"))
         kids += [ctl, rx]
         rx.start()
