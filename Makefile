@@ -4,7 +4,7 @@ VENV    := .venv
 VPY     := $(VENV)/bin/python
 STAMP   := $(VENV)/.setup-done
 
-.PHONY: setup test test-cpython test-micropython build sim bench deploy flash clean help
+.PHONY: setup test test-cpython test-micropython build sim bench soak deploy flash clean help
 
 help:
 	@echo "make setup   - create .venv, install Python and npm tools, the Debian packages the tests use"
@@ -12,6 +12,7 @@ help:
 	@echo "make build   - compile firmware/ to .mpy in build/ and print the size table"
 	@echo "make sim     - the virtual house: interactive panel; SCENARIO=<name> runs one headless (SCENARIO=list)"
 	@echo "make bench   - speed and memory figures, measured and printed as one table"
+	@echo "make soak    - the long fault-injection and fuzz run (minutes): kill -9, damaged and full flash, hostile messages"
 	@echo "make deploy  - copy the firmware to a board with mpremote (arrives with the installer issue)"
 	@echo "make flash   - write a MicroPython image to a board (arrives with the installer issue)"
 
@@ -29,6 +30,11 @@ build: $(STAMP)
 
 bench: $(STAMP)
 	$(VPY) tools/bench.py
+
+# The long reliability soak (README "Reliability"). Counts can be changed, e.g.
+#   make soak SOAK_ARGS="--only kill --controller-kills 100 --seed 7"
+soak: $(STAMP)
+	$(VPY) tools/soak.py $(SOAK_ARGS)
 
 sim: $(STAMP)
 	$(VPY) tools/sim.py $(if $(SCENARIO),--scenario $(SCENARIO))
