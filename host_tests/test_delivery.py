@@ -186,7 +186,11 @@ def test_state_and_discovery_are_published_retained_every_session(broker):
     c = Controller(broker)
     c.d.publish_retained(DS.payloads(cfg))
     c.d.publish_state(DS.state_payload(KEY, SITE, "away", open_zones=[1]))
-    assert c.run(lambda: c.link.pubacks >= 3, 5)
+    want = {"homeassistant/alarm_control_panel/site-001/config",
+            "homeassistant/binary_sensor/site-001/zone1/config",
+            "mimamori/v1/site-001/state"}
+    want |= {"homeassistant/binary_sensor/site-001/%s/config" % t[0] for t in DS.TROUBLE_SENSORS}
+    assert c.run(lambda: c.link.pubacks >= len(want), 5)
     got = {}
     w = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="late-watcher")
     w.on_message = lambda cl, u, m: got.__setitem__(m.topic, (m.payload, m.retain))
@@ -194,13 +198,11 @@ def test_state_and_discovery_are_published_retained_every_session(broker):
     w.subscribe([("homeassistant/#", 1), ("mimamori/v1/site-001/state", 1)])
     w.loop_start()
     end = time.monotonic() + 5
-    while time.monotonic() < end and len(got) < 3:
+    while time.monotonic() < end and len(got) < len(want):
         time.sleep(0.02)
     w.loop_stop()
     w.disconnect()
-    assert set(got) == {"homeassistant/alarm_control_panel/site-001/config",
-                        "homeassistant/binary_sensor/site-001/zone1/config",
-                        "mimamori/v1/site-001/state"}
+    assert set(got) == want
     assert all(retain for _, retain in got.values())
     st = F.parse(got["mimamori/v1/site-001/state"][0])
     F.verify(KEY, st)
