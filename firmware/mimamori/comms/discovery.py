@@ -27,15 +27,15 @@
 # Each HA command carries the site's HA token (core.commands.ha_token, from the site key), put
 # in the command_template here: the bridge forwards nothing without it.
 from mimamori import VERSION
+from mimamori.core.vocab import MODE_AWAY, MODE_DISARMED, MODE_PARTIAL, MODE_STAY, MODES
 from mimamori.proto import frame
 
 DISCOVERY_PREFIX = "homeassistant"
-MODES = ("disarmed", "away", "stay", "partial")
-HA_STATE = {"disarmed": "disarmed", "away": "armed_away", "stay": "armed_home",
-            "partial": "armed_custom_bypass"}
-HA_ACTIONS = {"ARM_AWAY": ("arm", "away"), "ARM_HOME": ("arm", "stay"),
-              "ARM_CUSTOM_BYPASS": ("arm", "partial"), "DISARM": ("disarm", None)}
-# zone type (store/config.py ZONE_TYPES) -> HA binary_sensor device_class
+HA_STATE = {MODE_DISARMED: "disarmed", MODE_AWAY: "armed_away", MODE_STAY: "armed_home",
+            MODE_PARTIAL: "armed_custom_bypass"}
+HA_ACTIONS = {"ARM_AWAY": ("arm", MODE_AWAY), "ARM_HOME": ("arm", MODE_STAY),
+              "ARM_CUSTOM_BYPASS": ("arm", MODE_PARTIAL), "DISARM": ("disarm", None)}
+# zone type (core/vocab.py ZONE_TYPES) -> HA binary_sensor device_class
 DEVICE_CLASS = {"magnet": "opening", "glass": "safety", "fire": "smoke", "gas": "gas",
                 "vibration": "vibration", "space": "motion", "panic": "safety",
                 "medical": "safety", "cancel": "safety", "tamper": "tamper"}

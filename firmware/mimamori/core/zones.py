@@ -1,25 +1,10 @@
 # Zones as the core sees them: what a zone is (type, name, arm modes, 24-hour, entry route) and
 # what it is doing (open, in alarm, bypassed). Built from the validated config; no hardware here.
 from mimamori.core import events as ev
-
-MODE_DISARMED = "disarmed"
-MODE_AWAY = "away"
-MODE_STAY = "stay"
-MODE_PARTIAL = "partial"
-ARM_MODES = (MODE_AWAY, MODE_STAY, MODE_PARTIAL)
-
-# Resident-facing names of the modes (panel display, reports).
-MODE_LABELS = {
-    MODE_DISARMED: "解除",
-    MODE_AWAY: "外出",
-    MODE_STAY: "在宅セット",
-    MODE_PARTIAL: "部分セット",
-}
-
-# Zone types whose input is live in every state (seed 6.(3): fire, panic, gas, medical watched
-# 24 hours; glass too, sounding the buzzer even while disarmed; tamper as the panel's own 24-hour
-# protection; case_tamper as the panel's own case switch).
-ALWAYS_ARMED_TYPES = ("fire", "gas", "glass", "panic", "medical", "tamper", "case_tamper")
+# The modes, their labels and the zone-type groups are declared in core/vocab.py (their one
+# home); imported here for the core's modules.
+from mimamori.core.vocab import (ALWAYS_ARMED_TYPES, ARM_MODES, MODE_AWAY, MODE_DISARMED,  # noqa: F401
+                                 MODE_LABELS, MODE_PARTIAL, MODE_STAY, SOUNDERS, WARNING_TYPES)
 
 # Contact ID code raised when a zone of this type trips (see events.py for the choices).
 _TYPE_CID = {
@@ -39,12 +24,6 @@ _FIRE_CID = {"smoke": ev.CID_SMOKE, "heat": ev.CID_HEAT, "generic": ev.CID_FIRE}
 # no sound) or frighten a patient. The centre is called as for any alarm; nothing local shows it:
 # no siren, buzzer, display text, flash light or alarm-memory LED.
 SILENT_TYPES = ("panic", "medical")
-
-# Detectors whose warning outlives the siren cut-off while they still detect (the cut-off is for
-# intrusion: neighbours, bylaws). `sounder` says what keeps sounding: the buzzer (default) or the
-# siren too.
-WARNING_TYPES = ("fire", "gas")
-SOUNDERS = ("buzzer", "siren")
 
 # A zone that trips, restores and trips again (a banging door) reports at most this many alarms
 # per arming, and per SWINGER_PERIOD_MS from its first counted trip (so a house that stays
