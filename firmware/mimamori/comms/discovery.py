@@ -107,7 +107,7 @@ def _availability(prefix, site):
 def alarm_panel(config, ha_token=None):
     """(topic, payload dict) for the site's alarm_control_panel. ha_token: the bridge's check."""
     site = config["site_id"]
-    prefix = config["comms"]["mqtt"].get("topic_prefix", "mimamori/v1")
+    prefix = config["comms"]["mqtt"]["topic_prefix"]
     p = {
         "name": None,     # the entity takes the device's name
         "unique_id": "mimamori_%s_alarm" % site,
@@ -135,7 +135,7 @@ def alarm_panel(config, ha_token=None):
 
 def zone_sensor(config, zone):
     site = config["site_id"]
-    prefix = config["comms"]["mqtt"].get("topic_prefix", "mimamori/v1")
+    prefix = config["comms"]["mqtt"]["topic_prefix"]
     zid = zone["id"]
     p = {
         "name": "%s (%s)" % (zone["name"], ZONE_TYPE_LABELS.get(zone["type"], zone["type"])),
@@ -156,7 +156,7 @@ def zone_sensor(config, zone):
 def trouble_sensor(config, which):
     """(topic, payload dict) of one trouble entity (TROUBLE_SENSORS)."""
     site = config["site_id"]
-    prefix = config["comms"]["mqtt"].get("topic_prefix", "mimamori/v1")
+    prefix = config["comms"]["mqtt"]["topic_prefix"]
     for obj, cls, name, template in TROUBLE_SENSORS:
         if obj == which:
             break
@@ -190,7 +190,7 @@ def iter_payloads(config, ha_token=None):
     import json
     topic, p = alarm_panel(config, ha_token)
     yield topic, json.dumps(p).encode()
-    for z in config.get("zones", ()):
+    for z in config["zones"]:
         topic, p = zone_sensor(config, z)
         yield topic, json.dumps(p).encode()
     for t in TROUBLE_SENSORS:

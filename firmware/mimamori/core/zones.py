@@ -41,15 +41,16 @@ class Zone:
         self.id = cfg["id"]
         self.name = cfg["name"]
         self.type = cfg["type"]
-        self.modes = tuple(cfg.get("modes", ()))
-        self.entry_route = bool(cfg.get("entry_route", False))
+        # The validated config (store/config_zones.py) has every key, defaults filled in.
+        self.modes = tuple(cfg["modes"])
+        self.entry_route = cfg["entry_route"]
         # Interior follower (DSC "interior", ESPHome delayed_follower): instant when no entry
         # delay runs; during one it follows it (the resident walking from the door to the panel).
-        self.follower = bool(cfg.get("follower", False))
-        self.sounder = cfg.get("sounder") or "buzzer"   # fire/gas: what sounds after the cut-off
-        self.always_armed = self.type in ALWAYS_ARMED_TYPES or bool(cfg.get("always_armed", False))
+        self.follower = cfg["follower"]
+        self.sounder = cfg["sounder"]      # fire/gas: what sounds after the cut-off (else None)
+        self.always_armed = cfg["always_armed"]     # true for every ALWAYS_ARMED_TYPES zone
         if self.type == "fire":
-            self.cid = _FIRE_CID[cfg.get("detector", "generic")]
+            self.cid = _FIRE_CID[cfg["detector"]]
         else:
             self.cid = _TYPE_CID.get(self.type, 0)  # cancel buttons raise no alarm of their own
         # Live state.
