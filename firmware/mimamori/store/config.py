@@ -23,9 +23,6 @@ from mimamori.store.config_pins import PinUse, Pins
 from mimamori.store.config_secrets import Secrets
 from mimamori.store.config_zones import zones
 
-__all__ = ("ConfigError", "load", "read_json", "validate_config", "validate_pins",
-           "validate_secrets", "warnings")
-
 VERSION = 1
 # name: (default, minimum, maximum). Units are in the names.
 TIMERS = (
