@@ -2,9 +2,9 @@
 # what it is doing (open, in alarm, bypassed). Built from the validated config; no hardware here.
 from mimamori.core import events as ev
 # The modes, their labels and the zone-type groups are declared in core/vocab.py (their one
-# home); imported here for the core's modules.
-from mimamori.core.vocab import (ALWAYS_ARMED_TYPES, ARM_MODES, MODE_AWAY, MODE_DISARMED,  # noqa: F401
-                                 MODE_LABELS, MODE_PARTIAL, MODE_STAY, SOUNDERS, WARNING_TYPES)
+# home). Re-exported here for arming.py and app.py, which import them from this module.
+from mimamori.core.vocab import (ARM_MODES, MODE_AWAY, MODE_DISARMED, MODE_LABELS,  # noqa: F401
+                                 MODE_PARTIAL, MODE_STAY, WARNING_TYPES)
 
 # Contact ID code raised when a zone of this type trips (see events.py for the choices).
 _TYPE_CID = {
@@ -48,7 +48,7 @@ class Zone:
         # delay runs; during one it follows it (the resident walking from the door to the panel).
         self.follower = cfg["follower"]
         self.sounder = cfg["sounder"]      # fire/gas: what sounds after the cut-off (else None)
-        self.always_armed = cfg["always_armed"]     # true for every ALWAYS_ARMED_TYPES zone
+        self.always_armed = cfg["always_armed"]     # true for every 24-hour type (vocab.py)
         if self.type == "fire":
             self.cid = _FIRE_CID[cfg["detector"]]
         else:
