@@ -98,12 +98,6 @@ def test_nc_and_no_wiring_with_each_pull():
     assert zones.open_zones() == [0, 1, 2, 3, 4]
 
 
-def test_no_pull_on_input_only_gpio_is_refused():
-    _board()
-    with raises(ValueError, "GPIO 34"):
-        ZoneInputs([_zone(34, pull="up")])
-
-
 def test_edges_while_the_loop_was_busy_keep_their_own_times():
     clock = _board()
     door = machine.Pin(4)

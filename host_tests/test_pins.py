@@ -131,3 +131,66 @@ def test_the_shipped_sample_secrets_are_recognised():
     sec["users"][0]["code"]["hash"] = "ab" * 32
     sec["cards"] = []
     assert sample_secrets(sec) == []
+
+
+# ---- input-only pins and pulls: the board's rule, in pins.json only (issue 11.5) --------------
+
+def test_an_s3_zone_on_gpio38_with_a_pull_up_validates_and_its_pull_up_works():
+    # GPIO 38 is input-only without pulls on the ESP32 but an ordinary pad on the ESP32-S3. The
+    # validator knows that from the board's pins.json; the zone driver must not refuse it at
+    # boot with the ESP32's rule.
+    import machine
+    from mimamori.io.inputs import ZoneInputs
+    cfg, pins = sample(S3)
+    cfg["zones"][0]["gpio"] = 38                        # 玄関ドア, NC, pull left to its default
+    c = validate_config(cfg, pins)
+    assert c["zones"][0]["gpio"] == 38 and c["zones"][0]["pull"] == "up"
+    try:
+        machine.reset_all("esp32s3")
+        for z in c["zones"]:
+            machine.Pin(z["gpio"]).drive(0 if z["wiring"] == "NC" else 1)   # all quiet
+        machine.Pin(38).release()                       # the door's wire cut: the pull-up wins
+        zones = ZoneInputs(c["zones"], machine)
+        assert zones.open_zones() == [0]
+        zones.deinit()
+    finally:
+        machine.reset_all()
+
+
+def test_a_pull_on_an_esp32_input_only_pin_is_refused_by_the_validator():
+    cfg, pins = sample()
+    assert cfg["zones"][3]["gpio"] == 34 and cfg["zones"][3]["pull"] == "none"
+    cfg["zones"][3]["pull"] = "up"
+    assert errors(cfg, pins) == [
+        "zones[3].pull: GPIO 34 has no internal pull resistor on esp32-devkitc: set \"none\" "
+        "and fit an external resistor"]
+
+
+def test_an_s3_site_with_a_zone_on_gpio38_boots_on_the_virtual_board():
+    if ON_MICROPYTHON:
+        return          # the virtual board runs the whole App on CPython only
+    import os
+    import tempfile
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                    "tools"))
+    import hostclock
+    import machine
+    import vboard
+    from mimamori.store.config import validate_secrets
+    hostclock.use_virtual(0)
+    cfg, pins = sample(S3)
+    cfg["zones"][0]["gpio"] = 38
+    cfg["comms"]["mqtt"]["port"] = 1                    # no broker: reports wait in the journal
+    config = validate_config(cfg, pins)
+    secrets = validate_secrets(vboard.own_secrets(repo_json(S3 + "secrets.sample.json")), config)
+    try:
+        with tempfile.TemporaryDirectory() as flash:
+            board = vboard.VirtualBoard(config, secrets, flash, log=lambda m: None)
+            assert machine.chip == "esp32s3"
+            board.run(1000)
+            assert not board.app.core.zones[0].open
+            board.set_zone(1, True)                     # 玄関ドア opens
+            board.run(1000)
+            assert board.app.core.zones[0].open
+    finally:
+        machine.reset_all()

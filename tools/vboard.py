@@ -50,6 +50,17 @@ def own_secrets(raw):
     return sec
 
 
+def board_chip(board):
+    """The chip of a board folder (boards/<board>/pins.json "mcu"), which the fake machine then
+    plays: an ESP32-S3 config boots on an ESP32-S3."""
+    import json
+    try:
+        with open(os.path.join(hostpath.ROOT, "boards", board, "pins.json"), encoding="utf-8") as f:
+            return json.load(f)["mcu"]
+    except (OSError, TypeError):
+        return "esp32"
+
+
 def pin_uv(real_mv, divider):
     """Microvolts at the ADC pin for `real_mv` behind a divider (num, den) of io/analog.py."""
     num, den = divider
@@ -66,7 +77,7 @@ class VirtualBoard:
         self.link = link
         self.zones = {z["id"]: z for z in config["zones"]}
         if fresh:
-            machine.reset_all()
+            machine.reset_all(board_chip(config.get("board")))
         self.wall = WallClock(machine.RTC(), config.get("utc_offset_min", 540))
         if rtc_set and self.wall.unix() is None:   # as if set already: now, or the time given
             import time

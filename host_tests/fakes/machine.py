@@ -5,7 +5,9 @@
 # Where the port behaves in a surprising way, so does this fake, because firmware must cope:
 # - Pin objects are singletons per GPIO (Pin(4) is Pin(4)); OUT is input+output, so value() reads
 #   the driven level back. GPIO34-39 are input only (OUT -> ValueError "pin can only be input")
-#   and have no internal pulls (a pull request is silently ignored, the input floats).
+#   and have no internal pulls (a pull request is silently ignored, the input floats). The fake
+#   is an ESP32 unless reset_all("esp32s3") makes it an ESP32-S3 (pads 0-21, 26-48, all with
+#   output and pulls).
 # - Pin.irq(handler=None, trigger=IRQ_FALLING|IRQ_RISING, wake=None): no `hard` argument
 #   (TypeError). On the port the handler is always soft: the GPIO ISR schedules it with
 #   mp_sched_schedule. Here it runs synchronously inside the test's pin.drive(), i.e. as if the
@@ -40,8 +42,17 @@ DEEPSLEEP = 4
 
 SCHEDULER_DEPTH = 8         # MICROPY_SCHEDULER_DEPTH on the ESP32 port
 _FREQS = (20000000, 40000000, 80000000, 160000000, 240000000)
-_VALID_GPIO = tuple(range(0, 20)) + (21, 22, 23, 25, 26, 27) + tuple(range(32, 40))
-_FIRST_INPUT_ONLY = 34
+# The chips this fake can be (reset_all("esp32s3")), from their datasheets: the GPIO pads, the
+# input-only pads (no output, no internal pulls) and the ADC1/ADC2 pads. The ESP32 is the default.
+_CHIPS = {
+    "esp32": (tuple(range(0, 20)) + (21, 22, 23, 25, 26, 27) + tuple(range(32, 40)),
+              (34, 35, 36, 37, 38, 39),
+              (32, 33, 34, 35, 36, 37, 38, 39, 0, 2, 4, 12, 13, 14, 15, 25, 26, 27)),
+    # ESP32-S3: pads 0-21 and 26-48, every one can drive and has pulls; ADC on GPIO1-20.
+    "esp32s3": (tuple(range(0, 22)) + tuple(range(26, 49)), (), tuple(range(1, 21))),
+}
+chip = "esp32"
+_VALID_GPIO, _INPUT_ONLY, _ADC_GPIO = _CHIPS[chip]
 _UNIQUE_ID = b"\x24\x0a\xc4\x5a\x17\x30"     # Espressif OUI; the STA MAC is this base MAC
 
 
@@ -146,9 +157,13 @@ def reboot():
     _fresh_board()
 
 
-def reset_all():
-    """Test API: a fresh board at power-on (PWRON_RESET, empty records, RTC at 2000-01-01)."""
+def reset_all(chip_name="esp32"):
+    """Test API: a fresh board at power-on (PWRON_RESET, empty records, RTC at 2000-01-01), with
+    the chip `chip_name` ("esp32" or "esp32s3")."""
     global _cause, _rtc_base, _rtc_memory, resets, sleeps, i2c_devices
+    global chip, _VALID_GPIO, _INPUT_ONLY, _ADC_GPIO
+    chip = chip_name
+    _VALID_GPIO, _INPUT_ONLY, _ADC_GPIO = _CHIPS[chip_name]
     _fresh_board()
     _cause = PWRON_RESET
     _rtc_base = None
@@ -291,12 +306,12 @@ class Pin:
         if mode is not None:
             if mode not in (Pin.IN, Pin.OUT, Pin.OPEN_DRAIN):
                 raise ValueError("invalid pin mode")
-            if self.id >= _FIRST_INPUT_ONLY and mode & 2:
+            if self.id in _INPUT_ONLY and mode & 2:
                 raise ValueError("pin can only be input")
             self.mode = mode
         if pull is not _KEEP and pull != -1:
             self.pull = pull
-        if hold is not None and self.id < _FIRST_INPUT_ONLY:
+        if hold is not None and self.id not in _INPUT_ONLY:
             self.hold = bool(hold)
         self._update()
 
@@ -307,7 +322,7 @@ class Pin:
             return 0
         if self.ext is not None:
             return self.ext
-        if self.id < _FIRST_INPUT_ONLY:         # GPIO34-39: no pull resistors at all
+        if self.id not in _INPUT_ONLY:          # ESP32 GPIO34-39: no pull resistors
             if self.pull == Pin.PULL_UP:
                 return 1
             if self.pull == Pin.PULL_DOWN:
@@ -528,7 +543,7 @@ class UART:
             tx = Pin(tx)
         if rx is not None and not isinstance(rx, Pin):
             rx = Pin(rx)
-        if tx is not None and tx.id >= _FIRST_INPUT_ONLY:
+        if tx is not None and tx.id in _INPUT_ONLY:
             raise ValueError("pin can only be input")
         self.baudrate = baudrate
         self.bits = bits
@@ -637,12 +652,11 @@ class ADC:
     WIDTH_12BIT = 12
     # Usable input range per attenuation (ESP32 datasheet), in microvolts.
     _FULL_UV = (950000, 1250000, 1750000, 2450000)
-    _ADC_GPIO = (32, 33, 34, 35, 36, 37, 38, 39, 0, 2, 4, 12, 13, 14, 15, 25, 26, 27)
 
     def __init__(self, pin, atten=None):
         if not isinstance(pin, Pin):
             pin = Pin(pin)
-        if pin.id not in ADC._ADC_GPIO:
+        if pin.id not in _ADC_GPIO:
             raise ValueError("invalid pin")
         self.pin = pin
         self._atten = ADC.ATTN_0DB if atten is None else atten
@@ -686,7 +700,7 @@ class PWM:
     def __init__(self, pin, freq=None, duty=None, duty_u16=None, duty_ns=None, invert=False):
         if not isinstance(pin, Pin):
             pin = Pin(pin)
-        if pin.id >= _FIRST_INPUT_ONLY:
+        if pin.id in _INPUT_ONLY:
             raise ValueError("pin can only be input")
         self.pin = pin
         self._freq = 5000           # port defaults: 5 kHz, 50 % duty

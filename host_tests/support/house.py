@@ -1,10 +1,31 @@
 # A small house for core scenario tests: one zone of every type, with the defaults the config
 # validator fills in. Shared by CPython and MicroPython runs (plain Python).
 from mimamori.core.arming import AlarmCore
+from mimamori.store.config_check import Check, ConfigError
+from mimamori.store.config_pins import PinUse
+from mimamori.store.config_zones import zones as check_zones
+
+
+def validated(zones):
+    """`zones` as the config validator hands them to the core: every default filled in (the core
+    reads them as they are, without defaults of its own). A zone without a GPIO gets one; the
+    core never looks at it."""
+    raw = []
+    for i, z in enumerate(zones):
+        z = dict([(k, v) for k, v in z.items() if v is not None])   # None: "not set" (again)
+        if "gpio" not in z:
+            z["gpio"] = i
+        raw.append(z)
+    errors = []
+    out = check_zones(PinUse(Check(errors), None), raw)
+    if errors:
+        raise ConfigError(errors)
+    return out
+
 
 ALL = ["away", "stay", "partial"]
 
-ZONES = [
+ZONES = validated([
     {"id": 1, "name": "玄関ドア", "type": "magnet", "modes": ALL, "entry_route": True},
     {"id": 2, "name": "リビング窓", "type": "magnet", "modes": ALL},
     {"id": 3, "name": "2階寝室窓", "type": "magnet", "modes": ["away", "stay"]},
@@ -21,7 +42,7 @@ ZONES = [
     {"id": 13, "name": "金庫 振動", "type": "vibration", "always_armed": True},
     {"id": 14, "name": "勝手口", "type": "magnet", "modes": ["away"], "entry_route": True},
     {"id": 15, "name": "制御盤 ケース", "type": "case_tamper"},
-]
+])
 
 TIMERS = {"entry_delay_s": 30, "exit_delay_s": 60, "cancel_window_s": 30, "siren_cutoff_min": 5}
 
@@ -34,9 +55,9 @@ class House:
     def __init__(self, start_ms=0, zones=ZONES, timers=TIMERS):
         self.events = []
         self.now = start_ms
-        self.zones = zones
+        self.zones = validated(zones)
         self.timers = timers
-        self.core = AlarmCore(zones, timers, self.events.append, start_ms)
+        self.core = AlarmCore(self.zones, timers, self.events.append, start_ms)
 
     def at(self, seconds):
         """Move to `seconds` after the start and let the core tick there."""

@@ -5,18 +5,25 @@ import json
 import time
 
 from mimamori.core.arming import AlarmCore
+from mimamori.store.config_check import Check
+from mimamori.store.config_pins import PinUse
+from mimamori.store.config_zones import zones as check_zones
 
 TYPES = ("magnet", "magnet", "magnet", "space", "glass", "fire", "gas", "vibration")
 zones = []
 for i in range(32):
     t = TYPES[i % len(TYPES)]
-    z = {"id": i + 1, "name": "ゾーン%d" % (i + 1), "type": t}
+    z = {"id": i + 1, "name": "ゾーン%d" % (i + 1), "type": t, "gpio": i}
     if t in ("magnet", "space", "glass", "vibration"):
         z["modes"] = ["away", "stay", "partial"]
     zones.append(z)
+errors = []
+zones = check_zones(PinUse(Check(errors), None), zones)   # as validated: every default filled in
+assert not errors, errors
 
 events = []
-core = AlarmCore(zones, {"exit_delay_s": 0}, events.append, 0)
+core = AlarmCore(zones, {"entry_delay_s": 30, "exit_delay_s": 0, "cancel_window_s": 30,
+                        "siren_cutoff_min": 5}, events.append, 0)
 core.arm("away", 1, 0)
 N = 5000
 now = 1000

@@ -27,15 +27,15 @@
 # Each HA command carries the site's HA token (core.commands.ha_token, from the site key), put
 # in the command_template here: the bridge forwards nothing without it.
 from mimamori import VERSION
+from mimamori.core.vocab import MODE_AWAY, MODE_DISARMED, MODE_PARTIAL, MODE_STAY, MODES
 from mimamori.proto import frame
 
 DISCOVERY_PREFIX = "homeassistant"
-MODES = ("disarmed", "away", "stay", "partial")
-HA_STATE = {"disarmed": "disarmed", "away": "armed_away", "stay": "armed_home",
-            "partial": "armed_custom_bypass"}
-HA_ACTIONS = {"ARM_AWAY": ("arm", "away"), "ARM_HOME": ("arm", "stay"),
-              "ARM_CUSTOM_BYPASS": ("arm", "partial"), "DISARM": ("disarm", None)}
-# zone type (store/config.py ZONE_TYPES) -> HA binary_sensor device_class
+HA_STATE = {MODE_DISARMED: "disarmed", MODE_AWAY: "armed_away", MODE_STAY: "armed_home",
+            MODE_PARTIAL: "armed_custom_bypass"}
+HA_ACTIONS = {"ARM_AWAY": ("arm", MODE_AWAY), "ARM_HOME": ("arm", MODE_STAY),
+              "ARM_CUSTOM_BYPASS": ("arm", MODE_PARTIAL), "DISARM": ("disarm", None)}
+# zone type (core/vocab.py ZONE_TYPES) -> HA binary_sensor device_class
 DEVICE_CLASS = {"magnet": "opening", "glass": "safety", "fire": "smoke", "gas": "gas",
                 "vibration": "vibration", "space": "motion", "panic": "safety",
                 "medical": "safety", "cancel": "safety", "tamper": "tamper"}
@@ -107,7 +107,7 @@ def _availability(prefix, site):
 def alarm_panel(config, ha_token=None):
     """(topic, payload dict) for the site's alarm_control_panel. ha_token: the bridge's check."""
     site = config["site_id"]
-    prefix = config["comms"]["mqtt"].get("topic_prefix", "mimamori/v1")
+    prefix = config["comms"]["mqtt"]["topic_prefix"]
     p = {
         "name": None,     # the entity takes the device's name
         "unique_id": "mimamori_%s_alarm" % site,
@@ -135,7 +135,7 @@ def alarm_panel(config, ha_token=None):
 
 def zone_sensor(config, zone):
     site = config["site_id"]
-    prefix = config["comms"]["mqtt"].get("topic_prefix", "mimamori/v1")
+    prefix = config["comms"]["mqtt"]["topic_prefix"]
     zid = zone["id"]
     p = {
         "name": "%s (%s)" % (zone["name"], ZONE_TYPE_LABELS.get(zone["type"], zone["type"])),
@@ -156,7 +156,7 @@ def zone_sensor(config, zone):
 def trouble_sensor(config, which):
     """(topic, payload dict) of one trouble entity (TROUBLE_SENSORS)."""
     site = config["site_id"]
-    prefix = config["comms"]["mqtt"].get("topic_prefix", "mimamori/v1")
+    prefix = config["comms"]["mqtt"]["topic_prefix"]
     for obj, cls, name, template in TROUBLE_SENSORS:
         if obj == which:
             break
@@ -190,7 +190,7 @@ def iter_payloads(config, ha_token=None):
     import json
     topic, p = alarm_panel(config, ha_token)
     yield topic, json.dumps(p).encode()
-    for z in config.get("zones", ()):
+    for z in config["zones"]:
         topic, p = zone_sensor(config, z)
         yield topic, json.dumps(p).encode()
     for t in TROUBLE_SENSORS:

@@ -70,10 +70,10 @@ class AlarmCore:
         for z in self.zones:
             self._by_id[z.id] = z
         self._emit = emit
-        self.entry_ms = timers.get("entry_delay_s", 30) * 1000
-        self.exit_ms = timers.get("exit_delay_s", 60) * 1000
-        self.cancel_ms = timers.get("cancel_window_s", 30) * 1000
-        self.siren_ms = timers.get("siren_cutoff_min", 5) * 60000
+        self.entry_ms = timers["entry_delay_s"] * 1000     # validated: always there
+        self.exit_ms = timers["exit_delay_s"] * 1000
+        self.cancel_ms = timers["cancel_window_s"] * 1000
+        self.siren_ms = timers["siren_cutoff_min"] * 60000
         self.mode = MODE_DISARMED
         self.outputs = out.OutputState()
         self.memory = []            # MemoryEntry per zone, not yet acknowledged (alarm memory)

@@ -39,9 +39,9 @@
 from binascii import hexlify, unhexlify
 
 from mimamori.compat import ticks_diff
+from mimamori.core.vocab import ARM_MODES, MODE_LABELS
 from mimamori.proto import frame
 
-ARM_MODES = ("away", "stay", "partial")
 # name -> (needs a user code, Japanese label for the panel and logs)
 COMMANDS = {
     "arm": (True, "遠隔セット"),
@@ -52,7 +52,6 @@ COMMANDS = {
     "set_departure": (False, "外出予定時刻"),
     "revoke_card": (False, "カード無効化"),
 }
-MODE_LABELS = {"away": "外出", "stay": "在宅セット", "partial": "部分セット"}
 WINDOW_S = 120
 MAX_MESSAGE = 64
 # Bounds checked on the raw bytes before json.loads: the largest real frame (a shirasete with 64

@@ -1,5 +1,6 @@
 # What the outputs should be doing, as decided by the core. io/outputs.py renders this onto pins
 # (blink timing, buzzer cadence); the core only says which pattern, never touches hardware.
+from mimamori.core.vocab import MODE_DISARMED
 
 # Buzzer patterns a resident can tell apart (rendered in io/outputs.py).
 BUZ_OFF = "off"
@@ -27,7 +28,7 @@ class OutputState:
         self.siren = False          # external siren (cut off after siren_cutoff_min)
         self.flash = False          # フラッシュライト: blinks from an 異常 until an authorised reset
         self.buzzer = BUZ_OFF       # one of BUZ_*
-        self.mode = "disarmed"      # mode LEDs: disarmed / away / stay / partial
+        self.mode = MODE_DISARMED   # mode LEDs: disarmed / away / stay / partial
         self.arming = False         # exit delay running (mode LED blinks)
         self.trouble = False        # trouble LED
         self.alarm_memory = False   # alarm memory LED until acknowledged

@@ -1,25 +1,10 @@
 # Zones as the core sees them: what a zone is (type, name, arm modes, 24-hour, entry route) and
 # what it is doing (open, in alarm, bypassed). Built from the validated config; no hardware here.
 from mimamori.core import events as ev
-
-MODE_DISARMED = "disarmed"
-MODE_AWAY = "away"
-MODE_STAY = "stay"
-MODE_PARTIAL = "partial"
-ARM_MODES = (MODE_AWAY, MODE_STAY, MODE_PARTIAL)
-
-# Resident-facing names of the modes (panel display, reports).
-MODE_LABELS = {
-    MODE_DISARMED: "解除",
-    MODE_AWAY: "外出",
-    MODE_STAY: "在宅セット",
-    MODE_PARTIAL: "部分セット",
-}
-
-# Zone types whose input is live in every state (seed 6.(3): fire, panic, gas, medical watched
-# 24 hours; glass too, sounding the buzzer even while disarmed; tamper as the panel's own 24-hour
-# protection; case_tamper as the panel's own case switch).
-ALWAYS_ARMED_TYPES = ("fire", "gas", "glass", "panic", "medical", "tamper", "case_tamper")
+# The modes, their labels and the zone-type groups are declared in core/vocab.py (their one
+# home). Re-exported here for arming.py and app.py, which import them from this module.
+from mimamori.core.vocab import (ARM_MODES, MODE_AWAY, MODE_DISARMED, MODE_LABELS,  # noqa: F401
+                                 MODE_PARTIAL, MODE_STAY, WARNING_TYPES)
 
 # Contact ID code raised when a zone of this type trips (see events.py for the choices).
 _TYPE_CID = {
@@ -40,12 +25,6 @@ _FIRE_CID = {"smoke": ev.CID_SMOKE, "heat": ev.CID_HEAT, "generic": ev.CID_FIRE}
 # no siren, buzzer, display text, flash light or alarm-memory LED.
 SILENT_TYPES = ("panic", "medical")
 
-# Detectors whose warning outlives the siren cut-off while they still detect (the cut-off is for
-# intrusion: neighbours, bylaws). `sounder` says what keeps sounding: the buzzer (default) or the
-# siren too.
-WARNING_TYPES = ("fire", "gas")
-SOUNDERS = ("buzzer", "siren")
-
 # A zone that trips, restores and trips again (a banging door) reports at most this many alarms
 # per arming, and per SWINGER_PERIOD_MS from its first counted trip (so a house that stays
 # disarmed for weeks is never silenced for good): the classic "swinger shutdown" so one faulty
@@ -62,15 +41,16 @@ class Zone:
         self.id = cfg["id"]
         self.name = cfg["name"]
         self.type = cfg["type"]
-        self.modes = tuple(cfg.get("modes", ()))
-        self.entry_route = bool(cfg.get("entry_route", False))
+        # The validated config (store/config_zones.py) has every key, defaults filled in.
+        self.modes = tuple(cfg["modes"])
+        self.entry_route = cfg["entry_route"]
         # Interior follower (DSC "interior", ESPHome delayed_follower): instant when no entry
         # delay runs; during one it follows it (the resident walking from the door to the panel).
-        self.follower = bool(cfg.get("follower", False))
-        self.sounder = cfg.get("sounder") or "buzzer"   # fire/gas: what sounds after the cut-off
-        self.always_armed = self.type in ALWAYS_ARMED_TYPES or bool(cfg.get("always_armed", False))
+        self.follower = cfg["follower"]
+        self.sounder = cfg["sounder"]      # fire/gas: what sounds after the cut-off (else None)
+        self.always_armed = cfg["always_armed"]     # true for every 24-hour type (vocab.py)
         if self.type == "fire":
-            self.cid = _FIRE_CID[cfg.get("detector", "generic")]
+            self.cid = _FIRE_CID[cfg["detector"]]
         else:
             self.cid = _TYPE_CID.get(self.type, 0)  # cancel buttons raise no alarm of their own
         # Live state.

@@ -21,12 +21,15 @@
 # pull "up" (or "none" = external pull-up): contact closed reads 0. pull "down": closed reads 1.
 # NC (normally closed, the default): the zone is active when the contact opens.
 # NO (normally open: smoke/heat/gas outputs, buttons): active when the contact closes.
+#
+# The zones come validated (store/config*.py): wiring, pull and debounce_ms are always there, and
+# a pull is never asked of a pin the board's pins.json lists in no_pull. Board rules live in
+# pins.json and the validator only, so the same driver serves the ESP32 and the ESP32-S3.
 from array import array
 
 from mimamori.compat import const, ticks_diff, ticks_ms
 
 RING_SIZE = const(64)           # edges held between polls; a power of two
-_FIRST_INPUT_ONLY = const(34)   # ESP32 GPIO34-39: input only, no internal pull resistors
 
 
 class ZoneInputs:
@@ -62,27 +65,12 @@ class ZoneInputs:
         self.overflows = 0
         now = ticks_ms()
         for i, z in enumerate(zone_configs):
-            gpio = z["gpio"]
-            pull = z.get("pull", "up")
-            wiring = z.get("wiring", "NC")
-            if wiring not in ("NC", "NO"):
-                raise ValueError("zone %s: wiring must be NC or NO" % z["id"])
-            if pull == "up":
-                p = Pin.PULL_UP
-            elif pull == "down":
-                p = Pin.PULL_DOWN
-            elif pull == "none":
-                p = None
-            else:
-                raise ValueError("zone %s: pull must be up, down or none" % z["id"])
-            if p is not None and gpio >= _FIRST_INPUT_ONLY:
-                # The chip would ignore the request and the input would float.
-                raise ValueError("zone %s: GPIO %d has no internal pull resistor: set pull "
-                                 "\"none\" and fit an external one" % (z["id"], gpio))
+            pull = z["pull"]
+            p = Pin.PULL_UP if pull == "up" else Pin.PULL_DOWN if pull == "down" else None
             closed = 1 if pull == "down" else 0   # the level a closed contact gives
-            self._act[i] = (1 - closed) if wiring == "NC" else closed
-            self._db[i] = z.get("debounce_ms", 50)
-            pin = Pin(gpio, Pin.IN, p)
+            self._act[i] = (1 - closed) if z["wiring"] == "NC" else closed
+            self._db[i] = z["debounce_ms"]
+            pin = Pin(z["gpio"], Pin.IN, p)
             self._pins.append(pin)
             level = pin.value()
             self._stable[i] = level

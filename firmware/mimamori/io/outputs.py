@@ -31,6 +31,7 @@
 # alarm memory LED blinks 200 ms on / 800 ms off.
 from mimamori.compat import const, ticks_diff
 from mimamori.core import outputs as out
+from mimamori.core.vocab import ARM_MODES
 
 TONE_HZ = const(2700)           # a typical piezo's resonance: loudest for the drive
 DUTY_ON = const(32768)          # 50 %: the loudest square wave
@@ -58,8 +59,7 @@ CADENCES = {
     out.BUZ_REMIND: CADENCE_REMIND,
 }
 
-_MODES = ("away", "stay", "partial")
-_MODE_KEYS = ("led_away", "led_stay", "led_partial")
+_MODE_KEYS = tuple(["led_" + m for m in ARM_MODES])   # outputs.led_away, led_stay, ...
 
 
 def _cycle(cadence):
@@ -133,7 +133,7 @@ class Outputs:
         self._arming = state.arming
         blink_on = ticks_diff(now_ms, self._arm_t0) % (2 * BLINK_MS) < BLINK_MS
         for k in range(3):
-            lit = state.mode == _MODES[k] and (blink_on or not state.arming)
+            lit = state.mode == ARM_MODES[k] and (blink_on or not state.arming)
             self._set(2 + k, self._leds[k], 1 if lit else 0)
 
         self._set(5, self._trouble, 1 if state.trouble else 0)

@@ -12,6 +12,7 @@
 # Sans-I/O: events go out through `emit`, time is an argument. update() allocates nothing while
 # nothing changes (it runs every loop step).
 from mimamori.core import events as ev
+from mimamori.core.vocab import MODES
 
 DAMAGE_TEXT = "保存データ破損(点検してください)"
 FAIL_SECURE_TEXT = "保存データ破損: 外出セットで起動しました(点検してください)"
@@ -77,7 +78,6 @@ class StorageHealth:
 # A copy that passes its checksum was written by this firmware, so junk here means a bug, another
 # version or a hand edit: the whole state is refused (not patched field by field), and the app
 # boots as for a damaged file.
-_MODES = ("disarmed", "away", "stay", "partial")
 _SOUNDS = ("off", "exit", "entry", "glass", "fire", "alarm", "trouble", "remind")
 _MS_MAX = 1 << 29        # a ticks_diff is only meaningful below this
 
@@ -109,7 +109,7 @@ def state_problem(saved):
     if not isinstance(c, dict):
         return "core: missing"
     try:
-        if c["mode"] not in _MODES:
+        if c["mode"] not in MODES:
             return "core.mode: %r" % (c["mode"],)
         for k in ("bypassed", "cancelled", "pending", "in_alarm"):
             if not _ids(c[k]):

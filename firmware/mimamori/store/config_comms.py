@@ -1,0 +1,101 @@
+# config.json `comms`: the MQTT broker (host, TLS and its CA, keepalive, topics) and the landline
+# (Contact ID account, the centre's number, the modem's UART), with every default filled in.
+from mimamori.store.config_check import REQUIRED, kind, only
+
+BAUDS = (9600, 19200, 38400, 57600, 115200)
+ACCOUNT_CHARS = "0123456789BCDEF"   # Contact ID: 'A' is the DTMF digit 0, never an account digit
+DIAL_CHARS = "0123456789*#"
+
+
+def comms(k, v):
+    c = k.c
+    if c.obj("comms", v, ("mqtt", "landline"), "an object with mqtt") is None:
+        return None
+    return {"mqtt": mqtt(k, v.get("mqtt", REQUIRED)),
+            "landline": landline(k, v.get("landline", {}))}
+
+
+def mqtt(k, v):
+    c = k.c
+    p = "comms.mqtt"
+    known = ("host", "port", "tls", "ca_file", "tls_name", "keepalive_s", "ack_deadline_s",
+             "topic_prefix")
+    if c.obj(p, v, known, "an object with at least host") is None:
+        return None
+    host = c.str(p + ".host", v.get("host", REQUIRED), 1, 253)
+    if host is not None and (" " in host or "/" in host):
+        c.bad(p + ".host", "'%s' must be a host name or an IP address" % host)
+    tls = c.bool(p + ".tls", v.get("tls", REQUIRED), default=False)
+    # TLS without the broker's CA would encrypt to whoever answers: refused, not weakened.
+    ca = c.str(p + ".ca_file", v.get("ca_file", REQUIRED), 1, 64, default=None)
+    if tls and "ca_file" not in v:
+        c.bad(p + ".ca_file", "required when tls is true: the path on flash of the broker's "
+              "CA certificate (PEM or DER), e.g. /ca.pem")
+    # The name the broker's certificate must carry, when it is not the host dialled (an IP
+    # address dialled to avoid DNS, a certificate issued for the broker's DNS name).
+    tls_name = c.str(p + ".tls_name", v.get("tls_name", REQUIRED), 1, 253, default=None)
+    if tls_name is not None and (" " in tls_name or "/" in tls_name):
+        c.bad(p + ".tls_name", "'%s' must be a host name" % tls_name)
+    prefix = c.str(p + ".topic_prefix", v.get("topic_prefix", REQUIRED), 1, 64,
+                   default="mimamori/v1")
+    if prefix is not None and ("+" in prefix or "#" in prefix or " " in prefix
+                               or prefix[0] == "/" or prefix[-1] == "/"):
+        c.bad(p + ".topic_prefix", "'%s' must not hold spaces, the MQTT wildcards + and #, "
+              "or a leading or trailing /" % prefix)
+    return {
+        "host": host,
+        "port": c.int(p + ".port", v.get("port", REQUIRED), 1, 65535,
+                      default=8883 if tls else 1883),
+        "tls": tls,
+        "ca_file": ca,
+        "tls_name": tls_name,
+        "keepalive_s": c.int(p + ".keepalive_s", v.get("keepalive_s", REQUIRED), 10, 3600,
+                             default=60),
+        "ack_deadline_s": c.int(p + ".ack_deadline_s", v.get("ack_deadline_s", REQUIRED),
+                                5, 120, default=20),
+        "topic_prefix": prefix,
+    }
+
+
+def landline(k, v):
+    c = k.c
+    p = "comms.landline"
+    if c.obj(p, v, ("enabled", "account", "centre_number", "uart")) is None:
+        return None
+    on = c.bool(p + ".enabled", v.get("enabled", REQUIRED), default=False)
+    # Disabled: the other keys may stay (checked all the same, typos included) but none is
+    # required.
+    need = REQUIRED if on else None
+    out = {"enabled": on, "account": None, "centre_number": None, "uart": None}
+    acc = v.get("account", REQUIRED)
+    rule = "4 characters of 0-9 and B-F"
+    if acc is REQUIRED:
+        c.missing(p + ".account", need, rule)
+    elif not isinstance(acc, str):
+        c.bad(p + ".account", "expected %s, got %s" % (rule, kind(acc)))
+    elif len(acc) != 4 or not only(acc, ACCOUNT_CHARS):
+        c.bad(p + ".account", "'%s' must be %s (Contact ID account)" % (acc, rule))
+    else:
+        out["account"] = acc
+    num = v.get("centre_number", REQUIRED)
+    rule = "1-20 dial characters of 0-9, * and #"
+    if num is REQUIRED:
+        c.missing(p + ".centre_number", need, rule)
+    elif not isinstance(num, str):
+        c.bad(p + ".centre_number", "expected %s, got %s" % (rule, kind(num)))
+    elif not 1 <= len(num) <= 20 or not only(num, DIAL_CHARS):
+        c.bad(p + ".centre_number", "'%s' must be %s" % (num, rule))
+    else:
+        out["centre_number"] = num
+    u = v.get("uart", REQUIRED)
+    if u is REQUIRED:
+        c.missing(p + ".uart", need, "an object with id, tx, rx and baud")
+    elif c.obj(p + ".uart", u, ("id", "tx", "rx", "baud")) is not None:
+        q = p + ".uart"
+        out["uart"] = {
+            "id": c.choice(q + ".id", u.get("id", REQUIRED), (1, 2)),
+            "tx": k.pin(q + ".tx", u.get("tx", REQUIRED), "out"),
+            "rx": k.pin(q + ".rx", u.get("rx", REQUIRED), "in"),
+            "baud": c.choice(q + ".baud", u.get("baud", REQUIRED), BAUDS),
+        }
+    return out
