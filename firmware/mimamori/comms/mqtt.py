@@ -289,7 +289,7 @@ class MqttLink:
         self._poller = select.poll()
         self._poller.register(s, select.POLLOUT)
         self._rx.reset()
-        del self._tx[:]
+        self._tx[:] = b""
         self._unacked = 0
         self._set(CONNECTING, now)
 
@@ -375,7 +375,9 @@ class MqttLink:
                     raise
                 n = None
             if n:
-                del tx[:n]
+                # (not `del tx[:n]`: MicroPython's bytearray has no item deletion; a shrinking
+                # slice assignment works on both runtimes and allocates nothing)
+                tx[:n] = b""
                 self._t_tx = now
             elif ticks_diff(now, self._t_tx) > STALL_MS:
                 raise OSError(errno.ETIMEDOUT)
