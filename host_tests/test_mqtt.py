@@ -462,3 +462,24 @@ def test_a_malformed_publish_from_the_broker_drops_the_session_never_the_loop():
         assert not link.connected and link.last_error.startswith("mqtt: "), (bad, link.last_error)
         drip.close()
     assert got == []                                    # nothing half-parsed was handed on
+
+
+def test_a_failing_message_handler_loses_nothing_behind_it():
+    # Two commands arrive in one read; the handler fails on the first. The second still arrives
+    # and the session stays up (the stream is not left half-parsed).
+    drip = _DripBroker()
+    link, conn, t = _up_on(drip)
+    got = []
+
+    def handler(topic, payload):
+        if payload == b"bad":
+            raise ValueError("handler bug")
+        got.append(payload)
+    link.on_message = handler
+    conn.sendall(b"\x30\x06\x00\x01xbad" + b"\x30\x07\x00\x01xgood")
+    for _ in range(5):
+        t += 10
+        link.poll(t)
+    assert got == [b"good"] and link.connected
+    assert "handler bug" in link.last_error
+    drip.close()

@@ -437,7 +437,12 @@ class MqttLink:
                 # after 20 of them (mosquitto's max_inflight_messages), deliver nothing more.
                 self.skipped += 1
             elif self.on_message:
-                self.on_message(rx.topic(), rx.payload())
+                try:
+                    self.on_message(rx.topic(), rx.payload())
+                except Exception as e:   # noqa: BLE001 - the handler's fault, not the stream's:
+                    # the rest of this read is still parsed (raising here would lose it and
+                    # desynchronise the stream); the message is acknowledged as handled
+                    self.last_error = "on_message: %r" % (e,)
             if rx.qos and rx.pid:
                 codec.puback(self._tx, rx.pid)
         elif t == codec.CONNACK:
