@@ -16,7 +16,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import hostpath  # noqa: E402,F401
-sys.path.insert(0, os.path.join(hostpath.ROOT, "lib"))   # umqtt.simple (frozen on a board)
+sys.path.insert(0, os.path.join(hostpath.ROOT, "lib"))   # umqtt.simple: the bench's reference client
 
 import hostclock  # noqa: E402
 import machine  # noqa: E402
