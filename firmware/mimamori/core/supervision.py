@@ -40,8 +40,8 @@
 #                                    RTC); sup.clear_departure(now) cancels it and its reminder.
 #   sup.start_self_check(now)        the resident starts the monthly inspection.
 #   sup.sample_secrets(in_use, now)  at boot: the sample site key / codes are in use (300).
-#   sup.snapshot() -> dict           persist it when sup.revision differs from the revision last
-#                                    written (changes about once an hour when idle, never per tick).
+#   sup.snapshot() -> dict           persist it when sup.revision differs from the revision
+#                                    last written (about once an hour when idle, never per tick).
 #   sup.troubles() -> [(cid, zone, text)]   active conditions, Japanese text (panel, state topic).
 #   sup.notices() -> [text]          panel lines that are not troubles: monthly inspection due,
 #                                    running, and its result per path (until the next activity).
@@ -65,15 +65,10 @@ from mimamori.compat import const
 from mimamori.core import events as ev
 from mimamori.core.events import TROUBLE
 from mimamori.core.zones import MODE_DISARMED
-from mimamori.core.watch.base import Context, MS_H
-from mimamori.core.watch.life import LifeWatcher
-from mimamori.core.watch.power import PowerWatcher
-from mimamori.core.watch.comm import CommWatcher
-from mimamori.core.watch.line import LineWatcher
-from mimamori.core.watch.stuck import StuckWatcher
-from mimamori.core.watch.departure import DepartureWatcher
-from mimamori.core.watch.selfcheck import SelfCheckWatcher, SELF_CHECK_STEPS  # noqa: F401
-from mimamori.core.watch.secrets import SampleSecretsWatcher
+# one import line for the package's modules: each import costs its names again in the .mpy
+from mimamori.core.watch import base, life, power, comm, line, stuck, departure, selfcheck, secrets
+
+SELF_CHECK_STEPS = selfcheck.SELF_CHECK_STEPS   # the outputs in the order the self-check drives
 
 DEFAULTS = {
     "life_monitor_h": 12,
@@ -131,25 +126,26 @@ class Supervisor:
             low_mv = bat.get("low_mv", low_mv)
             ok_mv = bat.get("ok_mv", ok_mv)
 
-        self._ctx = ctx = Context(emit, now, mode)
-        self._samples = SampleSecretsWatcher(ctx)
-        self._life = LifeWatcher(ctx, _hours(timers, "life_monitor_h", 1, 72), now)
-        self._power = PowerWatcher(ctx, low_mv, ok_mv)
-        self._comm = comm = CommWatcher(
-            ctx, paths, _hours(timers, "comm_check_h", 1, COMM_CHECK_MAX_H) * MS_H,
+        self._ctx = ctx = base.Context(emit, now, mode)
+        self._samples = secrets.SampleSecretsWatcher(ctx)
+        self._life = life.LifeWatcher(ctx, _hours(timers, "life_monitor_h", 1, 72), now)
+        self._power = power.PowerWatcher(ctx, low_mv, ok_mv)
+        self._comm = checks = comm.CommWatcher(
+            ctx, paths, _hours(timers, "comm_check_h", 1, COMM_CHECK_MAX_H) * base.MS_H,
             _timer(timers, "first_test_after_boot_min", 60000), send_test, now)
-        self._line = LineWatcher(ctx, cut_mv, _timer(timers, "line_cut_debounce_s", 1000),
-                                 comm.line)
-        comm.on_line = self._line.update
-        self._stuck = StuckWatcher(ctx, _hours(timers, "fault_trouble_h", 1, 168))
-        self._departure = DepartureWatcher(ctx, _timer(timers, "forgot_arm_grace_min", 60))
-        self._check = SelfCheckWatcher(ctx, _timer(timers, "self_check_days", 86400),
-                                       comm.paths, now)
+        self._line = line.LineWatcher(ctx, cut_mv, _timer(timers, "line_cut_debounce_s", 1000),
+                                      checks.line)
+        checks.on_line = self._line.update
+        self._stuck = stuck.StuckWatcher(ctx, _hours(timers, "fault_trouble_h", 1, 168))
+        self._departure = departure.DepartureWatcher(
+            ctx, _timer(timers, "forgot_arm_grace_min", 60))
+        self._check = selfcheck.SelfCheckWatcher(ctx, _timer(timers, "self_check_days", 86400),
+                                                 checks.paths, now)
         # In the order the panel lists their troubles (the display shows the first) ...
-        self._all = (self._samples, self._life, self._power, comm, self._line, self._stuck,
-                     self._departure, self._check)
+        self._all = (self._samples, self._life, self._power, self._comm, self._line,
+                     self._stuck, self._departure, self._check)
         # ... and the order they are ticked in (the order their events are journalled).
-        self._ticking = (self._life, self._stuck, self._power, self._line, comm,
+        self._ticking = (self._life, self._stuck, self._power, self._line, self._comm,
                          self._departure, self._check)
 
     # ---- state the app reads ----------------------------------------------------------------
@@ -160,10 +156,6 @@ class Supervisor:
         for w in self._all:
             n += w.revision
         return n
-
-    @property
-    def mode(self):
-        return self._ctx.mode
 
     @property
     def reminding(self):

@@ -17,8 +17,14 @@
 #   revision                bumped by _touch() whenever a saved field changes
 # The snapshot is one flat dict whose keys each watcher owns (the format "v": 1 of the time
 # before the watchers), so a state saved by an older firmware still restores.
-from mimamori.compat import const, ticks_diff, ticks_add
-from mimamori.core.events import Event, RESTORE, Q_NEW, Q_RESTORE
+# What the watchers use, imported here once: each watcher module has the one import line
+# `from mimamori.core.watch.base import Watcher, ev, tx, ...` (every import costs its names again
+# in every .mpy, and the firmware must fit the flash).
+from mimamori.compat import const, ticks_diff, ticks_add  # noqa: F401
+from mimamori.core import events as ev
+from mimamori.core import troubles as tx  # noqa: F401
+from mimamori.core.troubles import Debounce  # noqa: F401
+from mimamori.core.zones import MODE_AWAY, MODE_DISARMED  # noqa: F401
 
 MS_H = const(3600000)
 
@@ -71,8 +77,8 @@ class Context:
         return ticks_add(self.now, -ms)
 
     def event(self, kind, cid, zone=0, zone_name=""):
-        q = Q_RESTORE if kind == RESTORE else Q_NEW
-        self.emit(Event(self.now, kind, cid, q, zone, 0, zone_name, self.mode))
+        q = ev.Q_RESTORE if kind == ev.RESTORE else ev.Q_NEW
+        self.emit(ev.Event(self.now, kind, cid, q, zone, 0, zone_name, self.mode))
 
 
 class Watcher:

@@ -9,11 +9,8 @@
 #       so the centre's own 36-hour supervision of it has lapsed. Raised once; both 350 and 354
 #       are restored by the first delivery on the path.
 #   The line path's failure is part of 351 instead (line.py, told through `on_line`).
-from mimamori.core import events as ev
-from mimamori.core import troubles as tx
-from mimamori.core.events import Event, TROUBLE, RESTORE, TEST, Q_NEW
 from mimamori.core.commcheck import PathCheck, FAILED, RECOVERED, HEARD
-from mimamori.core.watch.base import Watcher, MS_H
+from mimamori.core.watch.base import Watcher, MS_H, ev, tx
 
 LINE_PATHS = ("line", "landline")
 
@@ -53,11 +50,12 @@ class CommWatcher(Watcher):
                     self._test(p, ev.CID_PERIODIC_TEST, now)
             if p is not self.line and p.silent_too_long(now):
                 self._touch()
-                self.ctx.event(TROUBLE, ev.CID_FAIL_TO_COMM, 0, p.name)
+                self.ctx.event(ev.TROUBLE, ev.CID_FAIL_TO_COMM, 0, p.name)
 
     def _test(self, p, cid, now):
         p.sent(cid, now)
-        self._send_test(p.name, Event(now, TEST, cid, Q_NEW, 0, 0, p.name, self.ctx.mode))
+        self._send_test(p.name, ev.Event(now, ev.TEST, cid, ev.Q_NEW, 0, 0, p.name,
+                                         self.ctx.mode))
 
     def _change(self, p, change):
         if change == 0:
@@ -66,11 +64,11 @@ class CommWatcher(Watcher):
         if p is self.line:
             self.on_line()
         elif change & FAILED:
-            self.ctx.event(TROUBLE, ev.CID_COMM_TROUBLE, 0, p.name)
+            self.ctx.event(ev.TROUBLE, ev.CID_COMM_TROUBLE, 0, p.name)
         elif change & RECOVERED:
-            self.ctx.event(RESTORE, ev.CID_COMM_TROUBLE, 0, p.name)
+            self.ctx.event(ev.RESTORE, ev.CID_COMM_TROUBLE, 0, p.name)
         if change & HEARD:
-            self.ctx.event(RESTORE, ev.CID_FAIL_TO_COMM, 0, p.name)
+            self.ctx.event(ev.RESTORE, ev.CID_FAIL_TO_COMM, 0, p.name)
 
     def test_result(self, name, ok, now):
         p = self.path(name)

@@ -2,11 +2,7 @@
 # within `forgot_arm_grace_min` of it: the reminder buzzer (`reminding`) and 454 (TROUBLE) to the
 # centre, once. Arming 外出 afterwards sends the normal 401 closing (no 454 restore) and stops
 # the reminder. A departure days ahead is counted on the supervision clock `sec`.
-from mimamori.core import events as ev
-from mimamori.core import troubles as tx
-from mimamori.core.events import TROUBLE
-from mimamori.core.zones import MODE_AWAY
-from mimamori.core.watch.base import Watcher
+from mimamori.core.watch.base import Watcher, MODE_AWAY, ev, tx
 
 
 class DepartureWatcher(Watcher):
@@ -35,7 +31,7 @@ class DepartureWatcher(Watcher):
             self._touch()
             if ctx.mode != MODE_AWAY:
                 self.reminding = True
-                ctx.event(TROUBLE, ev.CID_FAIL_TO_CLOSE)
+                ctx.event(ev.TROUBLE, ev.CID_FAIL_TO_CLOSE)
 
     def mode_changed(self, old, now):
         if self.ctx.mode == MODE_AWAY:

@@ -5,12 +5,7 @@
 # means the *panel* was not used/armed for a period (a shop left unarmed), which is not what the
 # centre must act on. Raised once; restored by the next activity, which restarts the timer.
 # Suspended while armed 外出 (a holiday), restarted in full by the disarm.
-from mimamori.compat import ticks_diff
-from mimamori.core import events as ev
-from mimamori.core import troubles as tx
-from mimamori.core.events import ALARM, RESTORE
-from mimamori.core.zones import MODE_AWAY
-from mimamori.core.watch.base import Watcher, MS_H
+from mimamori.core.watch.base import Watcher, MS_H, MODE_AWAY, ev, tx, ticks_diff
 
 
 class LifeWatcher(Watcher):
@@ -30,14 +25,14 @@ class LifeWatcher(Watcher):
         if self._on and not self.alarm and ticks_diff(now, self._t0) >= self._ms:
             self.alarm = True
             self._touch()
-            self.ctx.event(ALARM, ev.CID_LIFE)
+            self.ctx.event(ev.ALARM, ev.CID_LIFE)
 
     def activity(self, now):
         ctx = self.ctx
         if self.alarm:
             self.alarm = False
             self._touch()
-            ctx.event(RESTORE, ev.CID_LIFE)
+            ctx.event(ev.RESTORE, ev.CID_LIFE)
         if ctx.mode == MODE_AWAY:
             if self._on:
                 self._on = False

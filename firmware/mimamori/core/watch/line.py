@@ -2,11 +2,7 @@
 # One condition for the centre, 351 (TROUBLE): raised when either cause starts, restored when
 # both are gone, naming the line path (zone 0, the name in zone_name) so that it goes out on
 # another path.
-from mimamori.core import events as ev
-from mimamori.core import troubles as tx
-from mimamori.core.events import TROUBLE, RESTORE
-from mimamori.core.troubles import Debounce
-from mimamori.core.watch.base import Watcher
+from mimamori.core.watch.base import Watcher, Debounce, ev, tx
 
 
 class LineWatcher(Watcher):
@@ -34,7 +30,7 @@ class LineWatcher(Watcher):
         if fault != self.reported:
             self.reported = fault
             self._touch()
-            self.ctx.event(TROUBLE if fault else RESTORE, ev.CID_TELCO_FAULT, 0,
+            self.ctx.event(ev.TROUBLE if fault else ev.RESTORE, ev.CID_TELCO_FAULT, 0,
                            p.name if p is not None else "line")
 
     def troubles(self, out):

@@ -1,11 +1,6 @@
 # Power: the mains (AC loss, 301) and the standby battery (low battery, 302), both TROUBLE of low
 # urgency, each debounced (core/troubles.py Debounce), readings from io/analog.py.
-from mimamori.compat import const
-from mimamori.core import events as ev
-from mimamori.core import troubles as tx
-from mimamori.core.events import TROUBLE, RESTORE
-from mimamori.core.troubles import Debounce
-from mimamori.core.watch.base import Watcher
+from mimamori.core.watch.base import Watcher, Debounce, ev, tx, const
 
 # AC loss is reported after the mains has been absent for 60 s: a flicker or a breaker being
 # reset is not a power cut worth a report; it is restored after 10 s of mains back.
@@ -36,10 +31,10 @@ class PowerWatcher(Watcher):
     def tick(self, now):
         if self._ac.settle(now):
             self._touch()
-            self.ctx.event(TROUBLE if self._ac.state else RESTORE, ev.CID_AC_LOSS)
+            self.ctx.event(ev.TROUBLE if self._ac.state else ev.RESTORE, ev.CID_AC_LOSS)
         if self._batt.settle(now):
             self._touch()
-            self.ctx.event(TROUBLE if self._batt.state else RESTORE, ev.CID_LOW_BATTERY)
+            self.ctx.event(ev.TROUBLE if self._batt.state else ev.RESTORE, ev.CID_LOW_BATTERY)
 
     def troubles(self, out):
         if self._ac.state:

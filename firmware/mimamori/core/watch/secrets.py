@@ -1,10 +1,7 @@
 # The controller booted with the public sample secrets (core/samples.py): 300 System trouble,
 # reported when it starts, restored when a boot finds own secrets; a reboot that changes nothing
 # sends nothing (the state is saved).
-from mimamori.core import events as ev
-from mimamori.core import troubles as tx
-from mimamori.core.events import TROUBLE, RESTORE
-from mimamori.core.watch.base import Watcher
+from mimamori.core.watch.base import Watcher, ev, tx
 
 
 class SampleSecretsWatcher(Watcher):
@@ -16,7 +13,7 @@ class SampleSecretsWatcher(Watcher):
         if in_use != self.in_use:
             self.in_use = in_use
             self._touch()
-            self.ctx.event(TROUBLE if in_use else RESTORE, ev.CID_SYSTEM_TROUBLE)
+            self.ctx.event(ev.TROUBLE if in_use else ev.RESTORE, ev.CID_SYSTEM_TROUBLE)
 
     def troubles(self, out):
         if self.in_use:

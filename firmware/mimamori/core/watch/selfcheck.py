@@ -3,9 +3,7 @@
 # path (comm.py does, from each PathCheck's manual_pending) and drives each output in turn for
 # the resident to watch and hear (`output`, rendered by the app), then shows the result per path
 # until the next activity and starts the next period.
-from mimamori.compat import ticks_diff
-from mimamori.core import troubles as tx
-from mimamori.core.watch.base import Watcher
+from mimamori.core.watch.base import Watcher, tx, ticks_diff
 
 # The self-check sounds each output briefly, in this order (names of core.outputs.OutputState
 # fields; the app renders "buzzer" as a continuous tone, "siren" as a short chirp).

@@ -2,11 +2,7 @@
 # faulty sensor (or a window forgotten for a day): 380 (TROUBLE) with the zone, restored when it
 # closes. The open time counts only while disarmed (armed with the zone open means bypassed):
 # paused on arming, restarted on disarm. Up to 168 h: counted on the supervision clock `sec`.
-from mimamori.core import events as ev
-from mimamori.core import troubles as tx
-from mimamori.core.events import TROUBLE, RESTORE
-from mimamori.core.zones import MODE_DISARMED
-from mimamori.core.watch.base import Watcher
+from mimamori.core.watch.base import Watcher, MODE_DISARMED, ev, tx
 
 
 class StuckWatcher(Watcher):
@@ -33,7 +29,7 @@ class StuckWatcher(Watcher):
             self._zones.remove(rec)
             if rec[3]:
                 self._touch()
-                ctx.event(RESTORE, ev.CID_SENSOR_TROUBLE, zone, rec[1])
+                ctx.event(ev.RESTORE, ev.CID_SENSOR_TROUBLE, zone, rec[1])
 
     def tick(self, now):
         ctx = self.ctx
@@ -41,7 +37,7 @@ class StuckWatcher(Watcher):
             if z[2] >= 0 and not z[3] and ctx.sec - z[2] >= self._limit_s:
                 z[3] = True
                 self._touch()
-                ctx.event(TROUBLE, ev.CID_SENSOR_TROUBLE, z[0], z[1])
+                ctx.event(ev.TROUBLE, ev.CID_SENSOR_TROUBLE, z[0], z[1])
 
     def mode_changed(self, old, now):
         mode = self.ctx.mode
