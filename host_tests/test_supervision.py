@@ -1,5 +1,6 @@
-# Supervision (issue 4): ライフ監視, the 36-hour communication check, 断線監視, power, tamper,
-# stuck sensors, セット忘れ点検, the monthly self-check, and what survives a reboot.
+# Supervision (issue 4): ライフ監視, the 36-hour communication check, 断線監視, power, stuck
+# sensors, セット忘れ点検, the monthly self-check, the sample secrets, and what survives a reboot.
+# (Tamper is a zone type, tested with the alarm core in test_arming.py.)
 # Virtual time: every call gets a ticks_ms value; many tests start just below the 2**30 wrap.
 RUNS_ON_MICROPYTHON = True
 
@@ -231,13 +232,12 @@ def test_a_delivered_report_ends_a_path_trouble():
     assert len(r.of(ev.CID_COMM_TROUBLE, ev.RESTORE)) == 1
 
 
-def test_a_failed_report_is_a_path_trouble():
+def test_a_path_that_is_not_configured_is_refused():
     r = Rig()
-    r.run(10 * MIN + 2 * S)
-    r.sup.report_failed("mqtt", r.t)
-    assert len(r.of(ev.CID_COMM_TROUBLE, ev.TROUBLE)) == 1
     with raises(ValueError, "unknown path"):
-        r.sup.report_failed("carrier-pigeon", r.t)
+        r.sup.test_result("carrier-pigeon", True, r.t)
+    with raises(ValueError, "unknown path"):
+        r.sup.report_delivered("carrier-pigeon", r.t)
 
 
 def test_line_test_failure_is_351_to_be_sent_over_mqtt():
@@ -370,27 +370,6 @@ def test_ac_loss_after_debounce_flicker_ignored():
     r.sup.ac_power(True, r.t)
     r.run(10 * S)
     assert len(r.of(ev.CID_AC_LOSS, ev.RESTORE)) == 1
-
-
-# ---- tamper -----------------------------------------------------------------------------------
-
-def test_tamper_alarms_at_once_in_every_mode():
-    for mode in ("disarmed", "away", "stay", "partial"):
-        r = Rig(mode=mode)
-        r.sup.case_tamper(True, r.t)
-        r.sup.case_tamper(True, r.t)           # still open: no second alarm
-        r.sup.sensor_tamper(7, True, r.t)
-        a = r.of(ev.CID_TAMPER, ev.ALARM)
-        s = r.of(ev.CID_EXPANSION_TAMPER, ev.ALARM)
-        assert len(a) == 1 and a[0].mode == mode and a[0].urgent
-        assert len(s) == 1 and s[0].zone == 7
-        codes = [c for c, _z, _x in r.sup.troubles()]
-        assert ev.CID_TAMPER in codes and ev.CID_EXPANSION_TAMPER in codes
-        r.sup.case_tamper(False, r.t)
-        r.sup.sensor_tamper(7, False, r.t)
-        assert len(r.of(ev.CID_TAMPER, ev.RESTORE)) == 1
-        assert len(r.of(ev.CID_EXPANSION_TAMPER, ev.RESTORE)) == 1
-        assert r.sup.troubles() == []
 
 
 # ---- stuck-open sensors -----------------------------------------------------------------------
@@ -526,7 +505,7 @@ def test_self_check_tests_every_path_sounds_outputs_and_rearms_the_prompt():
 
 def test_reboot_keeps_reported_troubles_and_sends_restores_after():
     r = Rig()
-    r.sup.case_tamper(True, r.t)
+    r.sup.sample_secrets(True, r.t)
     r.sup.ac_power(False, r.t)
     r.run(61 * S)
     r.up["mqtt"] = False
@@ -536,8 +515,8 @@ def test_reboot_keeps_reported_troubles_and_sends_restores_after():
     r2 = Rig(start=123)
     r2.sup.restore(saved, r2.t)
     codes = sorted(c for c, _z, _x in r2.sup.troubles())
-    assert codes == [ev.CID_TAMPER, ev.CID_AC_LOSS, ev.CID_COMM_TROUBLE]
-    r2.sup.case_tamper(True, r2.t)             # still open at boot: no duplicate
+    assert codes == [ev.CID_SYSTEM_TROUBLE, ev.CID_AC_LOSS, ev.CID_COMM_TROUBLE]
+    r2.sup.sample_secrets(True, r2.t)          # still the samples at boot: no duplicate
     r2.sup.ac_power(True, r2.t)                # mains came back while we were off
     r2.run(11 * MIN, step=S)                   # first test after boot gets through
     assert [(e.cid, e.kind) for e in r2.events] == [(ev.CID_AC_LOSS, ev.RESTORE),
@@ -553,6 +532,42 @@ def test_a_damaged_snapshot_is_ignored_not_fatal():
         assert r2.sup.snapshot() == good
     r3 = Rig()
     assert r3.sup.restore(good, r3.t) is True
+
+
+# A state file written by the firmware before the supervisor was split into watchers (issue
+# 11.4), with the keys of the tamper inputs that moved to the zones (`case`, `tamper`).
+SAVED_BEFORE_WATCHERS = {
+    "v": 1, "hour": 30, "life_h": 0, "life_alarm": True, "check_h": 0, "dep_s": -1,
+    "reminding": True, "case": False, "sample": True, "ac": True, "battery": False,
+    "line_cut": False, "paths": {"mqtt": [True, False], "line": [False, False]}, "tamper": [],
+    "zones": [[3, "浴室窓", 0, True]],
+}
+
+
+def test_a_state_saved_by_the_previous_firmware_still_restores():
+    r = Rig(start=77)
+    assert r.sup.restore(SAVED_BEFORE_WATCHERS, r.t) is True
+    # the same panel lines, in the same order, as before the reboot (the display shows the first)
+    assert r.sup.troubles() == [
+        (ev.CID_SYSTEM_TROUBLE, 0, "初期設定の鍵・暗証番号のままです(変更してください)"),
+        (ev.CID_LIFE, 0, "ライフ監視 異常(12時間 動きがありません)"),
+        (ev.CID_AC_LOSS, 0, "停電中(バッテリーで動作中)"),
+        (ev.CID_COMM_TROUBLE, 0, "通信異常(mqtt): 試験通報が届きません"),
+        (ev.CID_SENSOR_TROUBLE, 3, "センサー故障 ゾーン3 浴室窓(24時間以上 開いたまま)"),
+        (ev.CID_FAIL_TO_CLOSE, 0, "セット忘れ: 外出セットしてください"),
+    ]
+    assert r.sup.reminding
+    # nothing is reported again at boot; each ends with its restore
+    r.sup.sample_secrets(True, r.t)
+    r.sup.zone_fault(3, "浴室窓", True, r.t)
+    r.sup.ac_power(True, r.t)
+    r.run(11 * MIN, step=S)
+    r.sup.activity(r.t)
+    r.sup.zone_fault(3, "浴室窓", False, r.t)
+    assert sorted((e.cid, e.kind) for e in r.events) == [
+        (ev.CID_AC_LOSS, ev.RESTORE), (ev.CID_COMM_TROUBLE, ev.RESTORE),
+        (ev.CID_SENSOR_TROUBLE, ev.RESTORE), (ev.CID_LIFE, ev.RESTORE)]
+    assert [c for c, _z, _x in r.sup.troubles()] == [ev.CID_SYSTEM_TROUBLE, ev.CID_FAIL_TO_CLOSE]
 
 
 def test_life_timer_survives_a_reboot_never_early():
@@ -593,6 +608,36 @@ def test_tick_allocates_nothing_in_steady_state():
     assert r.events == []
 
 
+def test_tick_allocates_nothing_while_troubles_stand():
+    # Every watcher with something to show: its tick still only compares numbers.
+    r = Rig()
+    r.sup.zone_fault(2, "窓", True, r.t)
+    r.sup.set_departure(0, r.t)
+    r.sup.ac_power(False, r.t)
+    r.sup.sample_secrets(True, r.t)
+    for _ in range(70):
+        r.t = ticks_add(r.t, S)
+        r.sup.line_voltage(0, r.t)
+        r.sup.battery(10000, r.t)
+    r.run(25 * H, step=MIN)                    # life, stuck zone, reminder: all raised
+    codes = [c for c, _z, _x in r.sup.troubles()]
+    assert codes == [ev.CID_SYSTEM_TROUBLE, ev.CID_LIFE, ev.CID_AC_LOSS, ev.CID_LOW_BATTERY,
+                     ev.CID_TELCO_FAULT, ev.CID_SENSOR_TROUBLE, ev.CID_FAIL_TO_CLOSE], codes
+    n = len(r.events)
+    sup = r.sup
+    t = r.t
+    rev = sup.revision
+    heap_lock()
+    try:
+        for _ in range(5000):                  # crosses an hour boundary (a revision bump)
+            t = ticks_add(t, 997)
+            sup.tick(t)
+        moved = sup.revision != rev
+    finally:
+        heap_unlock()
+    assert moved and len(r.events) == n
+
+
 def test_an_idle_day_changes_the_snapshot_rarely():
     r = Rig()
     r.sup.zone_fault(1, "玄関", False, r.t)
@@ -613,8 +658,8 @@ def test_an_idle_day_changes_the_snapshot_rarely():
 
 def test_panel_texts_are_japanese():
     r = Rig()
-    r.sup.case_tamper(True, r.t)
+    r.sup.ac_power(False, r.t)
     r.run(12 * H, step=10 * MIN)
     texts = [x for _c, _z, x in r.sup.troubles()]
-    assert "本体のふたが開いています(いたずら)" in texts
+    assert "停電中(バッテリーで動作中)" in texts
     assert "ライフ監視 異常(12時間 動きがありません)" in texts

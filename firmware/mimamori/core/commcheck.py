@@ -1,6 +1,7 @@
 # The communication check of one report path (seed 5.: "36 時間毎に通信の状況を確認"): when its
 # periodic test (Contact ID 602) is due, whether a test is in flight, and whether the path is in
-# trouble. Sans-I/O: the supervisor owns the clock and the emitting; this only keeps the books.
+# trouble. Sans-I/O: core/watch/comm.py sends the tests and emits the events; this only keeps
+# the books.
 #
 # Timeline of a path:
 #   boot ---first_ms---> test 602 ---ok---> (period - SEND_MARGIN_MS) ---> test 602 ...
@@ -18,7 +19,7 @@ RETRY_MS = (5 * 60000, 10 * 60000, 20 * 60000, 40 * 60000, 60 * 60000)
 RESULT_TIMEOUT_MS = const(600000)
 SEND_MARGIN_MS = const(600000)
 
-# What PathCheck.result()/delivered() report back to the supervisor (bit flags).
+# What PathCheck.result()/delivered() report back to core/watch/comm.py (bit flags).
 NO_CHANGE = const(0)
 FAILED = const(1)       # the path has just entered trouble (350 / 351)
 RECOVERED = const(2)    # the path has just left trouble

@@ -1,0 +1,1 @@
+# The supervision watchers, one watched condition per module (see base.py and ../supervision.py).
