@@ -10,8 +10,9 @@
 # happening) allocates nothing and writes nothing to flash.
 #
 # Every event the core or the supervisor decides is appended to the journal (seq and wall time
-# stamped) before anything tries to send it; Delivery sends it and counts it delivered only when
-# the centre's signed ack arrives.
+# stamped) before anything tries to send it; the Router (comms/paths.py) hands it to the report
+# paths of comms.paths, and it leaves the outbox when every path it was handed to has the
+# centre's acknowledgement.
 from mimamori.compat import const, ticks_add, ticks_diff, ticks_ms
 from mimamori.core import events as ev
 from mimamori.core import outputs as out
@@ -19,12 +20,13 @@ from mimamori.core.arming import AlarmCore
 from mimamori.core.auth import Authenticator
 from mimamori.core.commands import CommandVerifier, ha_token
 from mimamori.core.samples import sample_secrets
-from mimamori.core.supervision import Supervisor, avoid_path
+from mimamori.core.supervision import Supervisor
 from mimamori.core.zones import MODE_LABELS
 from mimamori.store.journal import Journal
 from mimamori.store.statefile import StateFile, DAMAGED
 from mimamori.store.health import StorageHealth, state_problem
-from mimamori.comms.delivery import Delivery
+from mimamori.comms.paths import Router
+from mimamori.comms.path_mqtt import MqttPath
 from mimamori.comms.discovery import state_payload, iter_payloads, ha_state
 from mimamori.core.troubles import code as trouble_code
 from mimamori.proto import frame
@@ -39,7 +41,7 @@ SELF_CHECK_BLINK_MS = const(500)   # the trouble LED blinks 250 / 250 ms in its 
 
 class App:
     def __init__(self, config, secrets, data_dir, now, machine_module=None, link=None,
-                 wifi=None, wall=None, log=None, wdt=None, findings=None):
+                 wifi=None, wall=None, log=None, wdt=None, findings=None, paths=None):
         if machine_module is None:
             import machine as machine_module
         from mimamori.io.inputs import ZoneInputs
@@ -63,10 +65,10 @@ class App:
         self._findings = list(findings or ())      # damage found by boot.main (data set aside)
         self._retry_at = now
         timers = config["timers"]
-        # The landline dialer arrives with its own issue: until then MQTT is the only report
-        # path, and an 異常 MQTT cannot deliver in time is handed off (see _handoff).
-        self.paths = (PATH_MQTT,)
-        self.handoffs = []          # events handed to the landline path (its issue sends them)
+        # The report paths in priority order (comms.paths; comms/paths.py): their names for
+        # the supervisor's comm check per path.
+        routes = config["comms"].get("paths") or [{"name": PATH_MQTT, "kinds": None}]
+        self.paths = tuple([r["name"] for r in routes])
         self.prompt = None          # しらせてコール: a question on the panel awaiting a press
         self.last_arm = None        # the last ArmResult (a remote arm's reply depends on it)
         self._test_seq = {}         # path -> seq of the test report in flight
@@ -89,12 +91,20 @@ class App:
             link = self._make_link(config, secrets)
         self.link = link
         mq = config["comms"]["mqtt"]
-        self.delivery = Delivery(self.journal, link, self.key, self.site, handoff=self._handoff,
-                                 ack_deadline_s=mq["ack_deadline_s"],
-                                 on_command=self._on_command, log=self.log,
-                                 handoff_kinds=(ev.ALARM, ev.TEST))
-        self.delivery.on_delivered = self._on_delivered
+        mqtt = MqttPath(self.journal, link, self.key, self.site, mq["ack_deadline_s"],
+                        on_command=self._on_command, log=self.log)
+        self.delivery = mqtt.delivery
         self.delivery.on_time = self._on_centre_time
+        # Every other path is built by its factory (paths: name -> f(app) -> comms.paths.Path;
+        # the landline's below, a test's from host_tests).
+        made = {PATH_MQTT: mqtt}
+        for name in self.paths:
+            if name not in made:
+                make = (paths or {}).get(name)
+                made[name] = make(self) if make else self._make_path(name)
+        self.router = Router(self.journal, [made[n] for n in self.paths],
+                             [r["kinds"] for r in routes], now, on_delivered=self._on_delivered,
+                             on_late=self._on_late, log=self.log)
         # Home Assistant discovery (alarm panel + a binary sensor per zone), retained, sent at
         # the start of every MQTT session.
         token = ha_token(self.key, self.site)     # HA's proof to the centre's bridge
@@ -143,6 +153,9 @@ class App:
             os.mkdir(path)
         except OSError:
             pass   # exists
+
+    def _make_path(self, name):
+        raise ValueError("comms.paths: no transport for path %r" % (name,))
 
     def _make_link(self, config, secrets):
         from mimamori.comms.mqtt import MqttLink
@@ -269,7 +282,7 @@ class App:
         self.core.tick(now)
         self.sup.tick(now)
         self.analog.poll(now)
-        self.delivery.poll(now)
+        self.router.poll(now)
         self._render(now)
         self._persist(now)
         self._storage_check(now)
@@ -411,8 +424,6 @@ class App:
         t = self.wall.iso()
         self.journal.append(e, t, self.uptime_s)
         self._state_dirty = True
-        if avoid_path(e) == PATH_MQTT:
-            self._handoff(e)    # an MQTT trouble must also go out on the other path
         self.log("event %d %s %03d %s%s" % (e.seq, e.kind, e.cid, e.label,
                                            " " + e.zone_name if e.zone_name else ""))
 
@@ -420,11 +431,19 @@ class App:
         self._emit(e)
         self._test_seq[path] = e.seq
 
-    def _on_delivered(self, seq, now):
-        self.sup.report_delivered(PATH_MQTT, now)
-        if self._test_seq.get(PATH_MQTT) == seq:
-            del self._test_seq[PATH_MQTT]
-            self.sup.test_result(PATH_MQTT, True, now)
+    def _on_delivered(self, path, seq, now):
+        """The centre acknowledged seq on that path (comms/paths.py Router)."""
+        self.sup.report_delivered(path, now)
+        if self._test_seq.get(path) == seq:
+            del self._test_seq[path]
+            self.sup.test_result(path, True, now)
+
+    def _on_late(self, path, seq, e, now):
+        """seq was not acknowledged on that path within its deadline (the Router hands it to the
+        next path carrying its kind, if any): a test report there means the path failed it."""
+        if self._test_seq.get(path) == seq:
+            del self._test_seq[path]
+            self.sup.test_result(path, False, now)
 
     def _on_centre_time(self, t):
         """The centre's clock from a signed ack. io/clock.py WallClock.centre_time decides:
@@ -433,16 +452,6 @@ class App:
         msg = self.wall.centre_time(t)
         if msg is not None:
             self.log(msg)
-
-    def _handoff(self, e):
-        """MQTT could not deliver in time: hand the report to the landline path. The dialer
-        comes with the landline issue; the request is kept and logged so nothing is silent."""
-        if e.kind == ev.TEST and self._test_seq.get(PATH_MQTT) == e.seq:
-            del self._test_seq[PATH_MQTT]
-            self.sup.test_result(PATH_MQTT, False, ticks_ms())
-            return
-        self.handoffs.append(e.seq)
-        self.log("handoff to landline requested: seq %d %s" % (e.seq, e.label))
 
     # ---- outputs and persistence --------------------------------------------------------------
 

@@ -13,6 +13,12 @@ import os
 
 from mimamori.core.auth import ITERATIONS, MAX_ITERATIONS, MIN_ITERATIONS
 
+# comms.paths (README "Architecture"): the report path names, the report kinds (core/events.py)
+PATH_NAMES = ("mqtt", "landline")
+REPORT_KINDS = ("alarm", "trouble", "restore", "opening", "closing", "bypass", "test", "cancel",
+                "status")
+LINE_KINDS = ("alarm", "trouble", "opening", "closing", "test")   # landline default: seed 5.
+
 VERSION = 1
 ZONE_TYPES = ("magnet", "glass", "fire", "gas", "vibration", "space", "panic", "medical",
               "cancel", "tamper", "case_tamper")
@@ -551,10 +557,43 @@ class _Config:
 
     def comms(self, v):
         c = self.c
-        if c.obj("comms", v, ("mqtt", "landline"), "an object with mqtt") is None:
+        if c.obj("comms", v, ("mqtt", "landline", "paths"), "an object with mqtt") is None:
             return None
-        return {"mqtt": self.mqtt(v.get("mqtt", _REQUIRED)),
-                "landline": self.landline(v.get("landline", {}))}
+        line = self.landline(v.get("landline", {}))
+        return {"mqtt": self.mqtt(v.get("mqtt", _REQUIRED)), "landline": line,
+                "paths": self.paths(v.get("paths", _REQUIRED), bool(line and line["enabled"]))}
+
+    def paths(self, v, line_on):
+        """comms.paths: the report paths in priority order, each with the report kinds it
+        carries (null: every kind). Default: MQTT for everything, then the landline (when
+        enabled) for LINE_KINDS. README "Architecture"."""
+        c = self.c
+        p = "comms.paths"
+        if v is _REQUIRED:
+            out = [{"name": "mqtt", "kinds": None}]
+            return out + [{"name": "landline", "kinds": LINE_KINDS}] if line_on else out
+        if not isinstance(v, list) or not v:
+            c.bad(p, "expected a list of {name, kinds}, mqtt among them, got %s" % _kind(v))
+            return None
+        out = []
+        for i, x in enumerate(v):
+            q = "%s[%d]" % (p, i)
+            if c.obj(q, x, ("name", "kinds"), "an object with name") is None:
+                continue
+            name = c.choice(q + ".name", x.get("name", _REQUIRED), PATH_NAMES)
+            if name is not None and name in [o["name"] for o in out]:
+                c.bad(q + ".name", "'%s' is listed twice" % name)
+            if name == "landline" and not line_on:
+                c.bad(q + ".name", "landline is not enabled (comms.landline.enabled)")
+            k = x.get("kinds")
+            if k is not None and (not isinstance(k, list) or not k or
+                                  [j for j in k if j not in REPORT_KINDS]):
+                c.bad(q + ".kinds", "expected null or a list of %s" % ", ".join(REPORT_KINDS))
+                k = None
+            out.append({"name": name, "kinds": tuple(k) if k is not None else None})
+        if "mqtt" not in [o["name"] for o in out]:
+            c.bad(p, "mqtt must be listed (the state, Home Assistant and commands use it)")
+        return out
 
     def mqtt(self, v):
         c = self.c
