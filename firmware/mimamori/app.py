@@ -49,6 +49,7 @@ class App:
         from mimamori.io.analog import Analog
         from mimamori.io.clock import WallClock
         self.config = config
+        self._machine = machine_module
         self.site = config["site_id"]
         self.log = log or _print_log
         self.key = frame.site_key(secrets["site_key"])
@@ -155,6 +156,9 @@ class App:
             pass   # exists
 
     def _make_path(self, name):
+        if name == "landline":
+            from mimamori.comms.path_landline import make
+            return make(self.config["comms"]["landline"], self.journal, self._machine, self.log)
         raise ValueError("comms.paths: no transport for path %r" % (name,))
 
     def _make_link(self, config, secrets):
