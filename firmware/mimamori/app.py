@@ -80,8 +80,11 @@ class App:
         self.auth = Authenticator(secrets, now)
         if saved:
             self._restore_rest(saved, now)     # each section guarded: damage adds a finding
-        self._auth_saved = None
-        self._auth_changed()      # the baseline; _save_auth is cleared below (a boot saves none)
+        # Persistence by revision: each component bumps its own when something worth saving
+        # moved; _persist saves when one differs from the one last saved. A restored core is at
+        # revision 0 ("as saved"); the auth and supervision baselines are taken here and below.
+        self._core_saved = 0
+        self._auth_saved = self.auth.revision
         self.inputs = ZoneInputs(config["zones"], machine_module)
         self.outputs = Outputs(config["outputs"], machine_module)
         self.analog = Analog(self.sup, config.get("supervision"), now)
@@ -136,10 +139,8 @@ class App:
             self.log("storage: %s" % f)
         self.storage.boot_damage(self._findings, self._fail_secure, now, self.core.mode)
         self._sup_saved = sup_rev   # a trouble raised or ended at boot is saved by the 1st step
-        self._locked = False
         # any trouble shown (trouble LED and chirp), also one restored or raised at boot
         self._trouble = len(self.sup.troubles()) > 0 or self.storage.active
-        self._save_auth = False     # lockout or card revocation changed: persist it
         self._state_dirty = True    # the retained state topic needs a new frame
         self._ha_key = -1           # what HA's state depends on, as last published (_persist)
         self.steps = 0
@@ -366,16 +367,6 @@ class App:
             self.auth.lockout_started = False
             self._emit(ev.Event(now, ev.ALARM, ev.CID_WRONG_CODE, ev.Q_NEW, 0, 0, "",
                                 self.core.mode))
-        self._auth_changed()
-
-    def _auth_changed(self):
-        """Persist the lockout state only when it changed: garbage on the cmd topic must not
-        write flash."""
-        snap = self.auth.snapshot()
-        del snap["locked_ms"]     # counts down on its own; lock and unlock are seen in _persist
-        if snap != self._auth_saved:
-            self._auth_saved = snap
-            self._save_auth = True
 
     # ---- remote commands ----------------------------------------------------------------------
 
@@ -415,7 +406,6 @@ class App:
                     self.sup.set_departure(secs, now)
         elif cmd.name == "revoke_card":
             self.auth.revoke_card(a["card"])
-            self._auth_changed()
         return reply
 
     def _save_ctr(self, ctr):
@@ -494,16 +484,13 @@ class App:
 
     def _persist(self, now):
         sup_changed = self.sup.revision != self._sup_saved
-        locked = self.auth.locked_until is not None
-        if locked != self._locked:
-            self._locked = locked
-            self._save_auth = True
         if sup_changed:
             self._trouble = len(self.sup.troubles()) > 0 or self.storage.active
             self._state_dirty = True
         # checkpoint_due: a running delay or siren is saved every few seconds (core/arming.py),
         # so a power cut that loses the RTC cannot restart it from an old point.
-        if self.core.changed or sup_changed or self._save_auth or self.core.checkpoint_due(now):
+        if (self.core.revision != self._core_saved or sup_changed
+                or self.auth.revision != self._auth_saved or self.core.checkpoint_due(now)):
             # h1: a save the flash refuses never raises; the state stays in RAM, still marked
             # changed, and is tried again every RETRY_WRITE_MS (not every step).
             if not self.statefile.failing or ticks_diff(now, self._retry_at) >= 0:
@@ -511,9 +498,9 @@ class App:
                                         "sup": self.sup.snapshot(),
                                         "auth": self.auth.snapshot(),
                                         "saved_at": self.wall.unix()}):
-                    self.core.changed = False
+                    self._core_saved = self.core.revision
                     self._sup_saved = self.sup.revision
-                    self._save_auth = False
+                    self._auth_saved = self.auth.revision
                 else:
                     self._retry_at = ticks_add(now, RETRY_WRITE_MS)
         # Home Assistant's state follows what the panel does: the end of the exit delay or the
