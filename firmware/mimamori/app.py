@@ -16,6 +16,7 @@
 from mimamori.compat import const, ticks_add, ticks_diff, ticks_ms
 from mimamori.core import events as ev
 from mimamori.core import outputs as out
+from mimamori.core import panel
 from mimamori.core.arming import AlarmCore
 from mimamori.core.auth import Authenticator
 from mimamori.core.commands import CommandVerifier, ha_token
@@ -36,7 +37,6 @@ WDT_TIMEOUT_MS = const(8000)  # a hung loop resets the board; the state file bri
 RETRY_WRITE_MS = const(5000)  # while the flash refuses writes: try again this often, not per step
 FAIL_SECURE_MODE = "away"     # no saved state and no journal can prove the mode (README "Power cut")
 PATH_MQTT = "mqtt"
-SELF_CHECK_BLINK_MS = const(500)   # the trouble LED blinks 250 / 250 ms in its self-check step
 
 
 class App:
@@ -450,37 +450,8 @@ class App:
     # ---- outputs and persistence --------------------------------------------------------------
 
     def _render(self, now):
-        c = self.core.outputs
-        r = self.rendered
-        r.siren = c.siren
-        r.flash = c.flash
-        r.mode = c.mode
-        r.arming = c.arming
-        r.alarm_memory = c.alarm_memory
-        buzzer = c.buzzer
-        if self.sup.reminding and out.buzzer_rank(out.BUZ_REMIND) < out.buzzer_rank(buzzer):
-            buzzer = out.BUZ_REMIND
-        if self._trouble and out.buzzer_rank(out.BUZ_TROUBLE) < out.buzzer_rank(buzzer):
-            buzzer = out.BUZ_TROUBLE
-        trouble = self._trouble
-        # The monthly self-check drives each output in turn, visibly on its pin (issue 10.7):
-        # the buzzer a continuous tone, the flash light blinking, the trouble LED blinking (so it
-        # moves even when a trouble already lights it), the siren a short chirp. A real alarm's
-        # outputs are never masked: the check only adds to them.
-        sc = self.sup.self_check_output
-        if sc is not None:
-            if sc == "buzzer":
-                if out.buzzer_rank(out.BUZ_ALARM) < out.buzzer_rank(buzzer):
-                    buzzer = out.BUZ_ALARM
-            elif sc == "flash":
-                r.flash = True
-            elif sc == "trouble":
-                trouble = now % SELF_CHECK_BLINK_MS < SELF_CHECK_BLINK_MS // 2
-            elif sc == "siren":
-                r.siren = True
-        r.buzzer = buzzer
-        r.trouble = trouble
-        self.outputs.render(r, now)
+        self.outputs.render(panel.merge(self.rendered, self.core.outputs, self.sup,
+                                        self._trouble, now), now)
 
     def _persist(self, now):
         sup_changed = self.sup.revision != self._sup_saved
@@ -536,10 +507,7 @@ class App:
     # -- end storage troubles (h1) ------------------------------------------------------------------
 
     def _sounding(self):
-        """The panel sounds an alarm (HA: triggered): the siren, or the alarm or fire buzzer.
-        Not a glass warble while disarmed (a local warning), not a silent alarm."""
-        o = self.core.outputs
-        return o.siren or o.buzzer == out.BUZ_ALARM or o.buzzer == out.BUZ_FIRE
+        return panel.sounding(self.core.outputs)
 
     def state_frame(self, now=None):
         """The retained state (comms/discovery.py): what the panel is doing for Home Assistant,
@@ -559,18 +527,8 @@ class App:
                              [t[2] for t in troubles])
 
     def display(self, now):
-        """The panel's display line (Japanese)."""
-        if self.prompt:
-            return self.prompt
-        text = self.core.display(now)
-        if text == MODE_LABELS[self.core.mode]:
-            notes = self.sup.notices()
-            troubles = self.troubles()
-            if troubles:
-                return text + " / " + troubles[0][2]
-            if notes:
-                return text + " / " + notes[0]
-        return text
+        """The panel's display line (Japanese): core/panel.py."""
+        return panel.display(self.prompt, self.core, self.sup.notices(), self.troubles(), now)
 
 
 def _print_log(msg):
