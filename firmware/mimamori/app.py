@@ -14,6 +14,7 @@
 # paths of comms.paths, and it leaves the outbox when every path it was handed to has the
 # centre's acknowledgement.
 from mimamori.compat import const, ticks_add, ticks_diff, ticks_ms
+from mimamori.log import Logger
 from mimamori.core import events as ev
 from mimamori.core import outputs as out
 from mimamori.core import panel
@@ -51,7 +52,7 @@ class App:
         self.config = config
         self._machine = machine_module
         self.site = config["site_id"]
-        self.log = log or _print_log
+        self.log = Logger.wrap(log or _print_log)   # mimamori/log.py; still a plain callable
         self.key = frame.site_key(secrets["site_key"])
         self.wall = wall or WallClock(machine_module.RTC(), config.get("utc_offset_min", 540))
         self.wifi = wifi
@@ -128,15 +129,15 @@ class App:
         # the panel and at the centre (issue 10.12). Names only in the log, never values.
         found = sample_secrets(secrets)
         if found:
-            self.log("SAMPLE SECRETS IN USE: %s: replace them (tools/hash_secret.py, a new "
-                     "site key)" % ", ".join(found))
+            self.log.warn("SAMPLE SECRETS IN USE: %s: replace them (tools/hash_secret.py, a "
+                          "new site key)", ", ".join(found))
         sup_rev = self.sup.revision
         self.sup.sample_secrets(len(found) > 0, now)
         # Damage found in any saved file (state, journal, its mark, the command counter): shown
         # and reported once (307), after the 305.
         self._findings += self.journal.damage
         for f in self._findings:
-            self.log("storage: %s" % f)
+            self.log.warn("storage: %s", f)
         self.storage.boot_damage(self._findings, self._fail_secure, now, self.core.mode)
         self._sup_saved = sup_rev   # a trouble raised or ended at boot is saved by the 1st step
         # any trouble shown (trouble LED and chirp), also one restored or raised at boot
@@ -174,7 +175,7 @@ class App:
             except OSError:
                 # No CA on flash: TLS cannot verify the broker, so the link fails to connect and
                 # the communication check reports the path trouble.
-                self.log("mqtt: CA file %s missing" % mq["ca_file"])
+                self.log.error("mqtt: CA file %s missing", mq["ca_file"])
         return MqttLink(self.site, mq["host"], mq["port"], cred.get("username"),
                         cred.get("password"), mq["tls"], mq["keepalive_s"], mq["topic_prefix"],
                         wlan=self.wifi.wlan if self.wifi else None, ssl_params=ssl_params,
@@ -205,7 +206,7 @@ class App:
                 since = (t - at) * 1000
             try:
                 self.core.restore(saved["core"], now, since)
-                self.log("restored: mode %s" % self.core.mode)
+                self.log.info("restored: mode %s", self.core.mode)
                 return saved
             except Exception as e:   # noqa: BLE001 - whatever slipped past state_problem
                 why = "core: %r" % (e,)
@@ -229,7 +230,7 @@ class App:
                 self._fail_secure = True
                 self._findings.append("mode %s not restorable (%r): fail-secure" % (mode, e))
                 self.core.arm(FAIL_SECURE_MODE, 0, now, True)
-        self.log("state not restored (%s): mode %s" % (why or "none saved", self.core.mode))
+        self.log.info("state not restored (%s): mode %s", why or "none saved", self.core.mode)
         return None
 
     def _journal_mode(self):
@@ -243,7 +244,7 @@ class App:
                     top = e.seq     # by seq: a pending report copied forward is older than it sits
                     mode = "disarmed" if e.kind == ev.OPENING else e.mode
         except Exception as e:   # noqa: BLE001 - an unreadable journal proves nothing
-            self.log("journal unreadable: %r" % (e,))
+            self.log.error("journal unreadable: %r", e)
             return None
         return mode
 
@@ -305,7 +306,7 @@ class App:
                 self.step(ticks_ms())
             except Exception as e:   # noqa: BLE001 - one bad step must not stop the guarding;
                 self.errors += 1     # a persistent fault starves the watchdog instead
-                self.log("loop error: %r" % (e,))
+                self.log.error("loop error: %r", e)
             await asyncio.sleep_ms(LOOP_MS)
 
     # ---- inputs -------------------------------------------------------------------------------
@@ -383,7 +384,7 @@ class App:
             if not self.last_arm.ok:
                 # Refused (a zone armed in that mode is open): the centre must not be told
                 # "accepted" while the house stays unarmed.
-                self.log("remote arm refused: open %s" % ", ".join(self.last_arm.open_zones))
+                self.log.info("remote arm refused: open %s", ", ".join(self.last_arm.open_zones))
                 return frame.result_frame(self.key, self.site, cmd.ctr, cmd.name, False,
                                           "zones_open")
         elif cmd.name == "disarm":
@@ -418,7 +419,7 @@ class App:
         t = self.wall.iso()
         self.journal.append(e, t, self.uptime_s)
         self._state_dirty = True
-        self.log("event %d %s %03d %s%s" % (e.seq, e.kind, e.cid, e.label,
+        self.log.info("event %d %s %03d %s%s" % (e.seq, e.kind, e.cid, e.label,
                                            " " + e.zone_name if e.zone_name else ""))
 
     def _send_test(self, path, e):
@@ -445,7 +446,7 @@ class App:
         day old), so report times never run backwards."""
         msg = self.wall.centre_time(t)
         if msg is not None:
-            self.log(msg)
+            self.log.info(msg)
 
     # ---- outputs and persistence --------------------------------------------------------------
 

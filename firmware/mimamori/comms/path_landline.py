@@ -5,6 +5,7 @@
 # fit stays in `box` and is offered again as the queue drains. The deadline after which a report
 # still not kissed off would go to a further path is the dialer's whole budget of calls.
 from mimamori.comms.paths import Path
+from mimamori.log import Logger
 
 NAME = "landline"
 
@@ -13,7 +14,7 @@ class LandlinePath(Path):
     def __init__(self, journal, dialer, log=None):
         Path.__init__(self, NAME, journal, dialer.budget_ms)
         self.dialer = dialer
-        self.log = log or (lambda *a: None)
+        self.log = Logger.wrap(log)
         self._queued = 0            # how many of box (from its start) the dialer holds
         self._now = 0
         dialer.on_delivered = self._kissoff
@@ -36,7 +37,7 @@ class LandlinePath(Path):
                 if got is not None and not self.dialer.offer(got[0]):
                     break           # the dialer's queue is full: next poll
             except Exception as e:  # noqa: BLE001 - not encodable as Contact ID: the other
-                self.log("landline: seq %d not sent by line: %r" % (b[self._queued], e))
+                self.log.error("landline: seq %d not sent by line: %r", b[self._queued], e)
             self._queued += 1       # paths still carry it; the loop goes on
         self.dialer.poll(now)
 

@@ -29,6 +29,7 @@
 # With nothing pending poll(now) allocates nothing and writes nothing.
 from mimamori.compat import const, ticks_add, ticks_diff
 from mimamori.core import events as ev
+from mimamori.log import Logger
 
 SWEEP_MS = const(250)
 SAVE_NAME = "paths"      # journal small value: {"epoch": e, "r": {"seq": [[handed], [acked]]}}
@@ -102,7 +103,7 @@ class Router:
         self.kinds = kinds
         self.on_delivered = on_delivered
         self.on_late = on_late
-        self.log = log or (lambda *a: None)
+        self.log = Logger.wrap(log)
         self._handed = {}           # pending seq -> bit mask of the paths it was handed to
         self._acked = {}            # pending seq -> bit mask of the paths that acknowledged it
         self._since = {}            # seq -> ticks of its last hand-off, while none acknowledged
@@ -172,8 +173,8 @@ class Router:
                     self._hand(seq, nxt, now)
                     self.handoffs += 1
                     self._dirty = True
-                    self.log("paths: seq %d (%s trouble) handed to %s" % (
-                        seq, e.zone_name, self.paths[_index(nxt)].name))
+                    self.log.info("paths: seq %d (%s trouble) handed to %s", seq, e.zone_name,
+                                  self.paths[_index(nxt)].name)
         self._top = outbox[n - 1]
 
     def poll(self, now):
@@ -211,13 +212,13 @@ class Router:
                 self._hand(seq, nxt, now)
                 self.handoffs += 1
                 self._dirty = True
-                self.log("paths: seq %d not acknowledged in %d s on %s: handed to %s too" % (
+                self.log.info("paths: seq %d not acknowledged in %d s on %s: handed to %s too" % (
                     seq, last.deadline_ms // 1000, last.name, self.paths[_index(nxt)].name))
             else:
                 del self._since[seq]
                 self.late += 1
-                self.log("paths: seq %d not acknowledged in %d s on %s: no further path" % (
-                    seq, last.deadline_ms // 1000, last.name))
+                self.log.info("paths: seq %d not acknowledged in %d s on %s: no further path",
+                              seq, last.deadline_ms // 1000, last.name)
 
     def _delivered(self, path, seq, now):
         bit = 1 << self.paths.index(path)
@@ -225,6 +226,7 @@ class Router:
         a0 = self._acked.get(seq, 0)
         a = a0 | bit
         self._since.pop(seq, None)      # acknowledged: no further hand-off
+        self.log.debug("paths: seq %d acknowledged on %s", seq, path.name)
         if self.on_delivered is not None:
             self.on_delivered(path.name, seq, now)
         saved = a0 != 0 or (h & (h - 1)) != 0      # more than "first path, not acknowledged"
