@@ -52,7 +52,7 @@ class App:
         self.config = config
         self._machine = machine_module
         self.site = config["site_id"]
-        self.log = Logger.wrap(log or _print_log)   # mimamori/log.py; still a plain callable
+        self.log = log or _print_log   # a Logger (mimamori/log.py), still a plain callable
         self.key = frame.site_key(secrets["site_key"])
         self.wall = wall or WallClock(machine_module.RTC(), config.get("utc_offset_min", 540))
         self.wifi = wifi
@@ -146,6 +146,14 @@ class App:
         self._ha_key = -1           # what HA's state depends on, as last published (_persist)
         self.steps = 0
         self.errors = 0
+
+    @property
+    def log(self):
+        return self._log
+
+    @log.setter
+    def log(self, f):
+        self._log = Logger.wrap(f)    # a Logger, or a plain f(line) (tools swap it in)
 
     # ---- boot -----------------------------------------------------------------------------------
 

@@ -48,7 +48,7 @@ class Delivery:
         self.on_delivered = None        # f(seq, now): the centre acknowledged seq (first time)
         self.on_time = None             # f(unix s): the centre's clock, from that signed ack
         self.handoff_kinds = handoff_kinds
-        self.log = Logger.wrap(log)
+        self.log = log
         self._t_event = link.topic("event")
         self._t_ack = link.topic("ack")
         self._t_cmd = link.topic("cmd")
@@ -75,6 +75,14 @@ class Delivery:
         self.resends = 0
         self.handoffs = 0
         self.bad_acks = 0
+
+    @property
+    def log(self):
+        return self._log
+
+    @log.setter
+    def log(self, f):
+        self._log = Logger.wrap(f)    # a Logger, or a plain f(line) (tools swap it in)
 
     # --- the app calls these ----------------------------------------------------------------
     def poll(self, now):
