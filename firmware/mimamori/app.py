@@ -15,6 +15,7 @@
 # centre's acknowledgement.
 from mimamori.compat import const, ticks_add, ticks_diff, ticks_ms
 from mimamori.log import Logger
+from mimamori.operations import Operations
 from mimamori.core import events as ev
 from mimamori.core import outputs as out
 from mimamori.core import panel
@@ -33,6 +34,9 @@ from mimamori.comms.discovery import state_payload, iter_payloads, ha_state
 from mimamori.core.troubles import code as trouble_code
 from mimamori.proto import frame
 
+# a verified remote command's verb (core/commands.py) -> its operation (mimamori/operations.py)
+REMOTE = {"arm": "arm", "disarm": "disarm", "status": "status", "test": "test",
+          "shirasete": "ask", "set_departure": "departure", "revoke_card": "revoke_card"}
 LOOP_MS = const(10)          # loop period: edges are timestamped by the IRQ, so this is latency
 WDT_TIMEOUT_MS = const(8000)  # a hung loop resets the board; the state file brings it back
 RETRY_WRITE_MS = const(5000)  # while the flash refuses writes: try again this often, not per step
@@ -71,8 +75,7 @@ class App:
         # the supervisor's comm check per path.
         routes = config["comms"].get("paths") or [{"name": PATH_MQTT, "kinds": None}]
         self.paths = tuple([r["name"] for r in routes])
-        self.prompt = None          # しらせてコール: a question on the panel awaiting a press
-        self.last_arm = None        # the last ArmResult (a remote arm's reply depends on it)
+        self.ops = Operations(self)   # one dispatch for keys, cards and remote commands
         self._test_seq = {}         # path -> seq of the test report in flight
         self.core = AlarmCore(config["zones"], timers, self._emit, now)
         saved = self._restore_core(now)
@@ -327,8 +330,8 @@ class App:
         self._state_dirty = True
 
     def operate(self, action, now, code=None, card=None, mode=None, force=False):
-        """A resident's operation at the panel or card reader: authenticate, then act.
-        Returns the Japanese text the panel shows."""
+        """A resident's operation at the panel or card reader: authenticate, then act
+        (mimamori/operations.py). Returns the Japanese text the panel shows."""
         if code is not None:
             user = self.auth.check_code(code, now)
         elif card is not None:
@@ -338,35 +341,19 @@ class App:
         self._after_auth(now)
         if user is None:
             return "ロック中です" if self.auth.outcome == "locked" else "暗証番号またはカードが違います"
-        return self.apply(action, user["id"], now, mode, force)
+        return self.ops.run(action, user["id"], now, mode, force).text
 
     def apply(self, action, user, now, mode=None, force=False):
-        """An authorised operation (panel, card, or a verified remote command)."""
-        self.sup.activity(now)
-        self._state_dirty = True
-        self.storage.operated(now, self.core.mode)   # the resident has set the state anew
-        if self.prompt is not None:
-            self.prompt = None          # しらせてコール answered by the resident's operation
-        if action == "arm":
-            r = self.core.arm(mode, user, now, force)
-            self.last_arm = r
-            if r.ok:
-                self.sup.set_mode(mode, now)
-            return r.message()
-        if action == "disarm":
-            self.core.disarm(user, now)
-            self.sup.set_mode("disarmed", now)
-            return "解除しました"
-        if action == "cancel":
-            self.core.cancel(user, now)
-            return "キャンセルしました"
-        if action == "reset":
-            self.core.acknowledge(user, now)
-            return "異常表示をリセットしました"
-        if action == "self_check":
-            self.sup.start_self_check(now)
-            return "点検を開始します"
-        raise ValueError("unknown action %r" % (action,))
+        """An authorised operation: its panel text (mimamori/operations.py)."""
+        return self.ops.run(action, user, now, mode, force).text
+
+    @property
+    def prompt(self):
+        return self.ops.prompt
+
+    @property
+    def last_arm(self):
+        return self.ops.last_arm
 
     def _after_auth(self, now):
         """After anything that may have checked a code or card (a rejected command may not)."""
@@ -379,42 +366,20 @@ class App:
 
     # ---- remote commands ----------------------------------------------------------------------
 
-    def _on_command(self, payload):
-        now = ticks_ms()
+    def _on_command(self, payload, now):
         cmd, reply = self.commands.handle(payload, self.wall.unix(), now)
         self._after_auth(now)
         if cmd is None:
             return reply
         uid = cmd.user["id"] if cmd.user else 0
         a = cmd.args
-        if cmd.name == "arm":
-            self.apply("arm", uid, now, a["mode"])
-            if not self.last_arm.ok:
-                # Refused (a zone armed in that mode is open): the centre must not be told
-                # "accepted" while the house stays unarmed.
-                self.log.info("remote arm refused: open %s", ", ".join(self.last_arm.open_zones))
-                return frame.result_frame(self.key, self.site, cmd.ctr, cmd.name, False,
-                                          "zones_open")
-        elif cmd.name == "disarm":
-            self.apply("disarm", uid, now)
-        elif cmd.name == "status":
-            self._state_dirty = True
-        elif cmd.name == "test":
-            # zone 0: a test names its path, never a zone (issue 10.10)
-            self._send_test(PATH_MQTT, ev.Event(now, ev.TEST, ev.CID_MANUAL_TEST, ev.Q_NEW, 0,
-                                                0, PATH_MQTT, self.core.mode))
-        elif cmd.name == "shirasete":
-            self.prompt = "しらせてコール: " + (a.get("message") or "確認ボタンを押してください")
-        elif cmd.name == "set_departure":
-            t = a.get("time")
-            if t is None:
-                self.sup.clear_departure(now)
-            else:
-                secs = self.wall.seconds_until(int(t[:2]), int(t[3:]))
-                if secs is not None:
-                    self.sup.set_departure(secs, now)
-        elif cmd.name == "revoke_card":
-            self.auth.revoke_card(a["card"])
+        r = self.ops.run(REMOTE[cmd.name], uid, now, mode=a.get("mode"), time=a.get("time"),
+                         card=a.get("card"), message=a.get("message"))
+        if cmd.name == "arm" and not r.ok:
+            # Refused (a zone armed in that mode is open): the centre must not be told
+            # "accepted" while the house stays unarmed.
+            self.log.info("remote arm refused: open %s", ", ".join(self.last_arm.open_zones))
+            return frame.result_frame(self.key, self.site, cmd.ctr, cmd.name, False, r.reason)
         return reply
 
     def _save_ctr(self, ctr):

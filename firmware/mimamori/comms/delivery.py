@@ -44,7 +44,7 @@ class Delivery:
         self.window = window
         self.retry_min_ms = retry_min_ms
         self.retry_max_ms = retry_max_ms
-        self.on_command = on_command    # f(payload bytes) -> reply frame bytes or None
+        self.on_command = on_command    # f(payload bytes, now) -> reply frame bytes or None
         self.on_delivered = None        # f(seq, now): the centre acknowledged seq (first time)
         self.on_time = None             # f(unix s): the centre's clock, from that signed ack
         self.handoff_kinds = handoff_kinds
@@ -295,7 +295,7 @@ class Delivery:
                     else None
         elif topic == self._t_cmd and self.on_command is not None:
             try:
-                reply = self.on_command(payload)
+                reply = self.on_command(payload, self._now)
             except Exception as e:   # noqa: BLE001 - a bad command never stops the loop
                 self.log.error("delivery: command handler failed: %r", e)
                 return
