@@ -96,7 +96,8 @@ class App:
         self._zone_sink = self._on_zone     # bound once: a bound method allocates per use
         self._feed_boot_levels(now)
         if link is None:
-            link = self._make_link(config, secrets)
+            from mimamori.comms.path_mqtt import make_link
+            link = make_link(config, secrets, self.wifi, self.log)
         self.link = link
         mq = config["comms"]["mqtt"]
         mqtt = MqttPath(self.journal, link, self.key, self.site, mq["ack_deadline_s"],
@@ -173,24 +174,6 @@ class App:
             from mimamori.comms.path_landline import make
             return make(self.config["comms"]["landline"], self.journal, self._machine, self.log)
         raise ValueError("comms.paths: no transport for path %r" % (name,))
-
-    def _make_link(self, config, secrets):
-        from mimamori.comms.mqtt import MqttLink
-        mq = config["comms"]["mqtt"]
-        cred = secrets.get("mqtt") or {}
-        ssl_params = None
-        if mq["tls"] and mq.get("ca_file"):
-            try:
-                with open(mq["ca_file"], "rb") as f:
-                    ssl_params = {"cadata": f.read()}
-            except OSError:
-                # No CA on flash: TLS cannot verify the broker, so the link fails to connect and
-                # the communication check reports the path trouble.
-                self.log.error("mqtt: CA file %s missing", mq["ca_file"])
-        return MqttLink(self.site, mq["host"], mq["port"], cred.get("username"),
-                        cred.get("password"), mq["tls"], mq["keepalive_s"], mq["topic_prefix"],
-                        wlan=self.wifi.wlan if self.wifi else None, ssl_params=ssl_params,
-                        tls_name=mq.get("tls_name"))
 
     # -- restore (h1: flash & boot robustness) --------------------------------------------------
     def _restore_core(self, now):

@@ -29,3 +29,24 @@ class MqttPath(Path):
 
     def poll(self, now):
         self.delivery.poll(now)
+
+
+def make_link(config, secrets, wifi=None, log=None):
+    """The MQTT link from validated comms.mqtt and the secrets' broker credentials."""
+    from mimamori.comms.mqtt import MqttLink
+    mq = config["comms"]["mqtt"]
+    cred = secrets.get("mqtt") or {}
+    ssl_params = None
+    if mq["tls"] and mq.get("ca_file"):
+        try:
+            with open(mq["ca_file"], "rb") as f:
+                ssl_params = {"cadata": f.read()}
+        except OSError:
+            # No CA on flash: TLS cannot verify the broker, so the link fails to connect and
+            # the communication check reports the path trouble.
+            if log is not None:
+                log.error("mqtt: CA file %s missing", mq["ca_file"])
+    return MqttLink(config["site_id"], mq["host"], mq["port"], cred.get("username"),
+                    cred.get("password"), mq["tls"], mq["keepalive_s"], mq["topic_prefix"],
+                    wlan=wifi.wlan if wifi else None, ssl_params=ssl_params,
+                    tls_name=mq.get("tls_name"))
