@@ -148,8 +148,8 @@ class Panel:
         self.d = D.Delivery(self.j, self.link, KEY, SITE, on_command=self.on_command)
         self.stop = False
 
-    def on_command(self, payload):
-        cmd, reply = self.v.handle(payload, int(time.time()), now_ms())
+    def on_command(self, payload, now):
+        cmd, reply = self.v.handle(payload, int(time.time()), now)
         if cmd:
             self.applied.append(cmd)
         return reply

@@ -69,8 +69,9 @@ def pin_uv(real_mv, divider):
 
 class VirtualBoard:
     def __init__(self, config, secrets, data_dir, wall_unix=None, log=None, link=None,
-                 fresh=True, rtc_set=True):
+                 fresh=True, rtc_set=True, paths=None):
         self.config = config
+        self.paths = paths          # extra report paths: name -> f(app) -> comms.paths.Path
         self.secrets = secrets
         self.data_dir = data_dir
         self.log = log
@@ -96,7 +97,8 @@ class VirtualBoard:
 
     def _boot(self):
         return App(self.config, self.secrets, self.data_dir, hostclock.ticks_ms(),
-                   machine_module=machine, wall=self.wall, log=self.log, link=self.link)
+                   machine_module=machine, wall=self.wall, log=self.log, link=self.link,
+                   paths=self.paths)
 
     # ---- the house ------------------------------------------------------------------------
 

@@ -10,36 +10,43 @@
 # happening) allocates nothing and writes nothing to flash.
 #
 # Every event the core or the supervisor decides is appended to the journal (seq and wall time
-# stamped) before anything tries to send it; Delivery sends it and counts it delivered only when
-# the centre's signed ack arrives.
+# stamped) before anything tries to send it; the Router (comms/paths.py) hands it to the report
+# paths of comms.paths, and it leaves the outbox when every path it was handed to has the
+# centre's acknowledgement.
 from mimamori.compat import const, ticks_add, ticks_diff, ticks_ms
+from mimamori.log import Logger
+from mimamori.operations import Operations
 from mimamori.core import events as ev
 from mimamori.core import outputs as out
+from mimamori.core import panel
 from mimamori.core.arming import AlarmCore
 from mimamori.core.auth import Authenticator
 from mimamori.core.commands import CommandVerifier, ha_token
 from mimamori.core.samples import sample_secrets
-from mimamori.core.supervision import Supervisor, avoid_path
+from mimamori.core.supervision import Supervisor
 from mimamori.core.zones import MODE_LABELS
 from mimamori.store.journal import Journal
 from mimamori.store.statefile import StateFile, DAMAGED
 from mimamori.store.health import StorageHealth, state_problem
-from mimamori.comms.delivery import Delivery
+from mimamori.comms.paths import Router
+from mimamori.comms.path_mqtt import MqttPath
 from mimamori.comms.discovery import state_payload, iter_payloads, ha_state
 from mimamori.core.troubles import code as trouble_code
 from mimamori.proto import frame
 
+# a verified remote command's verb (core/commands.py) -> its operation (mimamori/operations.py)
+REMOTE = {"arm": "arm", "disarm": "disarm", "status": "status", "test": "test",
+          "shirasete": "ask", "set_departure": "departure", "revoke_card": "revoke_card"}
 LOOP_MS = const(10)          # loop period: edges are timestamped by the IRQ, so this is latency
 WDT_TIMEOUT_MS = const(8000)  # a hung loop resets the board; the state file brings it back
 RETRY_WRITE_MS = const(5000)  # while the flash refuses writes: try again this often, not per step
 FAIL_SECURE_MODE = "away"     # no saved state and no journal can prove the mode (README "Power cut")
 PATH_MQTT = "mqtt"
-SELF_CHECK_BLINK_MS = const(500)   # the trouble LED blinks 250 / 250 ms in its self-check step
 
 
 class App:
     def __init__(self, config, secrets, data_dir, now, machine_module=None, link=None,
-                 wifi=None, wall=None, log=None, wdt=None, findings=None):
+                 wifi=None, wall=None, log=None, wdt=None, findings=None, paths=None):
         if machine_module is None:
             import machine as machine_module
         from mimamori.io.inputs import ZoneInputs
@@ -47,8 +54,9 @@ class App:
         from mimamori.io.analog import Analog
         from mimamori.io.clock import WallClock
         self.config = config
+        self._machine = machine_module
         self.site = config["site_id"]
-        self.log = log or _print_log
+        self.log = log or _print_log   # a Logger (mimamori/log.py), still a plain callable
         self.key = frame.site_key(secrets["site_key"])
         self.wall = wall or WallClock(machine_module.RTC(), config.get("utc_offset_min", 540))
         self.wifi = wifi
@@ -63,12 +71,11 @@ class App:
         self._findings = list(findings or ())      # damage found by boot.main (data set aside)
         self._retry_at = now
         timers = config["timers"]
-        # The landline dialer arrives with its own issue: until then MQTT is the only report
-        # path, and an 異常 MQTT cannot deliver in time is handed off (see _handoff).
-        self.paths = (PATH_MQTT,)
-        self.handoffs = []          # events handed to the landline path (its issue sends them)
-        self.prompt = None          # しらせてコール: a question on the panel awaiting a press
-        self.last_arm = None        # the last ArmResult (a remote arm's reply depends on it)
+        # The report paths in priority order (comms.paths; comms/paths.py): their names for
+        # the supervisor's comm check per path.
+        routes = config["comms"].get("paths") or [{"name": PATH_MQTT, "kinds": None}]
+        self.paths = tuple([r["name"] for r in routes])
+        self.ops = Operations(self)   # one dispatch for keys, cards and remote commands
         self._test_seq = {}         # path -> seq of the test report in flight
         self.core = AlarmCore(config["zones"], timers, self._emit, now)
         saved = self._restore_core(now)
@@ -77,8 +84,11 @@ class App:
         self.auth = Authenticator(secrets, now)
         if saved:
             self._restore_rest(saved, now)     # each section guarded: damage adds a finding
-        self._auth_saved = None
-        self._auth_changed()      # the baseline; _save_auth is cleared below (a boot saves none)
+        # Persistence by revision: each component bumps its own when something worth saving
+        # moved; _persist saves when one differs from the one last saved. A restored core is at
+        # revision 0 ("as saved"); the auth and supervision baselines are taken here and below.
+        self._core_saved = 0
+        self._auth_saved = self.auth.revision
         self.inputs = ZoneInputs(config["zones"], machine_module)
         self.outputs = Outputs(config["outputs"], machine_module)
         self.analog = Analog(self.sup, config.get("supervision"), now)
@@ -86,15 +96,24 @@ class App:
         self._zone_sink = self._on_zone     # bound once: a bound method allocates per use
         self._feed_boot_levels(now)
         if link is None:
-            link = self._make_link(config, secrets)
+            from mimamori.comms.path_mqtt import make_link
+            link = make_link(config, secrets, self.wifi, self.log)
         self.link = link
         mq = config["comms"]["mqtt"]
-        self.delivery = Delivery(self.journal, link, self.key, self.site, handoff=self._handoff,
-                                 ack_deadline_s=mq["ack_deadline_s"],
-                                 on_command=self._on_command, log=self.log,
-                                 handoff_kinds=(ev.ALARM, ev.TEST))
-        self.delivery.on_delivered = self._on_delivered
+        mqtt = MqttPath(self.journal, link, self.key, self.site, mq["ack_deadline_s"],
+                        on_command=self._on_command, log=self.log)
+        self.delivery = mqtt.delivery
         self.delivery.on_time = self._on_centre_time
+        # Every other path is built by its factory (paths: name -> f(app) -> comms.paths.Path;
+        # the landline's below, a test's from host_tests).
+        made = {PATH_MQTT: mqtt}
+        for name in self.paths:
+            if name not in made:
+                make = (paths or {}).get(name)
+                made[name] = make(self) if make else self._make_path(name)
+        self.router = Router(self.journal, [made[n] for n in self.paths],
+                             [r["kinds"] for r in routes], now, on_delivered=self._on_delivered,
+                             on_late=self._on_late, log=self.log)
         # Home Assistant discovery (alarm panel + a binary sensor per zone), retained, sent at
         # the start of every MQTT session.
         token = ha_token(self.key, self.site)     # HA's proof to the centre's bridge
@@ -114,25 +133,31 @@ class App:
         # the panel and at the centre (issue 10.12). Names only in the log, never values.
         found = sample_secrets(secrets)
         if found:
-            self.log("SAMPLE SECRETS IN USE: %s: replace them (tools/hash_secret.py, a new "
-                     "site key)" % ", ".join(found))
+            self.log.warn("SAMPLE SECRETS IN USE: %s: replace them (tools/hash_secret.py, a "
+                          "new site key)", ", ".join(found))
         sup_rev = self.sup.revision
         self.sup.sample_secrets(len(found) > 0, now)
         # Damage found in any saved file (state, journal, its mark, the command counter): shown
         # and reported once (307), after the 305.
         self._findings += self.journal.damage
         for f in self._findings:
-            self.log("storage: %s" % f)
+            self.log.warn("storage: %s", f)
         self.storage.boot_damage(self._findings, self._fail_secure, now, self.core.mode)
         self._sup_saved = sup_rev   # a trouble raised or ended at boot is saved by the 1st step
-        self._locked = False
         # any trouble shown (trouble LED and chirp), also one restored or raised at boot
         self._trouble = len(self.sup.troubles()) > 0 or self.storage.active
-        self._save_auth = False     # lockout or card revocation changed: persist it
         self._state_dirty = True    # the retained state topic needs a new frame
         self._ha_key = -1           # what HA's state depends on, as last published (_persist)
         self.steps = 0
         self.errors = 0
+
+    @property
+    def log(self):
+        return self._log
+
+    @log.setter
+    def log(self, f):
+        self._log = Logger.wrap(f)    # a Logger, or a plain f(line) (tools swap it in)
 
     # ---- boot -----------------------------------------------------------------------------------
 
@@ -144,23 +169,11 @@ class App:
         except OSError:
             pass   # exists
 
-    def _make_link(self, config, secrets):
-        from mimamori.comms.mqtt import MqttLink
-        mq = config["comms"]["mqtt"]
-        cred = secrets.get("mqtt") or {}
-        ssl_params = None
-        if mq["tls"] and mq.get("ca_file"):
-            try:
-                with open(mq["ca_file"], "rb") as f:
-                    ssl_params = {"cadata": f.read()}
-            except OSError:
-                # No CA on flash: TLS cannot verify the broker, so the link fails to connect and
-                # the communication check reports the path trouble.
-                self.log("mqtt: CA file %s missing" % mq["ca_file"])
-        return MqttLink(self.site, mq["host"], mq["port"], cred.get("username"),
-                        cred.get("password"), mq["tls"], mq["keepalive_s"], mq["topic_prefix"],
-                        wlan=self.wifi.wlan if self.wifi else None, ssl_params=ssl_params,
-                        tls_name=mq.get("tls_name"))
+    def _make_path(self, name):
+        if name == "landline":
+            from mimamori.comms.path_landline import make
+            return make(self.config["comms"]["landline"], self.journal, self._machine, self.log)
+        raise ValueError("comms.paths: no transport for path %r" % (name,))
 
     # -- restore (h1: flash & boot robustness) --------------------------------------------------
     def _restore_core(self, now):
@@ -187,7 +200,7 @@ class App:
                 since = (t - at) * 1000
             try:
                 self.core.restore(saved["core"], now, since)
-                self.log("restored: mode %s" % self.core.mode)
+                self.log.info("restored: mode %s", self.core.mode)
                 return saved
             except Exception as e:   # noqa: BLE001 - whatever slipped past state_problem
                 why = "core: %r" % (e,)
@@ -211,7 +224,7 @@ class App:
                 self._fail_secure = True
                 self._findings.append("mode %s not restorable (%r): fail-secure" % (mode, e))
                 self.core.arm(FAIL_SECURE_MODE, 0, now, True)
-        self.log("state not restored (%s): mode %s" % (why or "none saved", self.core.mode))
+        self.log.info("state not restored (%s): mode %s", why or "none saved", self.core.mode)
         return None
 
     def _journal_mode(self):
@@ -225,7 +238,7 @@ class App:
                     top = e.seq     # by seq: a pending report copied forward is older than it sits
                     mode = "disarmed" if e.kind == ev.OPENING else e.mode
         except Exception as e:   # noqa: BLE001 - an unreadable journal proves nothing
-            self.log("journal unreadable: %r" % (e,))
+            self.log.error("journal unreadable: %r", e)
             return None
         return mode
 
@@ -269,7 +282,7 @@ class App:
         self.core.tick(now)
         self.sup.tick(now)
         self.analog.poll(now)
-        self.delivery.poll(now)
+        self.router.poll(now)
         self._render(now)
         self._persist(now)
         self._storage_check(now)
@@ -287,7 +300,7 @@ class App:
                 self.step(ticks_ms())
             except Exception as e:   # noqa: BLE001 - one bad step must not stop the guarding;
                 self.errors += 1     # a persistent fault starves the watchdog instead
-                self.log("loop error: %r" % (e,))
+                self.log.error("loop error: %r", e)
             await asyncio.sleep_ms(LOOP_MS)
 
     # ---- inputs -------------------------------------------------------------------------------
@@ -300,8 +313,8 @@ class App:
         self._state_dirty = True
 
     def operate(self, action, now, code=None, card=None, mode=None, force=False):
-        """A resident's operation at the panel or card reader: authenticate, then act.
-        Returns the Japanese text the panel shows."""
+        """A resident's operation at the panel or card reader: authenticate, then act
+        (mimamori/operations.py). Returns the Japanese text the panel shows."""
         if code is not None:
             user = self.auth.check_code(code, now)
         elif card is not None:
@@ -311,35 +324,19 @@ class App:
         self._after_auth(now)
         if user is None:
             return "ロック中です" if self.auth.outcome == "locked" else "暗証番号またはカードが違います"
-        return self.apply(action, user["id"], now, mode, force)
+        return self.ops.run(action, user["id"], now, mode, force).text
 
     def apply(self, action, user, now, mode=None, force=False):
-        """An authorised operation (panel, card, or a verified remote command)."""
-        self.sup.activity(now)
-        self._state_dirty = True
-        self.storage.operated(now, self.core.mode)   # the resident has set the state anew
-        if self.prompt is not None:
-            self.prompt = None          # しらせてコール answered by the resident's operation
-        if action == "arm":
-            r = self.core.arm(mode, user, now, force)
-            self.last_arm = r
-            if r.ok:
-                self.sup.set_mode(mode, now)
-            return r.message()
-        if action == "disarm":
-            self.core.disarm(user, now)
-            self.sup.set_mode("disarmed", now)
-            return "解除しました"
-        if action == "cancel":
-            self.core.cancel(user, now)
-            return "キャンセルしました"
-        if action == "reset":
-            self.core.acknowledge(user, now)
-            return "異常表示をリセットしました"
-        if action == "self_check":
-            self.sup.start_self_check(now)
-            return "点検を開始します"
-        raise ValueError("unknown action %r" % (action,))
+        """An authorised operation: its panel text (mimamori/operations.py)."""
+        return self.ops.run(action, user, now, mode, force).text
+
+    @property
+    def prompt(self):
+        return self.ops.prompt
+
+    @property
+    def last_arm(self):
+        return self.ops.last_arm
 
     def _after_auth(self, now):
         """After anything that may have checked a code or card (a rejected command may not)."""
@@ -349,56 +346,23 @@ class App:
             self.auth.lockout_started = False
             self._emit(ev.Event(now, ev.ALARM, ev.CID_WRONG_CODE, ev.Q_NEW, 0, 0, "",
                                 self.core.mode))
-        self._auth_changed()
-
-    def _auth_changed(self):
-        """Persist the lockout state only when it changed: garbage on the cmd topic must not
-        write flash."""
-        snap = self.auth.snapshot()
-        del snap["locked_ms"]     # counts down on its own; lock and unlock are seen in _persist
-        if snap != self._auth_saved:
-            self._auth_saved = snap
-            self._save_auth = True
 
     # ---- remote commands ----------------------------------------------------------------------
 
-    def _on_command(self, payload):
-        now = ticks_ms()
+    def _on_command(self, payload, now):
         cmd, reply = self.commands.handle(payload, self.wall.unix(), now)
         self._after_auth(now)
         if cmd is None:
             return reply
         uid = cmd.user["id"] if cmd.user else 0
         a = cmd.args
-        if cmd.name == "arm":
-            self.apply("arm", uid, now, a["mode"])
-            if not self.last_arm.ok:
-                # Refused (a zone armed in that mode is open): the centre must not be told
-                # "accepted" while the house stays unarmed.
-                self.log("remote arm refused: open %s" % ", ".join(self.last_arm.open_zones))
-                return frame.result_frame(self.key, self.site, cmd.ctr, cmd.name, False,
-                                          "zones_open")
-        elif cmd.name == "disarm":
-            self.apply("disarm", uid, now)
-        elif cmd.name == "status":
-            self._state_dirty = True
-        elif cmd.name == "test":
-            # zone 0: a test names its path, never a zone (issue 10.10)
-            self._send_test(PATH_MQTT, ev.Event(now, ev.TEST, ev.CID_MANUAL_TEST, ev.Q_NEW, 0,
-                                                0, PATH_MQTT, self.core.mode))
-        elif cmd.name == "shirasete":
-            self.prompt = "しらせてコール: " + (a.get("message") or "確認ボタンを押してください")
-        elif cmd.name == "set_departure":
-            t = a.get("time")
-            if t is None:
-                self.sup.clear_departure(now)
-            else:
-                secs = self.wall.seconds_until(int(t[:2]), int(t[3:]))
-                if secs is not None:
-                    self.sup.set_departure(secs, now)
-        elif cmd.name == "revoke_card":
-            self.auth.revoke_card(a["card"])
-            self._auth_changed()
+        r = self.ops.run(REMOTE[cmd.name], uid, now, mode=a.get("mode"), time=a.get("time"),
+                         card=a.get("card"), message=a.get("message"))
+        if cmd.name == "arm" and not r.ok:
+            # Refused (a zone armed in that mode is open): the centre must not be told
+            # "accepted" while the house stays unarmed.
+            self.log.info("remote arm refused: open %s", ", ".join(self.last_arm.open_zones))
+            return frame.result_frame(self.key, self.site, cmd.ctr, cmd.name, False, r.reason)
         return reply
 
     def _save_ctr(self, ctr):
@@ -411,20 +375,26 @@ class App:
         t = self.wall.iso()
         self.journal.append(e, t, self.uptime_s)
         self._state_dirty = True
-        if avoid_path(e) == PATH_MQTT:
-            self._handoff(e)    # an MQTT trouble must also go out on the other path
-        self.log("event %d %s %03d %s%s" % (e.seq, e.kind, e.cid, e.label,
+        self.log.info("event %d %s %03d %s%s" % (e.seq, e.kind, e.cid, e.label,
                                            " " + e.zone_name if e.zone_name else ""))
 
     def _send_test(self, path, e):
         self._emit(e)
         self._test_seq[path] = e.seq
 
-    def _on_delivered(self, seq, now):
-        self.sup.report_delivered(PATH_MQTT, now)
-        if self._test_seq.get(PATH_MQTT) == seq:
-            del self._test_seq[PATH_MQTT]
-            self.sup.test_result(PATH_MQTT, True, now)
+    def _on_delivered(self, path, seq, now):
+        """The centre acknowledged seq on that path (comms/paths.py Router)."""
+        self.sup.report_delivered(path, now)
+        if self._test_seq.get(path) == seq:
+            del self._test_seq[path]
+            self.sup.test_result(path, True, now)
+
+    def _on_late(self, path, seq, e, now):
+        """seq was not acknowledged on that path within its deadline (the Router hands it to the
+        next path carrying its kind, if any): a test report there means the path failed it."""
+        if self._test_seq.get(path) == seq:
+            del self._test_seq[path]
+            self.sup.test_result(path, False, now)
 
     def _on_centre_time(self, t):
         """The centre's clock from a signed ack. io/clock.py WallClock.centre_time decides:
@@ -432,65 +402,23 @@ class App:
         day old), so report times never run backwards."""
         msg = self.wall.centre_time(t)
         if msg is not None:
-            self.log(msg)
-
-    def _handoff(self, e):
-        """MQTT could not deliver in time: hand the report to the landline path. The dialer
-        comes with the landline issue; the request is kept and logged so nothing is silent."""
-        if e.kind == ev.TEST and self._test_seq.get(PATH_MQTT) == e.seq:
-            del self._test_seq[PATH_MQTT]
-            self.sup.test_result(PATH_MQTT, False, ticks_ms())
-            return
-        self.handoffs.append(e.seq)
-        self.log("handoff to landline requested: seq %d %s" % (e.seq, e.label))
+            self.log.info(msg)
 
     # ---- outputs and persistence --------------------------------------------------------------
 
     def _render(self, now):
-        c = self.core.outputs
-        r = self.rendered
-        r.siren = c.siren
-        r.flash = c.flash
-        r.mode = c.mode
-        r.arming = c.arming
-        r.alarm_memory = c.alarm_memory
-        buzzer = c.buzzer
-        if self.sup.reminding and out.buzzer_rank(out.BUZ_REMIND) < out.buzzer_rank(buzzer):
-            buzzer = out.BUZ_REMIND
-        if self._trouble and out.buzzer_rank(out.BUZ_TROUBLE) < out.buzzer_rank(buzzer):
-            buzzer = out.BUZ_TROUBLE
-        trouble = self._trouble
-        # The monthly self-check drives each output in turn, visibly on its pin (issue 10.7):
-        # the buzzer a continuous tone, the flash light blinking, the trouble LED blinking (so it
-        # moves even when a trouble already lights it), the siren a short chirp. A real alarm's
-        # outputs are never masked: the check only adds to them.
-        sc = self.sup.self_check_output
-        if sc is not None:
-            if sc == "buzzer":
-                if out.buzzer_rank(out.BUZ_ALARM) < out.buzzer_rank(buzzer):
-                    buzzer = out.BUZ_ALARM
-            elif sc == "flash":
-                r.flash = True
-            elif sc == "trouble":
-                trouble = now % SELF_CHECK_BLINK_MS < SELF_CHECK_BLINK_MS // 2
-            elif sc == "siren":
-                r.siren = True
-        r.buzzer = buzzer
-        r.trouble = trouble
-        self.outputs.render(r, now)
+        self.outputs.render(panel.merge(self.rendered, self.core.outputs, self.sup,
+                                        self._trouble, now), now)
 
     def _persist(self, now):
         sup_changed = self.sup.revision != self._sup_saved
-        locked = self.auth.locked_until is not None
-        if locked != self._locked:
-            self._locked = locked
-            self._save_auth = True
         if sup_changed:
             self._trouble = len(self.sup.troubles()) > 0 or self.storage.active
             self._state_dirty = True
         # checkpoint_due: a running delay or siren is saved every few seconds (core/arming.py),
         # so a power cut that loses the RTC cannot restart it from an old point.
-        if self.core.changed or sup_changed or self._save_auth or self.core.checkpoint_due(now):
+        if (self.core.revision != self._core_saved or sup_changed
+                or self.auth.revision != self._auth_saved or self.core.checkpoint_due(now)):
             # h1: a save the flash refuses never raises; the state stays in RAM, still marked
             # changed, and is tried again every RETRY_WRITE_MS (not every step).
             if not self.statefile.failing or ticks_diff(now, self._retry_at) >= 0:
@@ -498,9 +426,9 @@ class App:
                                         "sup": self.sup.snapshot(),
                                         "auth": self.auth.snapshot(),
                                         "saved_at": self.wall.unix()}):
-                    self.core.changed = False
+                    self._core_saved = self.core.revision
                     self._sup_saved = self.sup.revision
-                    self._save_auth = False
+                    self._auth_saved = self.auth.revision
                 else:
                     self._retry_at = ticks_add(now, RETRY_WRITE_MS)
         # Home Assistant's state follows what the panel does: the end of the exit delay or the
@@ -536,10 +464,7 @@ class App:
     # -- end storage troubles (h1) ------------------------------------------------------------------
 
     def _sounding(self):
-        """The panel sounds an alarm (HA: triggered): the siren, or the alarm or fire buzzer.
-        Not a glass warble while disarmed (a local warning), not a silent alarm."""
-        o = self.core.outputs
-        return o.siren or o.buzzer == out.BUZ_ALARM or o.buzzer == out.BUZ_FIRE
+        return panel.sounding(self.core.outputs)
 
     def state_frame(self, now=None):
         """The retained state (comms/discovery.py): what the panel is doing for Home Assistant,
@@ -559,18 +484,8 @@ class App:
                              [t[2] for t in troubles])
 
     def display(self, now):
-        """The panel's display line (Japanese)."""
-        if self.prompt:
-            return self.prompt
-        text = self.core.display(now)
-        if text == MODE_LABELS[self.core.mode]:
-            notes = self.sup.notices()
-            troubles = self.troubles()
-            if troubles:
-                return text + " / " + troubles[0][2]
-            if notes:
-                return text + " / " + notes[0]
-        return text
+        """The panel's display line (Japanese): core/panel.py."""
+        return panel.display(self.prompt, self.core, self.sup.notices(), self.troubles(), now)
 
 
 def _print_log(msg):

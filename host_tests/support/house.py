@@ -106,14 +106,16 @@ class House:
         for i, active in enumerate(levels):
             self.core.zone_changed(i, active, self.now)
         self.saved = None
+        self.saved_rev = 0          # a restored core: revision 0, as saved
         return self
 
     def save(self):
         """The app's persistence: a snapshot whenever the core changed or a checkpoint is due."""
         due = getattr(self.core, "checkpoint_due", None)
-        if self.core.changed or (due is not None and due(self.now)):
+        if self.core.revision != getattr(self, "saved_rev", 0) or (due is not None and
+                                                                     due(self.now)):
             self.saved = self.core.snapshot(self.now)
-            self.core.changed = False
+            self.saved_rev = self.core.revision
             self.writes = getattr(self, "writes", 0) + 1
         return self
 

@@ -187,7 +187,7 @@ class Screen:
         self.put(y, 1, "通信  %s %s  未送信 %d  ハンドオフ %d" % (
             mq.describe(), "接続中" if app.link.connected else ("停止中" if not mq.is_up else
                                                                 "接続待ち"),
-            app.journal.pending_count(), len(app.handoffs)), 0, pw - 2)
+            app.journal.pending_count(), app.router.handoffs), 0, pw - 2)
         y += 2
         y = self.draw_zones(y, pw)
         for line in KEY_HELP:

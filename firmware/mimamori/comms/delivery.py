@@ -21,6 +21,7 @@
 # every SWEEP_MS. With nothing pending it allocates nothing.
 from mimamori.compat import ticks_diff, ticks_add, const
 from mimamori.core.events import ALARM
+from mimamori.log import Logger
 from mimamori.proto import frame
 
 RETRY_MIN_MS = const(3000)
@@ -43,11 +44,11 @@ class Delivery:
         self.window = window
         self.retry_min_ms = retry_min_ms
         self.retry_max_ms = retry_max_ms
-        self.on_command = on_command    # f(payload bytes) -> reply frame bytes or None
+        self.on_command = on_command    # f(payload bytes, now) -> reply frame bytes or None
         self.on_delivered = None        # f(seq, now): the centre acknowledged seq (first time)
         self.on_time = None             # f(unix s): the centre's clock, from that signed ack
         self.handoff_kinds = handoff_kinds
-        self.log = log or (lambda *a: None)
+        self.log = log
         self._t_event = link.topic("event")
         self._t_ack = link.topic("ack")
         self._t_cmd = link.topic("cmd")
@@ -74,6 +75,14 @@ class Delivery:
         self.resends = 0
         self.handoffs = 0
         self.bad_acks = 0
+
+    @property
+    def log(self):
+        return self._log
+
+    @log.setter
+    def log(self, f):
+        self._log = Logger.wrap(f)    # a Logger, or a plain f(line) (tools swap it in)
 
     # --- the app calls these ----------------------------------------------------------------
     def poll(self, now):
@@ -156,6 +165,7 @@ class Delivery:
         if not self.link.publish(self._t_event, payload, False, 1):
             return False                    # the link's queue is full: next poll
         self._sent[seq] = True
+        self.log.debug("delivery: seq %d published", seq)
         if seq not in self._seen:
             self._seen[seq] = now
         self.sent += 1
@@ -225,12 +235,12 @@ class Delivery:
                 continue
             self._handed[seq] = True
             self.handoffs += 1
-            self.log("delivery: seq %d not acked in %d s: handing to the landline" % (
-                seq, self.deadline_ms // 1000))
+            self.log.info("delivery: seq %d not acked in %d s: handing to the landline", seq,
+                          self.deadline_ms // 1000)
             try:
                 self.handoff(ev)
             except Exception as e:   # noqa: BLE001 - the landline's failure is not ours to crash
-                self.log("delivery: handoff failed: %r" % (e,))
+                self.log.error("delivery: handoff failed: %r", e)
 
     # --- from the link ----------------------------------------------------------------------
     def _on_up(self):
@@ -250,11 +260,11 @@ class Delivery:
             except frame.FrameError as e:
                 if str(e) != "not_ack":      # our own command results come back here too
                     self.bad_acks += 1
-                    self.log("delivery: ack refused: %s" % e)
+                    self.log.warn("delivery: ack refused: %s", e)
                 return
             except Exception as e:   # noqa: BLE001 - hostile bytes (deep nesting...) never
                 self.bad_acks += 1   # stop the loop
-                self.log("delivery: ack refused: %r" % (e,))
+                self.log.warn("delivery: ack refused: %r", e)
                 return
             got = self.journal.get(seq)
             if got is None:
@@ -263,9 +273,10 @@ class Delivery:
                 # An ack of another report with this seq (captured before a wipe, a replay):
                 # it confirms nothing and its time is not taken.
                 self.bad_acks += 1
-                self.log("delivery: ack for seq %d refused: it names another report" % seq)
+                self.log.warn("delivery: ack for seq %d refused: it names another report", seq)
                 return
             if self.journal.ack(seq):
+                self.log.debug("delivery: seq %d acknowledged by the centre", seq)
                 self.delivered += 1
                 # Time only from an ack of the report still pending: a replayed old ack (with an
                 # old time) acknowledges nothing new and cannot turn the clock back.
@@ -284,9 +295,9 @@ class Delivery:
                     else None
         elif topic == self._t_cmd and self.on_command is not None:
             try:
-                reply = self.on_command(payload)
+                reply = self.on_command(payload, self._now)
             except Exception as e:   # noqa: BLE001 - a bad command never stops the loop
-                self.log("delivery: command handler failed: %r" % (e,))
+                self.log.error("delivery: command handler failed: %r", e)
                 return
             if reply:
                 self.link.publish(self._t_ack, reply, False, 1)

@@ -77,7 +77,7 @@ class AlarmCore:
         self.mode = MODE_DISARMED
         self.outputs = out.OutputState()
         self.memory = []            # MemoryEntry per zone, not yet acknowledged (alarm memory)
-        self.changed = False        # set on every state change worth persisting
+        self.revision = 0           # bumped (_touch) on every state change worth persisting
         self._exit_start = None     # ticks when the exit delay began
         self._delay = DELAY_NONE
         self._delay_start = 0
@@ -117,7 +117,7 @@ class AlarmCore:
                 self._start_delay(DELAY_ENTRY, z, now)
             elif z.entry_route or (z.follower and self._delay == DELAY_ENTRY):
                 z.pending = True     # follows the running entry delay: alarms at its end
-                self.changed = True
+                self._touch()
             else:
                 self._trip(z, z.cid, now)
         else:
@@ -125,7 +125,7 @@ class AlarmCore:
                 self._start_delay(DELAY_CANCEL, z, now)
             else:
                 z.pending = True
-                self.changed = True
+                self._touch()
         self._update_outputs()
 
     def arm(self, mode, user, now, force=False):
@@ -153,7 +153,7 @@ class AlarmCore:
                     self._event(ev.BYPASS, ev.CID_BYPASS, now, ev.Q_NEW, z, user)
         self._event(ev.CLOSING, _CLOSING_CID[mode], now, ev.Q_RESTORE, None, user)
         self._exit_start = now if (mode == MODE_AWAY and self.exit_ms > 0) else None
-        self.changed = True
+        self._touch()
         self._update_outputs()
         return ArmResult(True, open_names)
 
@@ -175,7 +175,7 @@ class AlarmCore:
             z.pending = False
             z.trips = 0       # the swinger count is per arming period
         self._silence()
-        self.changed = True
+        self._touch()
         self._update_outputs()
 
     def cancel(self, user, now):
@@ -189,14 +189,14 @@ class AlarmCore:
                     z.pending = False
                     z.cancelled = z.open   # shut again already: it guards again
             self._delay = DELAY_NONE
-            self.changed = True
+            self._touch()
         elif user and (self._sound != out.BUZ_OFF or self._reported):
             self._report_cancel(user, now)
             self._silence()
-            self.changed = True
+            self._touch()
         elif self._sound == out.BUZ_GLASS:
             self._silence()  # the local glass warning while disarmed: anyone at home may hush it
-            self.changed = True
+            self._touch()
         self._update_outputs()
 
     def acknowledge(self, user, now):
@@ -210,7 +210,7 @@ class AlarmCore:
         for z in self.zones:
             z.trips = 0
         self.outputs.flash = False
-        self.changed = True
+        self._touch()
         self._update_outputs()
 
     def tick(self, now):
@@ -307,7 +307,7 @@ class AlarmCore:
 
     def snapshot(self, now):
         """What must survive a power cut: mode, bypasses, alarm memory and running timers (as
-        elapsed ms, since ticks restart at boot). Written by the app when `changed` or when
+        elapsed ms, since ticks restart at boot). Written by the app when `revision` moved or when
         checkpoint_due."""
         self._saved_at = now
 
@@ -388,11 +388,15 @@ class AlarmCore:
                 raise ValueError("memory: %r" % (d,))   # damaged: refuse it here, not in the loop
             self.memory.append(m)
         self._update_outputs()
-        self.changed = False
+        self.revision = 0           # as saved: nothing has moved since the snapshot
         self._saved_at = now
         self.tick(now)  # anything that ran out during the outage fires now
 
     # ---- internals ----------------------------------------------------------------------------
+
+    def _touch(self):
+        """Something worth persisting changed: the app saves when `revision` moved."""
+        self.revision = (self.revision + 1) & 0x3FFFFFFF    # a small int: no allocation
 
     def _event(self, kind, cid, now, qualifier, zone, user):
         e = ev.Event(now, kind, cid, qualifier, zone.id if zone else 0, user,
@@ -404,7 +408,7 @@ class AlarmCore:
         self._delay = kind
         self._delay_start = now
         zone.pending = True
-        self.changed = True
+        self._touch()
 
     def _delay_expired(self, now):
         kind = self._delay
@@ -416,7 +420,7 @@ class AlarmCore:
                 self._trip(z, cid, now)
                 if not z.open:
                     self._zone_restored(z, now)   # closed again before the delay ran out
-        self.changed = True
+        self._touch()
         self._update_outputs()
 
     def _exit_ended(self, now):
@@ -433,7 +437,7 @@ class AlarmCore:
                     z.pending = True
                 else:
                     self._trip(z, z.cid, now)
-        self.changed = True
+        self._touch()
         self._update_outputs()
 
     def _guarding_open(self, z):
@@ -442,9 +446,9 @@ class AlarmCore:
     def _zone_restored(self, z, now):
         if z.cancelled:
             z.cancelled = False
-            self.changed = True
+            self._touch()
         if z.in_alarm:
-            self.changed = True
+            self._touch()
             z.in_alarm = False
             self._event(ev.RESTORE, z.alarm_cid or z.cid, now, ev.Q_RESTORE, z, 0)
             if self._warning:
@@ -465,7 +469,7 @@ class AlarmCore:
         z.alarm_cid = cid
         e = self._event(ev.ALARM, cid, now, ev.Q_NEW, z, 0)
         self._reported = True
-        self.changed = True
+        self._touch()
         if z.type in SILENT_TYPES:
             return   # silent: the centre has it; nothing local may show it (no memory, flash)
         self._remember(z, e)
@@ -503,7 +507,7 @@ class AlarmCore:
             if z.trips:
                 if ticks_diff(now, z.trips_start) >= SWINGER_PERIOD_MS:
                     z.trips = 0
-                    self.changed = True
+                    self._touch()
                 else:
                     running = True
         self._swinging = running
@@ -515,7 +519,7 @@ class AlarmCore:
         self._siren_start = None
         self._warning = True
         self._warn()
-        self.changed = True
+        self._touch()
         self._update_outputs()
 
     def _warn(self):

@@ -121,6 +121,12 @@ class Authenticator:
         self.lockout_started = False
         self.card_id = None
         self._now = now_ms
+        # Bumped (_touch) whenever snapshot() would persist something new: a failure counted or
+        # forgotten, a lockout begun or ended, a card revoked. The app saves when it moved.
+        self.revision = 0
+
+    def _touch(self):
+        self.revision = (self.revision + 1) & 0x3FFFFFFF    # a small int: no allocation
 
     def __repr__(self):
         # Counts only: never a salt, a hash or a name.
@@ -146,12 +152,14 @@ class Authenticator:
             if left <= 0 or left > self._lock_ms:
                 self.locked_until = None
                 self._lock_ms = 0
+                self._touch()
         fails = self._fail_at
         while fails:
             age = ticks_diff(now, fails[0])
             if 0 <= age < FAILURE_WINDOW_MS:
                 break
             del fails[0]
+            self._touch()
 
     def _begin(self, now):
         self.poll(now)
@@ -165,6 +173,7 @@ class Authenticator:
     def _fail(self, now, outcome):
         self.outcome = outcome
         self._fail_at.append(now)
+        self._touch()
         if len(self._fail_at) >= MAX_FAILURES:
             ms = LOCKOUT_MS << self._level
             if ms > LOCKOUT_MAX_MS:
@@ -179,8 +188,10 @@ class Authenticator:
 
     def _success(self, user):
         self.outcome = OK
-        del self._fail_at[:]
-        self._level = 0
+        if self._fail_at or self._level:
+            del self._fail_at[:]
+            self._level = 0
+            self._touch()
         return user
 
     def check_code(self, code, now):
@@ -206,7 +217,9 @@ class Authenticator:
         """Refuse this card from now on (a lost card). True if the card is enrolled."""
         for c in self._cards:
             if c[0] == card_id:
-                self._revoked.add(card_id)
+                if card_id not in self._revoked:
+                    self._revoked.add(card_id)
+                    self._touch()
                 return True
         return False
 

@@ -7,12 +7,53 @@ ACCOUNT_CHARS = "0123456789BCDEF"   # Contact ID: 'A' is the DTMF digit 0, never
 DIAL_CHARS = "0123456789*#"
 
 
+# comms.paths (README "Architecture"): the report path names, the report kinds (core/events.py)
+PATH_NAMES = ("mqtt", "landline")
+REPORT_KINDS = ("alarm", "trouble", "restore", "opening", "closing", "bypass", "test", "cancel",
+                "status")
+LINE_KINDS = ("alarm", "trouble", "opening", "closing", "test")   # landline default: seed 5.
+
+
 def comms(k, v):
     c = k.c
-    if c.obj("comms", v, ("mqtt", "landline"), "an object with mqtt") is None:
+    if c.obj("comms", v, ("mqtt", "landline", "paths"), "an object with mqtt") is None:
         return None
-    return {"mqtt": mqtt(k, v.get("mqtt", REQUIRED)),
-            "landline": landline(k, v.get("landline", {}))}
+    line = landline(k, v.get("landline", {}))
+    return {"mqtt": mqtt(k, v.get("mqtt", REQUIRED)), "landline": line,
+            "paths": paths(k, v.get("paths", REQUIRED), bool(line and line["enabled"]))}
+
+
+def paths(k, v, line_on):
+    """comms.paths: the report paths in priority order, each with the report kinds it carries
+    (null: every kind). Default: MQTT for everything, then the landline (when enabled) for
+    LINE_KINDS. README "Architecture"."""
+    c = k.c
+    p = "comms.paths"
+    if v is REQUIRED:
+        out = [{"name": "mqtt", "kinds": None}]
+        return out + [{"name": "landline", "kinds": LINE_KINDS}] if line_on else out
+    if not isinstance(v, list) or not v:
+        c.bad(p, "expected a list of {name, kinds}, mqtt among them, got %s" % kind(v))
+        return None
+    out = []
+    for i, x in enumerate(v):
+        q = "%s[%d]" % (p, i)
+        if c.obj(q, x, ("name", "kinds"), "an object with name") is None:
+            continue
+        name = c.choice(q + ".name", x.get("name", REQUIRED), PATH_NAMES)
+        if name is not None and name in [o["name"] for o in out]:
+            c.bad(q + ".name", "'%s' is listed twice" % name)
+        if name == "landline" and not line_on:
+            c.bad(q + ".name", "landline is not enabled (comms.landline.enabled)")
+        kinds = x.get("kinds")
+        if kinds is not None and (not isinstance(kinds, list) or not kinds or
+                                  [j for j in kinds if j not in REPORT_KINDS]):
+            c.bad(q + ".kinds", "expected null or a list of %s" % ", ".join(REPORT_KINDS))
+            kinds = None
+        out.append({"name": name, "kinds": tuple(kinds) if kinds is not None else None})
+    if "mqtt" not in [o["name"] for o in out]:
+        c.bad(p, "mqtt must be listed (the state, Home Assistant and commands use it)")
+    return out
 
 
 def mqtt(k, v):

@@ -1,0 +1,114 @@
+# The landline as a report path of the running controller (issue 12 wiring on issue 11.1): the
+# ESP32-DevKitC sample house wired for the landline as README "Landline (Contact ID)" says (zones
+# 4 and 5 give their pins to UART2; comms.paths by default: mqtt, then landline), its UART built
+# from comms.landline, the ISOmodem emulator on that UART and a line to spandsp's Contact ID receiver
+# (the judge: it checks the digits and sends the kissoff itself), MQTT to the real centre.
+import json
+import os
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+
+import pytest  # noqa: E402
+
+import hostclock  # noqa: E402
+import machine  # noqa: E402
+import receiver as R  # noqa: E402
+import vboard  # noqa: E402
+from isomodem import IsoModemEmulator, Line  # noqa: E402
+from mqtt_broker import broker  # noqa: E402,F401 (fixture)
+from spandsp import Receiver  # noqa: E402
+from test_app import in_service  # noqa: E402
+
+from mimamori.proto import contactid as C  # noqa: E402
+from mimamori.store.config import validate_config, validate_secrets  # noqa: E402
+
+BOARD = os.path.join(ROOT, "boards", "esp32-devkitc")
+PANIC = 12
+CENTRE = "0312345678"       # comms.landline.centre_number of the sample
+
+
+def load_landline_house(port):
+    cfg = json.load(open(os.path.join(BOARD, "config.sample.json"), encoding="utf-8"))
+    cfg["zones"] = [z for z in cfg["zones"] if z["id"] not in (4, 5)]
+    cfg["comms"]["landline"] = {"enabled": True, "account": "1234", "centre_number": CENTRE,
+                                "uart": {"id": 2, "tx": 17, "rx": 34, "baud": 115200}}
+    pins = json.load(open(os.path.join(BOARD, "pins.json"), encoding="utf-8"))
+    sec = vboard.own_secrets(json.load(open(os.path.join(BOARD, "secrets.sample.json"),
+                                            encoding="utf-8")))
+    cfg["comms"]["mqtt"]["port"] = port
+    config = validate_config(cfg, pins)
+    return config, validate_secrets(sec, config)
+
+
+class House:
+    """The board plus the emulated modem on its landline UART, moved together."""
+
+    def __init__(self, b, line):
+        self.b = b
+        self.line = line
+        self.attach()
+
+    def attach(self):
+        uart = machine.uarts[self.b.config["comms"]["landline"]["uart"]["id"]]
+        self.emu = IsoModemEmulator(uart, self.line)
+
+    def run(self, ms, until=None, real_timeout=None):
+        end = time.monotonic() + real_timeout if real_timeout else None
+        t = 0
+        while t < ms or end is not None:
+            self.b.step(10)
+            self.emu.tick(10)
+            t += 10
+            if end is not None:
+                time.sleep(0.0005)
+            if until is not None and until():
+                return True
+            if end is not None and time.monotonic() > end:
+                return False
+        return until is None
+
+
+@pytest.fixture
+def house(broker, tmp_path):
+    hostclock.use_virtual(0)
+    config, secrets = load_landline_house(broker.port)
+    assert [p["name"] for p in config["comms"]["paths"]] == ["mqtt", "landline"]
+    store = R.Store(str(tmp_path / "centre.db"))
+    store.add_site(config["site_id"], secrets["site_key"])
+    lines = []
+    rx = R.Receiver(store, broker.host, broker.port, out=lines.append).start()
+    assert rx.wait_connected()
+    judge = Receiver()
+    b = vboard.VirtualBoard(config, secrets, in_service(str(tmp_path / "flash")),
+                            log=lambda m: None)
+    yield House(b, Line({CENTRE: judge})), judge, store, lines, broker
+    rx.stop()
+
+
+def test_mqtt_down_the_alarm_goes_by_landline_then_by_mqtt_shown_once(house):
+    h, judge, store, lines, broker = house
+    b = h.b
+    sid = b.config["site_id"]
+    assert h.run(0, lambda: b.app.link.connected and b.app.journal.pending_count() == 0,
+                 real_timeout=15)
+    assert judge.reports == []           # MQTT delivered everything: no call
+    broker.stop()
+    b.set_zone(PANIC, True)
+    h.run(300)
+    b.set_zone(PANIC, False)
+    panic = [e for e, _u, _a in b.app.journal.history() if e.kind == "alarm"][-1]
+    h.run(19000)
+    assert judge.reports == []           # within MQTT's deadline: not on the line yet
+    assert h.run(30000, lambda: b.app.router.acked_by(panic.seq) == ["landline"])
+    assert judge.reports == [C.from_event(panic, "1234")[:15]]     # kissed off once
+    assert panic.seq in b.app.journal.outbox()      # MQTT still owes it
+    broker.start()
+    assert h.run(0, lambda: b.app.journal.pending_count() == 0, real_timeout=30)
+    h.run(1000)
+    assert len(judge.reports) == 1                  # not called again
+    shown = [x for x in lines if "site=%s seq=%d " % (sid, panic.seq) in x]
+    assert len(shown) == 1 and "非常" in shown[0]
+    assert [r[1] for r in store.reports(sid)].count(panic.seq) == 1
