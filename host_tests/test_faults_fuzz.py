@@ -48,6 +48,14 @@ def test_every_hostile_message_is_refused_by_its_handler_with_a_reason(fuzz):
     assert figures["escaped_handler"] == 0, _why(fuzz, "escaped")
 
 
+def test_every_command_that_reached_the_controller_got_exactly_one_reply(fuzz):
+    # Issue 9.12: a burst of commands filled the link's send queue and the replies that found
+    # it full were dropped: refused without the centre ever hearing why.
+    figures, _ = fuzz
+    assert figures["cmd_reached"] > 100, figures
+    assert figures["cmd_replies"] == figures["cmd_reached"], _why(fuzz, "reply")
+
+
 def test_oversized_packets_do_not_drop_the_session(fuzz):
     # Issue 9.8: a packet over 4 KB on the cmd topic dropped the MQTT session.
     figures, _ = fuzz

@@ -326,8 +326,12 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, event_share=0.2, say=Non
 
         from_stranger = set()
 
+        t_cmd = bytes(link.topic("cmd"))
+
         def counting(topic, payload):
             got["n"] += 1
+            if bytes(topic) == t_cmd:
+                got["cmd"] = got.get("cmd", 0) + 1
             if from_stranger and bytes(payload) in from_stranger:
                 got["stranger"] = got.get("stranger", 0) + 1
             return orig(topic, payload)
@@ -364,6 +368,7 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, event_share=0.2, say=Non
         fz_ev = _client(paho, host, port, ev_login, "soak-fuzz-ev")
         clients.append(fz_ev)
         by_topic = {"cmd": fz, "ack": fz_ack}
+        sent_acks = set()
         ev_prefix = "mimamori/v1/%s/" % FUZZ_SITE
         drops0 = link.drops
         drop_reasons = []
@@ -390,6 +395,7 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, event_share=0.2, say=Non
             out.sort(key=lambda x: x[0])
             infos = [by_topic[topic].publish(prefix + topic, payload, qos=1)
                      for _, topic, payload in out]
+            sent_acks.update(payload for _, topic, payload in out if topic == "ack")
             for topic, payload, kind in ev_out:
                 ev_kinds[kind] = ev_kinds.get(kind, 0) + 1
                 infos.append(fz_ev.publish(ev_prefix + topic, payload, qos=1))
@@ -423,6 +429,20 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, event_share=0.2, say=Non
             m = re.search(r"(\w+Error)\(", ln)
             k = "%s %s" % ("cmd" if "command" in ln else "ack", m.group(1) if m else ln[:40])
             esc_kinds[k] = esc_kinds.get(k, 0) + 1
+        # every command that reached the controller got exactly one reply (ok or refused)
+        settle(lambda: False, 1.0)
+        results = {}
+        for p_ in replies:
+            if p_ in sent_acks:
+                continue                 # the fuzz's own messages on the ack topic
+            try:
+                d_ = F.parse(p_)
+            except F.FrameError:
+                continue
+            if d_.get("type") == "result":
+                results[d_.get("reason")] = results.get(d_.get("reason"), 0) + 1
+        cmd_reached = got.get("cmd", 0)
+        cmd_replies = sum(results.values())
         fallback = [ln for ln in logs if re.search(r"rejected: malformed \(\w+\)", ln)]
         # ---- a stranger: another site's login, valid signed commands and acks ------------
         stranger = {"sent": 0, "arrived": 0, "replies": 0, "wrong_password": None}
@@ -501,6 +521,9 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, event_share=0.2, say=Non
             "step_errors": len(errors), "stalls": len(stalls),
             "max_step_wall_ms": round(worst["wall"], 1), "max_step_cpu_ms": round(worst["cpu"], 1),
             "escaped_handler": len(escaped),
+            "cmd_reached": cmd_reached, "cmd_replies": cmd_replies,
+            "reply_reasons": ", ".join("%s %d" % kv for kv in sorted(
+                results.items(), key=lambda kv: -kv[1])),
             # refused `malformed` by the handler's catch-all (an exception inside it, named)
             "refused_by_catch_all": len(fallback),
             "broker": "%s%s" % (broker.kind, " (deploy/mosquitto config)" if broker.secure
@@ -538,6 +561,9 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, event_share=0.2, say=Non
                             "shown "
                             "within %d s (seqs %s, pending %d)" % (
                                 settle_s, alarm_seqs, app.journal.pending_count()))
+        if cmd_replies != cmd_reached:
+            failures.append("fuzz: %d commands reached the controller, %d replies came back "
+                            "(every command gets exactly one)" % (cmd_reached, cmd_replies))
         if stranger["arrived"] or stranger["replies"]:
             failures.append("fuzz: %d of %d messages a stranger (another site's login) published "
                             "on the site's cmd/ack topics reached the controller (%d answered)"
