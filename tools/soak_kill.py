@@ -272,6 +272,19 @@ def run(controller_kills=20, receiver_kills=6, broker_kills=6, seed=1, gap_s=(0.
         failures.append("the centre showed seqs the controller never journalled: %s" % phantom[:20])
     if conflicts:
         failures.append("a seq was used for two different events: %s" % conflicts[:5])
+    # the centre flags the same seq with a different report (通番重複) and a new epoch: a kill
+    # gives it no reason to do either (the first report of the run starts the epoch at the
+    # centre: that one flag is expected)
+    flags = soak_site.flags_in_console(rx.text(), site)
+    regress = [ln for ln in flags if "通番重複" in ln]
+    figures["centre_seq_regressions"] = len(regress)
+    figures["centre_new_epochs"] = len(flags) - len(regress)
+    if regress:
+        failures.append("the centre flagged %d seq regressions (same seq, another report): %s"
+                        % (len(regress), regress[:3]))
+    if len(flags) - len(regress) > 1:
+        failures.append("the centre saw %d new epochs: %s" % (len(flags) - len(regress),
+                                                               flags[:3]))
     # seq is unique within an epoch (the centre keys reports by site, epoch, seq): a kill -9
     # must never lose the installation's epoch (a new one would let seqs restart)
     epochs = soak_site.epochs_in_log(ctl.text())

@@ -99,11 +99,20 @@ def events_in_log(text):
     return out
 
 
+FLAG_PREFIXES = ("!! 通番重複", "!! 新エポック")   # the centre's flags, not reports
+
+
+def flags_in_console(text, site):
+    """The centre's seq-regression and new-epoch flags for `site` (lines, in order)."""
+    return [ln for ln in text.splitlines() if ln.startswith(FLAG_PREFIXES) and
+            (" site=%s " % site) in ln]
+
+
 def shown_in_console(text, site):
     """The seqs the receiver's console showed for `site`, in order, duplicates kept."""
     out = []
     for line in text.splitlines():
-        if "結果" in line:
+        if "結果" in line or line.startswith(FLAG_PREFIXES):
             continue
         m = SHOW_RE.search(line)
         if m and m.group(1) == site:
