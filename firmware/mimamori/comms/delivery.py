@@ -93,7 +93,10 @@ class Delivery:
                 self._publish_retained_one()     # one per poll: bounded work
             if outbox:
                 self._send(now, outbox)
-            while self._replies and self.link.publish(self._t_ack, self._replies[0], False, 1):
+            # after the reports, leaving room for an alarm as routine reports do
+            while self._replies and self.link.can_publish(
+                    len(self._t_ack) + len(self._replies[0]) + ALARM_ROOM) and \
+                    self.link.publish(self._t_ack, self._replies[0], False, 1):
                 self._replies.pop(0)
         # "deadline - now <= 0" rather than "now - deadline >= 0": the same test, but the usual
         # answer (not yet) is a positive difference (no allocation in a ticks_diff written in Python)
