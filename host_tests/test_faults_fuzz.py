@@ -1,9 +1,11 @@
 # Command and ack fuzz, small size (the long run is `make soak`: 20,000 messages): hostile MQTT
 # messages on the site's cmd and ack topics - random bytes, valid frames mutated, oversize,
-# deep nesting, and validly signed oddities made with the sample site's key (which a resident
-# can read from the panel's flash) - while the real App on the virtual board runs its loop
-# against a real mosquitto and the receiver. About a fifth as many again go to the site's event
-# topic, for the centre's receiver.
+# deep nesting, and validly signed oddities made with the site's key (which a resident can read
+# from the panel's flash) - while the real App on the virtual board runs its loop against a real
+# mosquitto with the shipped config (deploy/mosquitto) and the receiver. The broker lets only
+# the centre's users write on cmd and ack, so the fuzz publishes as them (centre-cmd on cmd, a
+# second centre login on ack); a stranger's publishes must never arrive. About a fifth as many
+# again go to another house's event topic, for the centre's receiver.
 import os
 import sys
 
@@ -46,6 +48,14 @@ def test_every_hostile_message_is_refused_by_its_handler_with_a_reason(fuzz):
     assert figures["escaped_handler"] == 0, _why(fuzz, "escaped")
 
 
+def test_every_command_that_reached_the_controller_got_exactly_one_reply(fuzz):
+    # Issue 9.12: a burst of commands filled the link's send queue and the replies that found
+    # it full were dropped: refused without the centre ever hearing why.
+    figures, _ = fuzz
+    assert figures["cmd_reached"] > 100, figures
+    assert figures["cmd_replies"] == figures["cmd_reached"], _why(fuzz, "reply")
+
+
 def test_oversized_packets_do_not_drop_the_session(fuzz):
     # Issue 9.8: a packet over 4 KB on the cmd topic dropped the MQTT session.
     figures, _ = fuzz
@@ -57,6 +67,16 @@ def test_the_centre_refuses_hostile_frames_with_a_reason_and_never_fails_on_one(
     figures, _ = fuzz
     assert figures["event_messages"] > 0
     assert figures["receiver_errors"] == 0, _why(fuzz, "receiver")
+
+
+def test_a_stranger_on_the_broker_reaches_neither_cmd_nor_ack(fuzz):
+    # Issue 9.14: any broker user could publish on a site's cmd topic; the shipped ACLs stop
+    # another site's login (valid signed commands and acks, with the site's own key).
+    figures, _ = fuzz
+    assert figures["stranger_sent"] >= 20, figures
+    assert figures["stranger_arrived"] == 0 and figures["stranger_replies"] == 0, \
+        _why(fuzz, "stranger")
+    assert figures["wrong_password_connack"] == 5, figures
 
 
 def test_after_the_fuzz_a_real_alarm_is_delivered_acked_and_shown(fuzz):

@@ -238,13 +238,20 @@ class Store:
              int(d["urgent"]), note, payload.decode()))
         return True, False, note
 
-    def claim_shown(self, site, ref):
+    def claim_shown(self, site, ref, show=None):
         """Mark a report shown; True for the one caller that did it (several receivers share
-        the database: a report is shown by exactly one)."""
-        with self.lock:
-            cur = self.db.execute("UPDATE reports SET shown=1 WHERE site=? AND ref=? AND shown=0",
-                                  (site, ref))
-            return cur.rowcount == 1
+        the database: a report is shown by exactly one). show(): the display itself, done
+        inside the mark's transaction, before its commit: a receiver killed between the two
+        leaves the report unshown (shown after a restart), never marked shown unseen."""
+        def claim():
+            cur = self.db.execute("UPDATE reports SET shown=1 WHERE site=? AND ref=? AND "
+                                  "shown=0", (site, ref))
+            if cur.rowcount != 1:
+                return False
+            if show is not None:
+                show()
+            return True
+        return self._tx(claim)
 
     def unshown(self, received_before=None):
         """Stored reports nobody has shown yet (a receiver died holding them), in seq order:
@@ -481,9 +488,10 @@ class Receiver:
         self.show_ready(now)
 
     def _show(self, site, ref, d, suffix=""):
-        if self.store.claim_shown(site, ref):
-            self.shown.append((site, d["seq"]))
+        def show():
             self.out(show_line(site, d) + suffix)
+            self.shown.append((site, d["seq"]))
+        self.store.claim_shown(site, ref, show)
 
     def show_unshown(self, received_before=None):
         """Show, in order, what is stored and was never shown (a receiver was killed between

@@ -8,17 +8,19 @@ suite runs the same parts small (host_tests/test_faults_*.py).
     python tools/soak.py --only damage,flash,fuzz --fuzz 2000 --damage-stride 3
 
 Parts (each its own module, each returns figures and the invariants it saw broken):
-  kill    kill -9 of the controller, the receiver and the broker at random points while the
-          controller raises 異常: every journalled event shown at the centre exactly once
-          (tools/soak_kill.py)
+  kill    kill -9 of the controller, the receiver and the broker (the shipped mosquitto config)
+          at random points while the controller raises 異常: every journalled event shown at
+          the centre exactly once, seq never reused, the epoch kept (tools/soak_kill.py)
   damage  every file of the controller's flash flipped at / cut at / removed at every byte
           offset, then a boot: it boots, keeps stepping, alarms, seq never goes backwards
           (tools/soak_damage.py)
   flash   a full flash while alarms are raised, and a boot on it: no step raises, alarms go out
           from RAM, the trouble is shown and reported (tools/soak_flash.py)
-  fuzz    hostile messages on the site's cmd and ack topics (and some on its event topic, for
-          the receiver): no step raises or stalls, nothing escapes a handler (controller or
-          receiver), a real alarm and a real command afterwards still work (tools/soak_fuzz.py)
+  fuzz    hostile messages on the site's cmd and ack topics, as the centre's broker users (and
+          some on another house's event topic, for the receiver), on the shipped mosquitto
+          config: no step raises or stalls, nothing escapes a handler (controller or receiver),
+          every command gets one reply, a stranger's messages never arrive, a real alarm and a
+          real command afterwards still work (tools/soak_fuzz.py)
 
 Prints a figures table at the end; exits 1 if any invariant broke (each failure names the seed
 that reproduces it), 0 otherwise.
@@ -49,6 +51,13 @@ HINTS = [
     ("status command afterwards", "issue 9.12: bound numbers before accepting a counter"),
     ("receiver failed on", "issue 9.3: each frame handled in isolation, refused with a reason"),
     ("real 異常 afterwards", "issue 9.3: one odd frame must not jam the receiver for every site"),
+    ("replies came back", "issue 9.12: every command gets exactly one reply"),
+    ("a stranger", "issue 9.14: the broker's ACLs (deploy/mosquitto)"),
+    ("wrong password", "issue 9.14: the broker's password file (deploy/mosquitto)"),
+    ("seq regressions", "issue 9.1: seq never goes backwards"),
+    ("new epochs", "issue 9.1: the epoch is kept across reboots"),
+    ("epoch changed", "issue 9.1: the seq high-water mark survives a kill"),
+    ("seq go backwards", "issue 9.1: seq never goes backwards"),
 ]
 
 

@@ -48,8 +48,9 @@ def main(argv=None):
         print(msg, flush=True)
 
     board = vboard.VirtualBoard(config, secrets, o.dir, log=log)
-    print("BOOT next_seq=%d pending=%d" % (board.app.journal.next_seq,
-                                           board.app.journal.pending_count()), flush=True)
+    print("BOOT next_seq=%d pending=%d epoch=%s" % (
+        board.app.journal.next_seq, board.app.journal.pending_count(), board.app.journal.epoch),
+        flush=True)
     last_press = 0.0
     release_at = None
     button = PANIC

@@ -96,7 +96,7 @@ def make_flash(config, secrets, data_dir, alarms=3):
     b.reboot()
     b.run(1000)
     b.app.journal.close()
-    return b.app.journal.next_seq - 1
+    return b.app.journal.next_seq - 1, b.app.core.mode
 
 
 def files_of(root):
@@ -127,7 +127,7 @@ def _damage(path, mode, offset, rnd):
         f.write(data)
 
 
-def check_one(config, secrets, work, top):
+def check_one(config, secrets, work, top, mode=None):
     """Boot on the damaged flash in `work`; the list of what went wrong (empty: all kept)."""
     log = Recorder()
     try:
@@ -136,6 +136,7 @@ def check_one(config, secrets, work, top):
         return ["no_boot"], "boot raised %s" % (_short(e),)
     try:
         b.run(300)
+        booted_mode = b.app.core.mode
         b.press(PANIC)
         b.run(500)
     except Exception as e:  # noqa: BLE001
@@ -146,6 +147,11 @@ def check_one(config, secrets, work, top):
     if not seqs or seqs[0] <= top:
         bad.append("seq_back")
         why = "first seq after the boot %s, before the damage %d" % (seqs[:1], top)
+    if mode is not None and booted_mode != mode:
+        # the house was armed when the flash was damaged: damage never disarms it (the mode
+        # the journal proves, else fail-secure 外出)
+        bad.append("mode_lost")
+        why = (why + "; " if why else "") + "booted %s, was %s" % (booted_mode, mode)
     alarms = [ln for ln in log.lines if ln.startswith("event ") and " alarm " in ln]
     if not alarms:
         bad.append("no_alarm")
@@ -171,10 +177,15 @@ def run(stride=1, seed=1, modes=MODES, alarms=3, say=None, max_cases=None):
     examples = {}        # (file kind, mode, fault) -> first example
     cases = 0
     try:
-        top = make_flash(config, secrets, pristine, alarms)
+        top, armed = make_flash(config, secrets, pristine, alarms)
         names = files_of(pristine)
-        for name in names:
-            size = os.path.getsize(os.path.join(pristine, name))
+        # a file kept as two copies (<name>.1, <name>.2) is also damaged in both at once, at
+        # the same offset: what the fail-secure boot is for
+        pairs = [n[:-2] + ".1+2" for n in names if n.endswith(".1") and n[:-2] + ".2" in names]
+        for name in names + pairs:
+            both = name.endswith(".1+2")
+            targets = [name[:-4] + ".1", name[:-4] + ".2"] if both else [name]
+            size = min(os.path.getsize(os.path.join(pristine, t)) for t in targets)
             kind = _kind(name)
             every = sorted(set(list(range(0, size, stride)) + [max(0, size - 1)]))
             for mode in modes:
@@ -187,8 +198,9 @@ def run(stride=1, seed=1, modes=MODES, alarms=3, say=None, max_cases=None):
                     if max_cases is not None and cases >= max_cases:
                         break
                     _restore(pristine, work)
-                    _damage(os.path.join(work, name), mode, off, rnd)
-                    bad, why = check_one(config, secrets, work, top)
+                    for t in targets:
+                        _damage(os.path.join(work, t), mode, off, rnd)
+                    bad, why = check_one(config, secrets, work, top, armed)
                     cases += 1
                     c["cases"] += 1
                     for f in bad:
@@ -198,12 +210,14 @@ def run(stride=1, seed=1, modes=MODES, alarms=3, say=None, max_cases=None):
             say("  %s (%d bytes): %d offsets" % (name, size, len(every)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    figures = {"seed": seed, "stride": stride, "files": len(names), "cases": cases,
-               "top_seq_before": top, "seconds": round(time.monotonic() - t0, 1)}
+    figures = {"seed": seed, "stride": stride, "files": len(names), "pairs": len(pairs),
+               "cases": cases,
+               "top_seq_before": top, "mode_before": armed, "seconds": round(time.monotonic() - t0, 1)}
     failures = []
     for fault, text in (("no_boot", "did not boot"), ("no_step", "stopped stepping"),
                         ("seq_back", "reused a seq (seq went backwards)"),
-                        ("no_alarm", "journalled no 異常 for a panic press")):
+                        ("no_alarm", "journalled no 異常 for a panic press"),
+                        ("mode_lost", "booted in another mode than the armed one it had")):
         n = sum(c.get(fault, 0) for c in counts.values())
         figures[fault] = n
         if n:

@@ -1,6 +1,12 @@
-"""Command and ack fuzz: hostile MQTT messages on the site's cmd and ack topics, published by a
-stranger on the broker, while the real App on the virtual board (the simulator's site: real
-mosquitto, the receiver) runs its loop. Invariants: no step raises; no step stalls (more than
+"""Command and ack fuzz: hostile MQTT messages on the site's cmd and ack topics while the real
+App on the virtual board (the simulator's site: a real mosquitto with the shipped deployment
+config, the receiver) runs its loop. The broker only lets the centre's users write there, so the
+fuzz publishes as them: as `centre-cmd` on cmd, as a second centre receiver (the shipped
+`centre` ACL block) on ack - a centre gone rogue, or a resident who read the site key from the
+panel and finds a way onto the broker. A stranger (another site's login) publishes valid signed
+commands and acks on the site's topics too: none may arrive. The event-topic share goes to the
+centre as another site's reports (its own login and key, registered at the centre): a bad frame
+from one site must not jam the centre for the others. Invariants: no step raises; no step stalls (more than
 STALL_MS of the loop's own time); no command escapes the command handler unanswered; the
 session is not dropped for them; afterwards a real 異常 is still delivered and acknowledged,
 and a real signed command is still answered.
@@ -8,13 +14,15 @@ and a real signed command is still answered.
     figures, failures = run(messages=20000, seed=1)
 
 The messages (seeded, reproducible): random bytes; valid frames (a signed command, a signed
-ack) with a few bytes flipped, inserted or deleted; oversize (past the 4 KB packet limit); deep
+ack) with a few bytes flipped, inserted or deleted; oversize (past the controller's 4 KB packet
+limit, under the broker's max_packet_size of 8 KB, which refuses larger ones itself); deep
 nesting; and validly signed oddities made with the sample site's key (which any resident can
 read from the panel's flash): huge, negative and wrongly typed counters, times and seqs, lone
 surrogates, long strings, unknown commands and arguments.
 """
 import os
 import random
+import re
 import sys
 import threading
 import time
@@ -23,11 +31,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 import hostpath  # noqa: E402,F401
+import broker as broker_mod  # noqa: E402
 
 from mimamori.proto import frame as F  # noqa: E402
 from mimamori.core import commands as C  # noqa: E402
 
 STALL_MS = 100
+# The broker's max_packet_size (deploy/mosquitto) is 8192 bytes: it disconnects a client that
+# sends more, so nothing larger reaches anyone. Payloads over this (the packet's header and
+# topic take the rest) are drawn again; the controller's own limit (4 KB) is what is fuzzed.
+BROKER_PAYLOAD_MAX = 8100
 PANIC = 12
 # Huge values are far past any sane bound (a fix may bound counters at 2**63 or 20 digits).
 ODD_INTS = [0, -1, -2**31, 2**31, 2**32 + 1, 10**30, 10**300, int("9" * 3800)]
@@ -58,6 +71,7 @@ class Generator:
         self.rnd = random.Random(seed)
         self.now_unix = now_unix      # f() -> the controller's wall clock (fresh timestamps)
         self.ctr = 10 ** 6
+        self.over_broker = 0
 
     def _mutate(self, b):
         b = bytearray(b)
@@ -76,33 +90,49 @@ class Generator:
                 b[i:i] = b[min(i, j):max(i, j)][:64]
         return bytes(b)
 
+    def next_ctr(self):
+        """A fresh command counter: the command's time in ms (ctr // 1000 is its ts)."""
+        self.ctr = max(self.ctr + 1, self.now_unix() * 1000)
+        return self.ctr
+
+    def ref(self):
+        return "%032x" % self.rnd.getrandbits(128)   # never a real report's (a SHA-256 prefix)
+
     def valid_cmd(self):
-        self.ctr += 1
-        return C.command_frame(self.key, self.site, self.ctr, self.now_unix(), "status")
+        ctr = self.next_ctr()
+        return C.command_frame(self.key, self.site, ctr, ctr // 1000, "status")
 
     def valid_ack(self):
-        return F.ack_frame(self.key, self.site, self.rnd.randint(1, 50), self.now_unix())
+        return F.ack_frame(self.key, self.site, self.rnd.randint(1, 50), self.ref(),
+                           self.now_unix())
 
     def nesting(self):
-        n = self.rnd.choice([64, 500, 2000, 10000, 60000])
+        # within the broker's max_packet_size (8 KB): deeper ones never reach anyone
+        n = self.rnd.choice([64, 500, 1300, 2000, 4000])
         if self.rnd.random() < 0.5:
             return b"[" * n + b"]" * n
+        n = min(n, 1300)
         return b'{"a":' * n + b"1" + b"}" * n
 
     def oversize(self):
-        n = self.rnd.choice([4097, 5000, 16384, 65000, 200000])
+        n = self.rnd.choice([4097, 5000, 6500, 8000])
         pad = b"x" * n
         return b'{"v":1,"site":"' + self.site.encode() + b'","pad":"' + pad + b'"}'
 
     def odd_cmd(self):
         r = self.rnd
-        self.ctr += 1
-        d = {"v": 1, "site": self.site, "ctr": self.ctr, "ts": self.now_unix(),
+        ctr = self.next_ctr()
+        d = {"v": 1, "site": self.site, "ctr": ctr, "ts": ctr // 1000,
              "cmd": r.choice(NAMES), "args": r.choice(ARGS)}
-        for field in r.sample(["v", "site", "ctr", "ts", "cmd", "args", "code"], r.randint(1, 2)):
+        for field in r.sample(["v", "site", "ctr", "ts", "cmd", "args", "code", "sealed_code"],
+                              r.randint(1, 2)):
             d[field] = r.choice(ODD_VALUES)
-        if r.random() < 0.3:
+        if r.random() < 0.15:
             d["code"] = r.choice(["1234", "0000", "", "1" * 5000, "\ud800", 1234])
+        if r.random() < 0.2:
+            d["sealed_code"] = r.choice(["", "00" * 24, "zz", "0" * 5000, 12, "\ud800",
+                                         C.seal_code(self.key, self.site, ctr, "1234",
+                                                     bytes(C.NONCE_BYTES))])
         return _signed(self.key, d)
 
     def odd_ack(self):
@@ -110,10 +140,11 @@ class Generator:
         # never the seq of a report that could be pending: an oddity, not a forged ack
         d = {"type": r.choice(["ack", "ack", "result", "ACK", None]), "v": 1,
              "site": self.site, "seq": r.choice([0, -1, 10**9, 2**64, 10**40, "5", 1.5, None, [],
-                                                 True])}
+                                                 True, r.randint(1, 50)]),
+             "ref": r.choice([self.ref(), self.ref(), "", "0" * 31, "G" * 32, None, 5, []])}
         d["t"] = r.choice(ODD_INTS + [None, "x", 1.5, True, -5])
         if r.random() < 0.3:
-            d[r.choice(["v", "site", "type"])] = r.choice(ODD_VALUES)
+            d[r.choice(["v", "site", "type", "ref"])] = r.choice(ODD_VALUES)
         return _signed(self.key, d)
 
     def valid_event(self):
@@ -121,14 +152,15 @@ class Generator:
         e = E.Event(0, E.ALARM, E.CID_PANIC, E.Q_NEW, 12, 0, "非常ボタン", "away")
         e.seq = self.rnd.randint(10**9, 2 * 10**9)    # never one the controller will use
         e.wall = "2026-12-01T09:00:00+09:00"
-        return F.event_frame(self.key, self.site, e, 5)
+        return F.event_frame(self.key, self.site, e, 5, epoch="%08x" % self.rnd.getrandbits(32))
 
     def odd_event(self):
         r = self.rnd
         d = F.parse(self.valid_event())
         d.pop("mac", None)
         for field in r.sample(["seq", "kind", "service", "zone", "zone_name", "base", "ts",
-                               "urgent", "v", "site", "label", "cid", "mode", "user", "up"],
+                               "urgent", "v", "site", "label", "cid", "mode", "user", "up", "epoch",
+                               "path"],
                               r.randint(1, 3)):
             d[field] = r.choice(ODD_VALUES)
         if isinstance(d.get("seq"), int) and not isinstance(d["seq"], bool) and \
@@ -136,8 +168,20 @@ class Generator:
             d["seq"] = 10**9 + d["seq"]     # an oddity, never a seq the controller will use
         return _signed(self.key, d)
 
+    def fitting(self, draw):
+        """draw() again until the payload fits the broker's packet limit (over_broker counts
+        the ones drawn again)."""
+        while True:
+            got = draw()
+            if len(got[1]) <= BROKER_PAYLOAD_MAX:
+                return got
+            self.over_broker += 1
+
     def next_event(self):
         """A hostile report on the event topic, for the centre's receiver."""
+        return self.fitting(self._next_event)
+
+    def _next_event(self):
         r = self.rnd
         k = r.random()
         if k < 0.2:
@@ -151,7 +195,10 @@ class Generator:
         return "event", self.odd_event(), "signed"
 
     def next(self):
-        """(topic name 'cmd', 'ack' or 'event', payload bytes, kind)."""
+        """(topic name 'cmd' or 'ack', payload bytes, kind)."""
+        return self.fitting(self._next)
+
+    def _next(self):
         r = self.rnd
         topic = "cmd" if r.random() < 0.6 else "ack"
         k = r.random()
@@ -169,8 +216,60 @@ class Generator:
                        "event": self.odd_event}[topic](), "signed"
 
 
+FUZZ_SITE = "fuzz-house"      # another house registered at the centre: the event share's sender
+
+
+def _grant(broker, user, like="centre"):
+    """A new login on the running broker with the ACL block of an existing user (mosquitto
+    re-reads its password and ACL files on SIGHUP): (user, password)."""
+    path = os.path.join(broker.dir, "acl")
+    with open(path) as f:
+        acl = f.read()
+    i = acl.index("user %s\n" % like)
+    block = acl[i:acl.find("\n\n", i) if acl.find("\n\n", i) > 0 else len(acl)]
+    with open(path, "a") as f:
+        f.write("\n\n" + block.replace("user %s\n" % like, "user %s\n" % user, 1) + "\n")
+    return broker.add_site(user)
+
+
+def _client(paho, host, port, login, name, on_message=None, subscribe=None):
+    """A paho client logged in as `login` (user, password) or anonymous (None)."""
+    connected = threading.Event()
+    c = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=name)
+    if login and login[0]:
+        c.username_pw_set(*login)
+
+    def on_connect(cl, u, f, rc, p=None):
+        if not rc.is_failure:
+            if subscribe:
+                cl.subscribe(subscribe, 1)
+            connected.set()
+
+    c.on_connect = on_connect
+    if on_message:
+        c.on_message = on_message
+    c.connect(host, port, 30)
+    c.loop_start()
+    if not connected.wait(10):
+        c.loop_stop()
+        raise RuntimeError("the fuzz's %s client could not log in to the broker" % name)
+    return c
+
+
+def _counter_saved(site, ago_s=300):
+    """A controller that has run before: its command counter saved (a first boot without one
+    refuses remote commands for the boot floor's 2 minutes, core/commands.py). A power cut, the
+    counter written as the last accepted command left it, the boot."""
+    from mimamori.store.journal import Journal
+    b = site.board
+    now = b.app.wall.unix()
+    b.power_cut(1000)
+    Journal(os.path.join(b.data_dir, "journal")).save_value("cmd_ctr", (now - ago_s) * 1000)
+    b.reboot()
+
+
 def run(messages=2000, seed=1, batch=50, settle_s=30.0, event_share=0.2, say=None,
-        fuzzer_auth=None):
+        fuzzer_auth=None, strangers=200):
     """`messages` on the cmd and ack topics, and about event_share as many again on the event
     topic (for the centre's receiver). Returns (figures, failures)."""
     say = say or (lambda *_: None)
@@ -213,8 +312,11 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, event_share=0.2, say=Non
                 return True
         return False
 
-    fz = None
+    clients = []
     try:
+        if not settle(site.ready, 15):
+            return {"seed": seed}, ["the controller never came up on the broker"]
+        _counter_saved(site)
         if not settle(site.ready, 15) or not settle(
                 lambda: site.app.journal.pending_count() == 0, 15):
             return {"seed": seed}, ["the controller never came up on the broker"]
@@ -222,8 +324,16 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, event_share=0.2, say=Non
         link = app.link
         orig = link.on_message
 
+        from_stranger = set()
+
+        t_cmd = bytes(link.topic("cmd"))
+
         def counting(topic, payload):
             got["n"] += 1
+            if bytes(topic) == t_cmd:
+                got["cmd"] = got.get("cmd", 0) + 1
+            if from_stranger and bytes(payload) in from_stranger:
+                got["stranger"] = got.get("stranger", 0) + 1
             return orig(topic, payload)
 
         link.on_message = counting
@@ -234,20 +344,32 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, event_share=0.2, say=Non
         key = app.key
         gen = Generator(key, site.site_id, seed, lambda: app.wall.unix() or 0)
         prefix = "mimamori/v1/%s/" % site.site_id
-        host, port = site.path("mqtt").broker.host, site.path("mqtt").broker.port
-        connected = threading.Event()
-        fz = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="soak-fuzzer")
-        if fuzzer_auth or os.environ.get("SOAK_FUZZ_USER"):
-            # A broker with ACLs: publish as a user allowed on the site's topics (the centre's)
-            fz.username_pw_set(*(fuzzer_auth or (os.environ["SOAK_FUZZ_USER"],
-                                                 os.environ.get("SOAK_FUZZ_PASSWORD"))))
-        fz.on_connect = lambda c, u, f, rc, p=None: (c.subscribe(prefix + "ack", 1),
-                                                     connected.set())
-        fz.on_message = lambda c, u, m: replies.append(m.payload)
-        fz.connect(host, port, 30)
-        fz.loop_start()
-        if not connected.wait(10):
-            return {"seed": seed}, ["the fuzzer could not connect to the broker"]
+        broker = site.path("mqtt").broker
+        host, port = broker.host, broker.port
+        # the event share: another house, its own key and login, registered at the centre
+        key2 = os.urandom(32).hex()
+        site.centre.add_site(FUZZ_SITE, key2)
+        gen_ev = Generator(F.site_key(key2), FUZZ_SITE, seed + 1, lambda: app.wall.unix() or 0)
+        if broker.secure:
+            # the shipped config: only the centre's users may write on a site's cmd and ack
+            cmd_login = broker.login("centre-cmd")
+            ack_login = _grant(broker, "centre-2")
+            ev_login = broker.add_site(FUZZ_SITE)
+        else:
+            # a lab broker (amqtt, anonymous): everyone writes everywhere
+            cmd_login = ack_login = ev_login = fuzzer_auth or (
+                os.environ.get("SOAK_FUZZ_USER"), os.environ.get("SOAK_FUZZ_PASSWORD"))
+        # replies come on the ack topic, which centre-cmd may read
+        fz = _client(paho, host, port, cmd_login, "soak-fuzz-cmd",
+                     lambda c, u, m: replies.append(m.payload), prefix + "ack")
+        clients.append(fz)
+        fz_ack = _client(paho, host, port, ack_login, "soak-fuzz-ack")
+        clients.append(fz_ack)
+        fz_ev = _client(paho, host, port, ev_login, "soak-fuzz-ev")
+        clients.append(fz_ev)
+        by_topic = {"cmd": fz, "ack": fz_ack}
+        sent_acks = set()
+        ev_prefix = "mimamori/v1/%s/" % FUZZ_SITE
         drops0 = link.drops
         drop_reasons = []
         kinds = {}
@@ -268,13 +390,15 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, event_share=0.2, say=Non
                 kinds[kind] = kinds.get(kind, 0) + 1
                 out.append((len(payload), topic, payload))
                 if gen.rnd.random() < event_share:
-                    ev_out.append(gen.next_event())
+                    ev_out.append(gen_ev.next_event())
             # small first: a packet the link refuses comes after the others of its batch
             out.sort(key=lambda x: x[0])
-            infos = [fz.publish(prefix + topic, payload, qos=1) for _, topic, payload in out]
+            infos = [by_topic[topic].publish(prefix + topic, payload, qos=1)
+                     for _, topic, payload in out]
+            sent_acks.update(payload for _, topic, payload in out if topic == "ack")
             for topic, payload, kind in ev_out:
                 ev_kinds[kind] = ev_kinds.get(kind, 0) + 1
-                infos.append(fz.publish(prefix + topic, payload, qos=1))
+                infos.append(fz_ev.publish(ev_prefix + topic, payload, qos=1))
             events_sent += len(ev_out)
             del ev_out[:]
             sent += len(out)
@@ -300,12 +424,52 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, event_share=0.2, say=Non
         drops = link.drops - drops0
         escaped = [ln for ln in logs if "handler failed" in ln or "Error(" in ln
                    or "error:" in ln.lower()]
-        import re
         esc_kinds = {}
         for ln in escaped:
             m = re.search(r"(\w+Error)\(", ln)
             k = "%s %s" % ("cmd" if "command" in ln else "ack", m.group(1) if m else ln[:40])
             esc_kinds[k] = esc_kinds.get(k, 0) + 1
+        # every command that reached the controller got exactly one reply (ok or refused)
+        settle(lambda: False, 1.0)
+        results = {}
+        for p_ in replies:
+            if p_ in sent_acks:
+                continue                 # the fuzz's own messages on the ack topic
+            try:
+                d_ = F.parse(p_)
+            except F.FrameError:
+                continue
+            if d_.get("type") == "result":
+                results[d_.get("reason")] = results.get(d_.get("reason"), 0) + 1
+        cmd_reached = got.get("cmd", 0)
+        cmd_replies = sum(results.values())
+        fallback = [ln for ln in logs if re.search(r"rejected: malformed \(\w+\)", ln)]
+        # ---- a stranger: another site's login, valid signed commands and acks ------------
+        stranger = {"sent": 0, "arrived": 0, "replies": 0, "wrong_password": None}
+        if broker.secure and strangers:
+            ctrs = set()
+            for i in range(strangers):
+                if i % 2 == 0:
+                    ctr = gen.next_ctr()
+                    ctrs.add(ctr)
+                    topic = "cmd"
+                    p_ = C.command_frame(key, site.site_id, ctr, ctr // 1000, "status")
+                else:
+                    topic = "ack"
+                    p_ = gen.valid_ack()
+                from_stranger.add(p_)
+                fz_ev.publish(prefix + topic, p_, qos=1).wait_for_publish(10)
+                stranger["sent"] += 1
+            settle(lambda: False, 2.0)
+            stranger["arrived"] = got.get("stranger", 0)
+            for p_ in list(replies):
+                try:
+                    if F.parse(p_).get("ctr") in ctrs:
+                        stranger["replies"] += 1
+                except F.FrameError:
+                    pass
+            # and a wrong password is refused (5: not authorised)
+            stranger["wrong_password"] = broker_mod.mqtt_login(host, port, "centre-cmd", "x")
         # ---- afterwards: a real 異常, a real command -------------------------------------
         first = app.journal.next_seq
         site.press(PANIC, 200)
@@ -329,9 +493,9 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, event_share=0.2, say=Non
                 os.path.join(site.tmp, "centre.db-wal"))
         except OSError:
             db_bytes = -1
-        ctr = int(time.time() * 1000)
+        ctr = gen.next_ctr()
         del replies[:]
-        fz.publish(prefix + "cmd", C.command_frame(key, site.site_id, ctr, app.wall.unix(),
+        fz.publish(prefix + "cmd", C.command_frame(key, site.site_id, ctr, ctr // 1000,
                                                    "status"), qos=1)
 
         def answered():
@@ -357,6 +521,17 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, event_share=0.2, say=Non
             "step_errors": len(errors), "stalls": len(stalls),
             "max_step_wall_ms": round(worst["wall"], 1), "max_step_cpu_ms": round(worst["cpu"], 1),
             "escaped_handler": len(escaped),
+            "cmd_reached": cmd_reached, "cmd_replies": cmd_replies,
+            "reply_reasons": ", ".join("%s %d" % kv for kv in sorted(
+                results.items(), key=lambda kv: -kv[1])),
+            # refused `malformed` by the handler's catch-all (an exception inside it, named)
+            "refused_by_catch_all": len(fallback),
+            "broker": "%s%s" % (broker.kind, " (deploy/mosquitto config)" if broker.secure
+                                else " (anonymous lab broker)"),
+            "redrawn_over_broker_limit": gen.over_broker + gen_ev.over_broker,
+            "stranger_sent": stranger["sent"], "stranger_arrived": stranger["arrived"],
+            "stranger_replies": stranger["replies"],
+            "wrong_password_connack": stranger["wrong_password"],
             "escaped_kinds": ", ".join("%s %d" % kv for kv in sorted(esc_kinds.items())),
             "session_drops": drops,
             "alarm_after_delivered": int(bool(delivered)),
@@ -386,13 +561,22 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, event_share=0.2, say=Non
                             "shown "
                             "within %d s (seqs %s, pending %d)" % (
                                 settle_s, alarm_seqs, app.journal.pending_count()))
+        if cmd_replies != cmd_reached:
+            failures.append("fuzz: %d commands reached the controller, %d replies came back "
+                            "(every command gets exactly one)" % (cmd_reached, cmd_replies))
+        if stranger["arrived"] or stranger["replies"]:
+            failures.append("fuzz: %d of %d messages a stranger (another site's login) published "
+                            "on the site's cmd/ack topics reached the controller (%d answered)"
+                            % (stranger["arrived"], stranger["sent"], stranger["replies"]))
+        if broker.secure and stranger["wrong_password"] == 0:
+            failures.append("fuzz: the broker accepted a login with a wrong password")
         if ans is None or not ans.get("ok"):
             failures.append("fuzz: a real signed status command afterwards got %s" % (
                 ans and ans.get("reason") or "no reply"))
     finally:
-        if fz is not None:
-            fz.loop_stop()
-            fz.disconnect()
+        for c in clients:
+            c.loop_stop()
+            c.disconnect()
         site.close()
     if failures:
         failures.append("seed %d" % seed)

@@ -45,6 +45,19 @@ def site_and_key():
     return _load("config.sample.json")["site_id"], _load("secrets.sample.json")["site_key"]
 
 
+def mqtt_password():
+    """The sample house's broker password (its user name is the site id)."""
+    return _load("secrets.sample.json")["mqtt"]["password"]
+
+
+BOOT_RE = re.compile(r"^BOOT .*epoch=(\w+)")
+
+
+def epochs_in_log(text):
+    """The epochs the controller booted in (tools/soak_controller.py's BOOT lines), in order."""
+    return [m.group(1) for m in map(BOOT_RE.match, text.splitlines()) if m]
+
+
 def journalled(data_dir):
     """{seq: (kind, cid)} of every event record still on the controller's flash, read without
     writing (a Journal object would repair a torn tail). Only for a stopped controller."""
@@ -59,7 +72,7 @@ def journalled(data_dir):
         if not name.endswith(".log"):
             continue
         with open(os.path.join(jdir, name), "rb") as f:
-            recs, _ = J.scan(f.read())
+            recs = J.scan(f.read())[0]
         for r in recs:
             if r[0] == J.REC_EVENT:
                 try:
@@ -86,11 +99,20 @@ def events_in_log(text):
     return out
 
 
+FLAG_PREFIXES = ("!! 通番重複", "!! 新エポック")   # the centre's flags, not reports
+
+
+def flags_in_console(text, site):
+    """The centre's seq-regression and new-epoch flags for `site` (lines, in order)."""
+    return [ln for ln in text.splitlines() if ln.startswith(FLAG_PREFIXES) and
+            (" site=%s " % site) in ln]
+
+
 def shown_in_console(text, site):
     """The seqs the receiver's console showed for `site`, in order, duplicates kept."""
     out = []
     for line in text.splitlines():
-        if "結果" in line:
+        if "結果" in line or line.startswith(FLAG_PREFIXES):
             continue
         m = SHOW_RE.search(line)
         if m and m.group(1) == site:

@@ -29,6 +29,10 @@ RETRY_MAX_MS = const(60000)
 SWEEP_MS = const(250)
 WINDOW = const(8)
 ALARM_ROOM = const(1024)   # bytes of the link's queue routine reports leave free for an alarm
+# Command replies that found the link's queue full (a burst of commands: one 16 KB read is dozens)
+# wait here, in order, and go out in the next polls: every command gets its one reply. Bounded
+# (a reply is ~220 bytes): past it a reply is dropped, counted and logged.
+REPLIES_MAX = const(32)
 
 
 class Delivery:
@@ -69,12 +73,14 @@ class Delivery:
         self._retained_src = None    # f() -> iterable of (topic, payload): HA discovery
         self._retained_iter = None   # this session's iterator, None once all were sent
         self._retained_item = None   # the one waiting for room in the link's queue
+        self._replies = []           # command replies waiting for room in the link's queue
         # figures
         self.delivered = 0
         self.sent = 0
         self.resends = 0
         self.handoffs = 0
         self.bad_acks = 0
+        self.replies_dropped = 0
 
     @property
     def log(self):
@@ -96,6 +102,11 @@ class Delivery:
                 self._publish_retained_one()     # one per poll: bounded work
             if outbox:
                 self._send(now, outbox)
+            # after the reports, leaving room for an alarm as routine reports do
+            while self._replies and self.link.can_publish(
+                    len(self._t_ack) + len(self._replies[0]) + ALARM_ROOM) and \
+                    self.link.publish(self._t_ack, self._replies[0], False, 1):
+                self._replies.pop(0)
         # "deadline - now <= 0" rather than "now - deadline >= 0": the same test, but the usual
         # answer (not yet) is a positive difference (no allocation in a ticks_diff written in Python)
         if outbox and (self._sweep_at is None or ticks_diff(self._sweep_at, now) <= 0):
@@ -299,5 +310,9 @@ class Delivery:
             except Exception as e:   # noqa: BLE001 - a bad command never stops the loop
                 self.log.error("delivery: command handler failed: %r", e)
                 return
-            if reply:
-                self.link.publish(self._t_ack, reply, False, 1)
+            if reply and (self._replies or not self.link.publish(self._t_ack, reply, False, 1)):
+                if len(self._replies) < REPLIES_MAX:
+                    self._replies.append(reply)      # sent in the next polls, in order
+                else:
+                    self.replies_dropped += 1
+                    self.log("delivery: command reply dropped: %d waiting" % REPLIES_MAX)
