@@ -57,7 +57,7 @@ def _flood(n, room):
     link = _Link(room)
     logs = []
     d = D.Delivery(Journal(_tmpdir()), link, KEY, SITE,
-                   on_command=lambda p: b"reply to " + bytes(p), log=logs.append)
+                   on_command=lambda p, now: b"reply to " + bytes(p), log=logs.append)
     for i in range(n):
         link.on_message(link.topic("cmd"), ("cmd %d" % i).encode())
     return link, d, logs
