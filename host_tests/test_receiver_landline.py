@@ -77,12 +77,37 @@ def test_a_different_zone_or_a_report_out_of_the_window_is_a_new_report(tmp_path
     assert [r[3] for r in store.seen(SITE)] == [("mqtt",), ("landline",), ("landline",)]
 
 
-def test_two_alarms_on_each_path_pair_one_to_one(tmp_path):
+def test_each_paths_own_602_is_its_own_report(tmp_path):
     store, rx, lines = _centre(tmp_path)
+    mqtt_test = _ev(9, kind=E.TEST, cid=E.CID_PERIODIC_TEST, zone=0)
+    mqtt_test.zone_name = "mqtt"                       # the MQTT path's 36-hour test
+    _mqtt(rx, mqtt_test, T0)
+    line_test = _ev(10, kind=E.TEST, cid=E.CID_PERIODIC_TEST, zone=0)
+    assert rx.line_report(C.from_event(line_test, ACCT), now=T0 + 10) == "shown"
+    assert [r[3] for r in store.seen(SITE)] == [("mqtt",), ("landline",)]
+    assert "試験" in lines[-1] and "定期通信試験" in lines[-1]
+
+
+def test_a_message_repeated_on_the_line_is_shown_once(tmp_path):
+    # the controller repeats a message whose kissoff it did not hear (4 attempts, next call)
+    store, rx, lines = _centre(tmp_path)
+    msg = C.from_event(_ev(1), ACCT)
+    assert [rx.line_report(msg, now=T0 + i * 5) for i in range(5)] == ["shown"] + ["repeat"] * 4
+    _mqtt(rx, _ev(1), T0 + 60)
+    assert len(_alarm_lines(lines)) == 1
+    assert store.seen(SITE) == [("1120", 12, 1, ("mqtt", "landline"))]
+    # a new press long after is a new report
+    assert rx.line_report(msg, now=T0 + R.LINE_REPEAT_S + 100) == "shown"
+
+
+def test_two_alarms_on_each_path_pair_one_to_one(tmp_path):
+    # the same zone's 非常 twice, further apart than a repeat, both within the pairing window
+    store, rx, lines = _centre(tmp_path)
+    gap = R.LINE_REPEAT_S + 60
     for i, seq in enumerate((4, 5)):
-        rx.line_report(C.from_event(_ev(seq), ACCT), now=T0 + i)
+        assert rx.line_report(C.from_event(_ev(seq), ACCT), now=T0 + i * gap) == "shown"
     for i, seq in enumerate((4, 5)):
-        _mqtt(rx, _ev(seq), T0 + 60 + i)
+        _mqtt(rx, _ev(seq), T0 + gap + 60 + i)
     assert len(_alarm_lines(lines)) == 2
     assert [(r[2], r[3]) for r in store.seen(SITE)] == [(4, ("mqtt", "landline")),
                                                         (5, ("mqtt", "landline"))]

@@ -80,7 +80,7 @@ CREATE TABLE IF NOT EXISTS results (received REAL, site TEXT, ctr INTEGER, cmd T
 CREATE TABLE IF NOT EXISTS line_reports (id INTEGER PRIMARY KEY, site TEXT NOT NULL,
     account TEXT NOT NULL, received REAL NOT NULL, digits TEXT NOT NULL, q TEXT NOT NULL,
     code TEXT NOT NULL, gg TEXT NOT NULL, ccc INTEGER NOT NULL, report_id INTEGER,
-    shown INTEGER NOT NULL DEFAULT 0);
+    repeat_of INTEGER, shown INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS line_reports_site ON line_reports (site, received);
 """ % DEFAULT_PERIOD_S
 
@@ -90,6 +90,10 @@ CREATE INDEX IF NOT EXISTS line_reports_site ON line_reports (site, received);
 # of one path paired with at most one of the other (the oldest unpaired candidate). See README
 # "Landline (Contact ID)" for the rule's limits.
 LINE_MATCH_S = 15 * 60
+# The same message heard again on the line within LINE_REPEAT_S is the controller repeating it
+# (its kissoff was lost: up to 4 attempts a call, further calls within the dialer's 300 s
+# budget): stored, not shown again, not paired again.
+LINE_REPEAT_S = 300
 PATH_JA = {"mqtt": "MQTT", "landline": "電話回線"}
 
 NOTE_REGRESSION = "seq_regression"   # the same (site, epoch, seq) with a different report
@@ -247,9 +251,10 @@ class Store:
         return row[0] if row else None
 
     def record_line(self, site, msg, now):
-        """Store a Contact ID report heard on the line and pair it with the same report
-        already received by MQTT (LINE_MATCH_S). Returns the paired MQTT report's seq, or None
-        (the line brought it first: show it)."""
+        """Store a Contact ID report heard on the line. Returns (what, seq): ("repeat", None)
+        the same message heard again within LINE_REPEAT_S (not shown again); ("both", seq)
+        paired with that MQTT report received already (LINE_MATCH_S: not shown again);
+        ("new", None) the line brought it first: show it."""
         return self._tx(self._record_line, site, msg, now)
 
     def _record_line(self, site, msg, now):
@@ -257,19 +262,28 @@ class Store:
             msg[0:4], msg[4:6], msg[6], msg[7:10], msg[10:12], msg[12:15])
         ccc = int(ccc)
         self.db.execute("UPDATE sites SET last_seen=?, silent=0 WHERE site=?", (now, site))
+        row = self.db.execute("SELECT COALESCE(repeat_of, id), report_id FROM line_reports "
+                              "WHERE site=? AND digits=? AND received >= ? ORDER BY id DESC "
+                              "LIMIT 1", (site, msg[:15], now - LINE_REPEAT_S)).fetchone()
+        if row is not None:
+            self.db.execute("INSERT INTO line_reports (site, account, received, digits, q, code, "
+                            "gg, ccc, repeat_of, shown) VALUES (?,?,?,?,?,?,?,?,?,1)",
+                            (site, acct, now, msg[:15], q, code, gg, ccc, row[0]))
+            return "repeat", None
         seq = rid = None
-        for r_id, r_seq, kind, cid, zone, user in self.db.execute(
-                "SELECT id, seq, kind, cid, zone, user FROM reports r WHERE site=? AND cid=? AND "
-                "received BETWEEN ? AND ? AND NOT EXISTS (SELECT 1 FROM line_reports l WHERE "
-                "l.report_id=r.id) ORDER BY received, id",
+        for r_id, r_seq, kind, cid, zone, user, frame in self.db.execute(
+                "SELECT id, seq, kind, cid, zone, user, frame FROM reports r WHERE site=? AND "
+                "cid=? AND received BETWEEN ? AND ? AND NOT EXISTS (SELECT 1 FROM line_reports l "
+                "WHERE l.report_id=r.id) ORDER BY received, id",
                 (site, q + code, now - LINE_MATCH_S, now + LINE_MATCH_S)).fetchall():
-            if _report_ccc(kind, cid, zone, user) == ccc:
+            if _report_ccc(kind, cid, zone, user) == ccc and \
+                    _line_pairable(json.loads(frame).get("path")):
                 seq, rid = r_seq, r_id
                 break
         self.db.execute("INSERT INTO line_reports (site, account, received, digits, q, code, gg, "
                         "ccc, report_id, shown) VALUES (?,?,?,?,?,?,?,?,?,?)",
                         (site, acct, now, msg[:15], q, code, gg, ccc, rid, int(rid is not None)))
-        return seq
+        return ("both" if rid is not None else "new"), seq
 
     def match_line(self, site, d, now):
         """A new MQTT report: pair it with the same report heard on the line before it
@@ -278,10 +292,12 @@ class Store:
         return self._tx(self._match_line, site, d, now)
 
     def _match_line(self, site, d, now):
+        if not _line_pairable(d.get("path")):
+            return False
         ccc = _report_ccc(d["kind"], d["cid"], d["zone"], d["user"])
         row = self.db.execute(
             "SELECT id FROM line_reports WHERE site=? AND q || code=? AND ccc=? AND "
-            "report_id IS NULL AND received BETWEEN ? AND ? ORDER BY received, id LIMIT 1",
+            "report_id IS NULL AND repeat_of IS NULL AND received BETWEEN ? AND ? ORDER BY received, id LIMIT 1",
             (site, d["cid"], ccc, now - LINE_MATCH_S, now + LINE_MATCH_S)).fetchone()
         if row is None:
             return False
@@ -301,7 +317,8 @@ class Store:
                 "EXISTS (SELECT 1 FROM line_reports l WHERE l.report_id=r.id) "
                 "FROM reports r WHERE r.site=?", (site,)).fetchall()
             lines = self.db.execute("SELECT received, q || code, ccc FROM line_reports WHERE "
-                                    "site=? AND report_id IS NULL", (site,)).fetchall()
+                                    "site=? AND report_id IS NULL AND repeat_of IS NULL",
+                                    (site,)).fetchall()
         out = [(rec, cid, _report_ccc(kind, cid, zone, user), seq,
                 ("mqtt", "landline") if by_line else ("mqtt",))
                for rec, cid, kind, zone, user, seq, by_line in rows]
@@ -440,6 +457,16 @@ def _report_ccc(kind, cid, zone, user):
     if kind in CID.USER_KINDS or int(cid[1:]) in CID.USER_CODES:
         return user or 0
     return zone or 0
+
+
+LINE_PATH_NAMES = ("landline", "line")     # core/watch/comm.py LINE_PATHS
+
+
+def _line_pairable(path):
+    """An MQTT report naming a path (its test 601/602, its trouble 350/351/354) is about that
+    path: it is the same report as one heard on the line only if it names the line (the MQTT
+    path's own 602 and the line's 602 are two reports, both shown)."""
+    return path is None or path in LINE_PATH_NAMES
 
 
 def line_show_line(site, acct, q, code, gg, ccc):
@@ -597,7 +624,9 @@ class Receiver:
         Q XYZ GG CCC, or 16 with the check digit (checked here). The site is the one whose
         account it is (add-site --account). Stored, then shown at once, marked 経路 電話回線 -
         unless the same report came by MQTT already (Store.record_line): then it is not shown
-        again, only noted as brought by both paths. Returns "shown", "both" or the refusal."""
+        again, only noted as brought by both paths; the same message heard again within
+        LINE_REPEAT_S (the controller repeating it) is stored, not shown. Returns "shown",
+        "both", "repeat" or the refusal."""
         now = time.time() if now is None else now
         msg = msg.upper() if isinstance(msg, str) else ""
         why = None
@@ -615,15 +644,16 @@ class Receiver:
             self.store.reject("landline", why, msg.encode()[:32], now)
             self.out("receiver: landline report %r refused: %s" % (msg[:20], why))
             return why
-        seq = self.store.record_line(site, msg, now)
+        what, seq = self.store.record_line(site, msg, now)
         with self._showing:
-            if seq is None:
+            if what == "new":
                 self.out(line_show_line(site, msg[0:4], msg[6], msg[7:10], msg[10:12],
                                         int(msg[12:15])))
                 return "shown"
-            self.out("   経路追加 site=%s: 報告 seq %s を電話回線でも受信 (経路 MQTT+電話回線)"
-                     % (site, seq))
-        return "both"
+            if what == "both":
+                self.out("   経路追加 site=%s: 報告 seq %s を電話回線でも受信 (経路 MQTT+電話回線)"
+                         % (site, seq))
+        return what
 
     def _after_store(self, site, ref, d, new, shown, note, now, by_line=False):
         if new and by_line:
