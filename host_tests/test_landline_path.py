@@ -77,11 +77,11 @@ def house(broker, tmp_path):
     config, secrets = load_landline_house(broker.port)
     assert [p["name"] for p in config["comms"]["paths"]] == ["mqtt", "landline"]
     store = R.Store(str(tmp_path / "centre.db"))
-    store.add_site(config["site_id"], secrets["site_key"])
+    store.add_site(config["site_id"], secrets["site_key"], account="1234")
     lines = []
     rx = R.Receiver(store, broker.host, broker.port, out=lines.append).start()
     assert rx.wait_connected()
-    judge = Receiver()
+    judge = Receiver(on_report=rx.line_report)      # the centre's line receiver feeds it
     b = vboard.VirtualBoard(config, secrets, in_service(str(tmp_path / "flash")),
                             log=lambda m: None)
     yield House(b, Line({CENTRE: judge})), judge, store, lines, broker
@@ -109,6 +109,12 @@ def test_mqtt_down_the_alarm_goes_by_landline_then_by_mqtt_shown_once(house):
     assert h.run(0, lambda: b.app.journal.pending_count() == 0, real_timeout=30)
     h.run(1000)
     assert len(judge.reports) == 1                  # not called again
-    shown = [x for x in lines if "site=%s seq=%d " % (sid, panic.seq) in x]
-    assert len(shown) == 1 and "非常" in shown[0]
+    # The operator saw the 異常 once, when the line brought it, marked with its path; MQTT's
+    # copy only adds its path to it.
+    alarms = [x for x in lines if x.startswith("!!")]
+    assert len(alarms) == 1 and "非常" in alarms[0] and "経路 電話回線" in alarms[0]
+    assert [x for x in lines if "site=%s seq=%d " % (sid, panic.seq) in x] == []
+    assert any("電話回線+MQTT" in x and "seq %d" % panic.seq in x for x in lines)
     assert [r[1] for r in store.reports(sid)].count(panic.seq) == 1
+    assert [r for r in store.seen(sid) if r[2] == panic.seq] == [
+        ("1120", PANIC, panic.seq, ("mqtt", "landline"))]

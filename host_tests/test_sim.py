@@ -40,7 +40,7 @@ def run_scenario(capsys, name, *extra):
 def test_list_names_every_scenario(capsys):
     assert sim.main(["--scenario", "list"]) == 0
     out = capsys.readouterr().out
-    for name in ("intrusion", "fire", "cancel", "life", "outage"):
+    for name in ("intrusion", "fire", "cancel", "life", "outage", "landline"):
         assert name in out
 
 
@@ -114,6 +114,41 @@ def test_a_scenario_whose_centre_misses_a_report_fails(capsys, monkeypatch):
 
 def test_unknown_scenario_exits_2(capsys):
     assert sim.main(["--scenario", "nope"]) == 2
+
+
+def test_landline_the_panic_reaches_the_centre_by_line_and_is_shown_once(capsys):
+    rc, out, rows = run_scenario(capsys, "landline")
+    assert rc == 0, out
+    assert "PASS landline" in out
+    centre = [x for x in out.splitlines() if "センター" in x]
+    alarms = [x for x in centre if " !! " in x]
+    assert len(alarms) == 1 and "非常" in alarms[0] and "(経路 電話回線)" in alarms[0]
+    assert any("電話回線+MQTT" in x for x in centre)
+    seen = out.split("オペレーターの表示", 1)[1].splitlines()[2:]
+    assert [r.split() for r in seen if "E120" in r] == [["2", "E120", "12", "mqtt+landline"]]
+
+
+def test_panel_key_t_cuts_and_restores_the_line_the_centre_hears_of_it_by_mqtt():
+    site = Site(clock="virtual", landline=True)
+    try:
+        assert site.settle(site.ready, 10)
+        controls = Controls(site)
+        assert "和室窓" not in [z["name"] for z in site.config["zones"]]   # UART2's pins
+
+        def trouble_351(kind):
+            return [r for r in site.reports() if r["cid"] == ("1351" if kind == "trouble"
+                                                             else "3351")]
+        controls.key("T")
+        assert not site.path("landline").is_up
+        assert site.settle(lambda: trouble_351("trouble"), 15)    # 断線 reported over MQTT
+        assert "断線" in site.app.display(site.board.now())
+        controls.key("T")
+        assert site.path("landline").is_up
+        assert site.settle(lambda: trouble_351("restore"), 15)
+        assert [e[2] for e in site.timeline if e[1] == "sim"][-2:] == [
+            site.path("landline").describe() + " 切断", site.path("landline").describe() + " 復旧"]
+    finally:
+        site.close()
 
 
 def test_panel_keys_arm_fast_forward_and_open_a_window():

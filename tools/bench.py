@@ -142,8 +142,17 @@ def fig_hash_rounds():
     ]
 
 
+def fig_landline():
+    """Line time of Contact ID reports (issue 12): the firmware's dialer and ISOmodem driver on
+    the emulated modem and line, to spandsp's receiver; spandsp's own sender on the same line as
+    the reference (tools/bench/landline.py)."""
+    sys.path.insert(0, os.path.join(HERE, "bench"))
+    import landline
+    return landline.rows(landline.measure(5))
+
+
 FIGURES = [fig_mpy_size, fig_core_tick, fig_heap, fig_latency, fig_idle_day, fig_delay_writes,
-           fig_hash_rounds]
+           fig_hash_rounds, fig_landline]
 
 
 def main():

@@ -6,6 +6,13 @@
     python tools/receiver.py --db centre.db send-cmd --site site-001 arm away --code 1234
     python tools/receiver.py --db centre.db ha-token --site site-001
     python tools/receiver.py --db centre.db silent
+    python tools/receiver.py --db centre.db line-in < contact-id-reports.txt
+
+The landline path: `line_report` (verb line-in) takes the Contact ID reports the centre's line
+receiver decoded and kissed off, finds the site by its account number (add-site --account),
+stores and shows each once, marked 経路 電話回線, and pairs it with the same report arriving
+by MQTT (Store.record_line / match_line: site + qualifier + code + zone/user within
+LINE_MATCH_S), so a report that took both paths is shown once.
 
 `run` subscribes with the shared subscription $share/<group>/<prefix>/+/event, so several
 receivers (same group, same database) split the load. Each frame's mac is checked with its
@@ -44,6 +51,8 @@ sys.path.insert(0, os.path.join(ROOT, "host_tests", "fakes"))   # compat's host 
 from mimamori.proto import frame as F        # noqa: E402 - the same code signs on both ends
 from mimamori.core import commands as C      # noqa: E402
 from mimamori.comms import discovery as DS   # noqa: E402
+from mimamori.core import events as EV       # noqa: E402
+from mimamori.proto import contactid as CID  # noqa: E402
 
 PREFIX = "mimamori/v1"
 DEFAULT_PERIOD_S = 36 * 3600
@@ -68,7 +77,24 @@ CREATE TABLE IF NOT EXISTS rejects (id INTEGER PRIMARY KEY, received REAL, topic
     size INTEGER, payload BLOB);
 CREATE TABLE IF NOT EXISTS results (received REAL, site TEXT, ctr INTEGER, cmd TEXT,
     ok INTEGER, reason TEXT);
+CREATE TABLE IF NOT EXISTS line_reports (id INTEGER PRIMARY KEY, site TEXT NOT NULL,
+    account TEXT NOT NULL, received REAL NOT NULL, digits TEXT NOT NULL, q TEXT NOT NULL,
+    code TEXT NOT NULL, gg TEXT NOT NULL, ccc INTEGER NOT NULL, report_id INTEGER,
+    repeat_of INTEGER, shown INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS line_reports_site ON line_reports (site, received);
 """ % DEFAULT_PERIOD_S
+
+# Contact ID reports (the landline path) carry no seq and no signature: a report heard on the
+# line and the same report arriving by MQTT are matched on site (by the account number) +
+# qualifier + event code + zone/user, received within LINE_MATCH_S of each other, each report
+# of one path paired with at most one of the other (the oldest unpaired candidate). See README
+# "Landline (Contact ID)" for the rule's limits.
+LINE_MATCH_S = 15 * 60
+# The same message heard again on the line within LINE_REPEAT_S is the controller repeating it
+# (its kissoff was lost: up to 4 attempts a call, further calls within the dialer's 300 s
+# budget): stored, not shown again, not paired again.
+LINE_REPEAT_S = 300
+PATH_JA = {"mqtt": "MQTT", "landline": "電話回線"}
 
 NOTE_REGRESSION = "seq_regression"   # the same (site, epoch, seq) with a different report
 NOTE_NEW_EPOCH = "new_epoch"         # the site's controller started a new epoch
@@ -150,6 +176,10 @@ class Store:
         with self.lock:
             self._migrate()
             self.db.executescript(SCHEMA)
+            if "account" not in [r[1] for r in self.db.execute("PRAGMA table_info(sites)")]:
+                self.db.execute("ALTER TABLE sites ADD COLUMN account TEXT")   # an older db
+            self.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS sites_account ON sites (account)"
+                            " WHERE account IS NOT NULL")
 
     def _migrate(self):
         """A database from before reports were keyed by their ref: the old tables are kept
@@ -195,12 +225,105 @@ class Store:
             self.db.execute("COMMIT")
             return out
 
-    def add_site(self, site, key_hex, period_s=DEFAULT_PERIOD_S):
+    def add_site(self, site, key_hex, period_s=DEFAULT_PERIOD_S, account=None):
+        """account: the site's Contact ID account number (comms.landline.account), which
+        names the site on the landline; unique per centre."""
         F.site_key(key_hex)
+        if account is not None:
+            account = str(account).upper()
+            try:
+                CID.account_digits(account)
+            except ValueError as e:
+                raise ValueError("account: %s" % e) from None
         with self.lock:
-            self.db.execute("INSERT INTO sites (site, key, period_s) VALUES (?, ?, ?) "
-                            "ON CONFLICT(site) DO UPDATE SET key=excluded.key, "
-                            "period_s=excluded.period_s", (site, key_hex, period_s))
+            try:
+                self.db.execute("INSERT INTO sites (site, key, period_s, account) VALUES "
+                                "(?, ?, ?, ?) ON CONFLICT(site) DO UPDATE SET key=excluded.key, "
+                                "period_s=excluded.period_s, account=COALESCE(excluded.account,"
+                                " account)", (site, key_hex, period_s, account))
+            except sqlite3.IntegrityError:
+                raise ValueError("account %s is already another site's" % account) from None
+
+    def site_of_account(self, account):
+        with self.lock:
+            row = self.db.execute("SELECT site FROM sites WHERE account=?",
+                                  (account,)).fetchone()
+        return row[0] if row else None
+
+    def record_line(self, site, msg, now):
+        """Store a Contact ID report heard on the line. Returns (what, seq): ("repeat", None)
+        the same message heard again within LINE_REPEAT_S (not shown again); ("both", seq)
+        paired with that MQTT report received already (LINE_MATCH_S: not shown again);
+        ("new", None) the line brought it first: show it."""
+        return self._tx(self._record_line, site, msg, now)
+
+    def _record_line(self, site, msg, now):
+        acct, _mt, q, code, gg, ccc = CID.parse(msg) if len(msg) == 16 else (
+            msg[0:4], msg[4:6], msg[6], msg[7:10], msg[10:12], msg[12:15])
+        ccc = int(ccc)
+        self.db.execute("UPDATE sites SET last_seen=?, silent=0 WHERE site=?", (now, site))
+        row = self.db.execute("SELECT COALESCE(repeat_of, id), report_id FROM line_reports "
+                              "WHERE site=? AND digits=? AND received >= ? ORDER BY id DESC "
+                              "LIMIT 1", (site, msg[:15], now - LINE_REPEAT_S)).fetchone()
+        if row is not None:
+            self.db.execute("INSERT INTO line_reports (site, account, received, digits, q, code, "
+                            "gg, ccc, repeat_of, shown) VALUES (?,?,?,?,?,?,?,?,?,1)",
+                            (site, acct, now, msg[:15], q, code, gg, ccc, row[0]))
+            return "repeat", None
+        seq = rid = None
+        for r_id, r_seq, kind, cid, zone, user, frame in self.db.execute(
+                "SELECT id, seq, kind, cid, zone, user, frame FROM reports r WHERE site=? AND "
+                "cid=? AND received BETWEEN ? AND ? AND NOT EXISTS (SELECT 1 FROM line_reports l "
+                "WHERE l.report_id=r.id) ORDER BY received, id",
+                (site, q + code, now - LINE_MATCH_S, now + LINE_MATCH_S)).fetchall():
+            if _report_ccc(kind, cid, zone, user) == ccc and \
+                    _line_pairable(json.loads(frame).get("path")):
+                seq, rid = r_seq, r_id
+                break
+        self.db.execute("INSERT INTO line_reports (site, account, received, digits, q, code, gg, "
+                        "ccc, report_id, shown) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        (site, acct, now, msg[:15], q, code, gg, ccc, rid, int(rid is not None)))
+        return ("both" if rid is not None else "new"), seq
+
+    def match_line(self, site, d, now):
+        """A new MQTT report: pair it with the same report heard on the line before it
+        (LINE_MATCH_S). True if it was (the operator has seen it already, by line): it is
+        then marked shown."""
+        return self._tx(self._match_line, site, d, now)
+
+    def _match_line(self, site, d, now):
+        if not _line_pairable(d.get("path")):
+            return False
+        ccc = _report_ccc(d["kind"], d["cid"], d["zone"], d["user"])
+        row = self.db.execute(
+            "SELECT id FROM line_reports WHERE site=? AND q || code=? AND ccc=? AND "
+            "report_id IS NULL AND repeat_of IS NULL AND received BETWEEN ? AND ? ORDER BY received, id LIMIT 1",
+            (site, d["cid"], ccc, now - LINE_MATCH_S, now + LINE_MATCH_S)).fetchone()
+        if row is None:
+            return False
+        rid = self.db.execute("SELECT id FROM reports WHERE site=? AND ref=?",
+                              (site, F.report_ref(d))).fetchone()[0]
+        self.db.execute("UPDATE line_reports SET report_id=? WHERE id=?", (rid, row[0]))
+        self.db.execute("UPDATE reports SET shown=1 WHERE id=?", (rid,))
+        return True
+
+    def seen(self, site):
+        """What the operator has in front of them for a site, one row per report whatever
+        the paths that brought it, in order received: (cid, zone/user, seq or None, paths) with
+        paths a tuple of "mqtt" / "landline"."""
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT r.received, r.cid, r.kind, r.zone, r.user, r.seq, "
+                "EXISTS (SELECT 1 FROM line_reports l WHERE l.report_id=r.id) "
+                "FROM reports r WHERE r.site=?", (site,)).fetchall()
+            lines = self.db.execute("SELECT received, q || code, ccc FROM line_reports WHERE "
+                                    "site=? AND report_id IS NULL AND repeat_of IS NULL",
+                                    (site,)).fetchall()
+        out = [(rec, cid, _report_ccc(kind, cid, zone, user), seq,
+                ("mqtt", "landline") if by_line else ("mqtt",))
+               for rec, cid, kind, zone, user, seq, by_line in rows]
+        out += [(rec, cid, ccc, None, ("landline",)) for rec, cid, ccc in lines]
+        return [r[1:] for r in sorted(out, key=lambda r: r[0])]
 
     def key(self, site):
         with self.lock:
@@ -335,6 +458,44 @@ class Store:
             return self.db.execute(q + " ORDER BY site, seq, id", args).fetchall()
 
 
+def _report_ccc(kind, cid, zone, user):
+    """The Contact ID CCC of an MQTT report: its user for the open/close family, else its
+    zone (proto.contactid.carries_user, the controller's own rule)."""
+    if kind in CID.USER_KINDS or int(cid[1:]) in CID.USER_CODES:
+        return user or 0
+    return zone or 0
+
+
+LINE_PATH_NAMES = ("landline", "line")     # core/watch/comm.py LINE_PATHS
+
+
+def _line_pairable(path):
+    """An MQTT report naming a path (its test 601/602, its trouble 350/351/354) is about that
+    path: it is the same report as one heard on the line only if it names the line (the MQTT
+    path's own 602 and the line's 602 are two reports, both shown)."""
+    return path is None or path in LINE_PATH_NAMES
+
+
+def line_show_line(site, acct, q, code, gg, ccc):
+    """The operator's line for a Contact ID report heard on the line (the landline path)."""
+    svc, label, _urgent = EV.CATALOGUE.get(int(code), ("", "コード%s" % code, True))
+    c = int(code)
+    user = c in CID.USER_CODES or 400 <= c < 500
+    if c == EV.CID_CANCEL:
+        head = "取消"
+    elif user:
+        head = "解除" if q == "1" else "セット"
+    elif q == "3":
+        head = "復旧"
+    else:
+        head = "異常" if c < 300 else "試験" if 600 <= c < 700 else "故障"
+    where = (" ユーザー%d" if user else " ゾーン%d") % ccc if ccc else ""
+    alarm = c < 300 and q == "1"
+    return "%s %s [%s %s] %s%s  site=%s acct=%s cid=%s%s gg=%s (経路 電話回線)" % (
+        "!!" if alarm else "  ", head, svc, EV.SERVICES.get(svc, ""), label, where, site, acct,
+        q, code, gg)
+
+
 def show_line(site, d):
     svc = d.get("service") or {}
     head = "異常" if d.get("kind") == "alarm" else {
@@ -456,15 +617,57 @@ class Receiver:
         except (F.FrameError, Refused) as e:
             return self._refuse(topic, site, str(e), payload, now)
         new, shown, note = self.store.record(site, d, ref, payload, self.name, now)
+        by_line = new and self.store.match_line(site, d, now)
         # Stored durably: ack now (delivery stays fast), naming the exact report; show below.
         self.c.publish("%s/%s/ack" % (self.prefix, site),
                        F.ack_frame(key, site, d["seq"], ref, int(now)), qos=1)
         self.acked += 1
         with self._showing:
-            self._after_store(site, ref, d, new, shown, note, now)
+            self._after_store(site, ref, d, new, shown, note, now, by_line)
 
-    def _after_store(self, site, ref, d, new, shown, note, now):
-        if new:
+    def line_report(self, msg, now=None):
+        """Intake of the landline path: one Contact ID report as decoded by the centre's line
+        receiver (which checked its checksum and kissed it off): the 15 Ademco digits ACCT MT
+        Q XYZ GG CCC, or 16 with the check digit (checked here). The site is the one whose
+        account it is (add-site --account). Stored, then shown at once, marked 経路 電話回線 -
+        unless the same report came by MQTT already (Store.record_line): then it is not shown
+        again, only noted as brought by both paths; the same message heard again within
+        LINE_REPEAT_S (the controller repeating it) is stored, not shown. Returns "shown",
+        "both", "repeat" or the refusal."""
+        now = time.time() if now is None else now
+        msg = msg.upper() if isinstance(msg, str) else ""
+        why = None
+        if len(msg) not in (15, 16) or any(ch not in "0123456789BCDEF" for ch in msg):
+            why = "bad_message"
+        elif len(msg) == 16 and not CID.valid(msg):
+            why = "bad_checksum"
+        elif msg[4:6] != CID.MESSAGE_TYPE or msg[6] not in "136" or not msg[7:10].isdigit() \
+                or not msg[12:15].isdigit():
+            why = "bad_field"
+        site = None if why else self.store.site_of_account(msg[0:4])
+        if why is None and site is None:
+            why = "unknown_account"
+        if why:
+            self.store.reject("landline", why, msg.encode()[:32], now)
+            self.out("receiver: landline report %r refused: %s" % (msg[:20], why))
+            return why
+        what, seq = self.store.record_line(site, msg, now)
+        with self._showing:
+            if what == "new":
+                self.out(line_show_line(site, msg[0:4], msg[6], msg[7:10], msg[10:12],
+                                        int(msg[12:15])))
+                return "shown"
+            if what == "both":
+                self.out("   経路追加 site=%s: 報告 seq %s を電話回線でも受信 (経路 MQTT+電話回線)"
+                         % (site, seq))
+        return what
+
+    def _after_store(self, site, ref, d, new, shown, note, now, by_line=False):
+        if new and by_line:
+            # The line brought it first and the operator saw it then (line_report).
+            self.out("   経路追加 site=%s: 電話回線で表示済みの報告 seq %s を MQTT でも受信 (経路 "
+                     "電話回線+MQTT)%s" % (site, d["seq"], "  [%s]" % note if note else ""))
+        elif new:
             if note == NOTE_REGRESSION:
                 self.out("!! 通番重複 site=%s seq=%s: a different report with a seq already "
                          "used (controller reset, replaced or journal damaged): shown as new" % (
@@ -663,6 +866,11 @@ def main(argv=None):
     a.add_argument("site")
     a.add_argument("key")
     a.add_argument("--period-h", type=float, default=36)
+    a.add_argument("--account", help="the site's Contact ID account number (4 digits, "
+                   "comms.landline.account): names the site on the landline")
+    ln = sub.add_parser("line-in", help="landline intake: Contact ID reports from the line "
+                        "receiver, one per line on stdin (15 or 16 Ademco digits)")
+    ln.add_argument("--name")
     k = sub.add_parser("import-keys", help="JSON file {site: {key, period_h}}")
     k.add_argument("file")
     r = sub.add_parser("run")
@@ -683,8 +891,16 @@ def main(argv=None):
     o = p.parse_args(argv)
     store = Store(o.db)
     if o.verb == "add-site":
-        store.add_site(o.site, o.key, int(o.period_h * 3600))
+        try:
+            store.add_site(o.site, o.key, int(o.period_h * 3600), o.account)
+        except ValueError as e:
+            raise SystemExit("add-site: %s" % e)
         print("site %s added" % o.site)
+    elif o.verb == "line-in":
+        rx = Receiver(store, name=o.name)
+        for text in sys.stdin:
+            if text.strip():
+                rx.line_report(text.strip())
     elif o.verb == "import-keys":
         with open(o.file) as f:
             for site, v in json.load(f).items():

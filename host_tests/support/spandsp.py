@@ -84,10 +84,12 @@ def _rx(fn, state, samples):
 class Receiver:
     """A monitoring centre's Contact ID receiver answering one call.
 
+    on_report(digits): the centre's line intake (tools/receiver.py Receiver.line_report).
     kissoffs_lost: how many of its kissoffs never reach the line (-1: all of them), to model a
     receiver whose acknowledgement the panel never hears."""
 
-    def __init__(self, kissoffs_lost=0):
+    def __init__(self, kissoffs_lost=0, on_report=None):
+        self.on_report = on_report  # the centre's intake: called with each report's 15 digits
         self.reports = []           # Ademco digit strings (15, no check digit), in order heard
         self.kissoffs_lost = kissoffs_lost
         self.kissoffs_sent = 0
@@ -98,6 +100,8 @@ class Receiver:
 
     def _on_report(self, _user, report):
         self.reports.append(report.contents.digits())
+        if self.on_report is not None:
+            self.on_report(self.reports[-1])
         if self.kissoffs_lost != 0:
             self._muting = True
             if self.kissoffs_lost > 0:

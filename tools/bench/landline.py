@@ -4,7 +4,7 @@
 
 Ours: the firmware's Dialer + IsoModem driver on the emulated ISOmodem (host_tests/fakes/
 isomodem.py), calling spandsp's Contact ID receiver. Figures are line (simulated) time:
-  - offer -> first kissoff: set-up commands, dialling (100 ms per digit), ringing until the
+  - hand-off (the report offered to the dialer) -> first kissoff: set-up commands, dialling (100 ms per digit), ringing until the
     answer (Line.answer_ms), the receiver's handshake, 250 ms, 16 digits, the kissoff;
   - each further message in the same call: kissoff to kissoff.
 Reference: spandsp's ademco_contactid_sender on the same Line model (same dialling + ringing
@@ -105,7 +105,7 @@ def rows(r):
     line = "emulated ISOmodem + Line (%s), spandsp receiver, %d reports, sim %.0fx real time" % (
         "no noise" if r["snr"] is None else "%g dB SNR" % r["snr"], r["n"], r["speed"])
     return [
-        ("landline: offer -> first kissoff", "%.2f" % r["ours"][0], "s", "<= 10 s", line),
+        ("landline: hand-off -> first kissoff", "%.2f" % r["ours"][0], "s", "<= 10 s", line),
         ("landline: each further message (worst)", "%.2f" % r["ours"][1], "s", "<= 3 s", line),
     ] + ([("spandsp sender: " + r["ref"], "-", "", "(reference)", line)]
          if isinstance(r["ref"], str) else [

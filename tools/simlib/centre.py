@@ -2,11 +2,16 @@
 
 The centre is tools/receiver.py's SQLite Store: whatever path a report takes, what counts is
 what the centre stored. A path brings up its own transport and the centre's end of it, and can
-be taken away and brought back (an outage). Today there is one path, MQTT: a broker
-(tools/broker.py) and a receiver.Receiver whose console lines are captured. The landline path
-(a modem and a Contact ID receiver) will be a second class with the same four methods.
+be taken away and brought back (an outage). MqttPath: a broker (tools/broker.py) and a
+receiver.Receiver whose console lines are captured. LandlinePath: the ISOmodem emulator on the
+board's landline UART, a telephone line (host_tests/fakes/isomodem.py) and at the centre's end
+spandsp's Contact ID receiver (the one the tests judge with), whose decoded reports feed
+receiver.Receiver.line_report; down() cuts the line (and its voltage: 断線監視), up() restores it.
+A path may also have attach(board) (after the board is built) and tick(ms) (every loop pass).
 """
+import os
 import queue
+import sys
 
 import broker as broker_mod
 import receiver as R
@@ -22,8 +27,13 @@ class Centre:
         self.store = R.Store(db_path)
         self.lines = queue.Queue()    # console lines from receiver threads, drained by the site
 
-    def add_site(self, site, key_hex):
-        self.store.add_site(site, key_hex)
+    def add_site(self, site, key_hex, account=None):
+        self.store.add_site(site, key_hex, account=account)
+
+    def seen(self, site):
+        """What the operator saw, one row per report whatever path(s) brought it: (cid,
+        zone/user, seq or None for a line-only report, paths)."""
+        return self.store.seen(site)
 
     def say(self, line):
         """A receiver's console line (called from its network thread)."""
@@ -89,3 +99,86 @@ class MqttPath:
             self.rx.stop()
             self.rx = None
         self.broker.close()
+
+
+class LandlinePath:
+    """The fixed line: the board's ISOmodem (emulated on its UART), the line, and the centre's
+    Contact ID line receiver (spandsp) feeding the centre's landline intake."""
+    name = "landline"
+    UART = {"id": 2, "tx": 17, "rx": 34, "baud": 115200}    # README "Landline": ESP32-DevKitC
+    GIVES_UP_ZONES = (4, 5)        # their pins go to UART2 on the ESP32-DevKitC (README)
+
+    def __init__(self, centre):
+        support = os.path.join(R.ROOT, "host_tests", "support")
+        if support not in sys.path:
+            sys.path.insert(0, support)
+        import isomodem
+        import spandsp
+        self._spandsp = spandsp
+        self.centre = centre
+        self.line = isomodem.Line()
+        self.emu = None
+        self.number = None
+        self.board = None
+        self._iso = isomodem
+        # the centre's line receiver: no broker, only its landline intake and console
+        self.rx = R.Receiver(centre.store, out=centre.say, name="sim-line")
+
+    def allow(self, site, mqtt_secrets):
+        pass
+
+    def configure(self, config):
+        """Wire the sample board for the landline (README "Landline (Contact ID)")."""
+        config["zones"] = [z for z in config["zones"] if z["id"] not in self.GIVES_UP_ZONES]
+        ll = config["comms"]["landline"]
+        ll["enabled"] = True
+        ll["uart"] = dict(self.UART)
+        self.number = ll["centre_number"]
+        # each call is answered by a fresh receiver (spandsp's state is per call)
+        self.line.far_ends[self.number] = lambda: self._spandsp.Receiver(
+            on_report=self.rx.line_report)
+
+    def start(self):
+        return self
+
+    def attach(self, board):
+        import machine
+        self.board = board
+        self.emu = self._iso.IsoModemEmulator(
+            machine.uarts[board.config["comms"]["landline"]["uart"]["id"]], self.line)
+
+    def tick(self, ms):
+        if self.emu is not None:
+            self.emu.tick(ms)
+
+    def ready(self, app):
+        return True
+
+    def down(self):
+        """The line is cut: no dial tone; a call in progress loses its carrier; the line
+        voltage drops (断線監視 raises 351, reported on MQTT)."""
+        self.line.cut = True
+        self.line.cut_after_ms = 0
+        if self.board is not None:
+            self.board.set_line_mv(0)
+
+    def up(self):
+        self.line.cut = False
+        self.line.cut_after_ms = None
+        if self.board is not None:
+            import vboard
+            self.board.set_line_mv(vboard.LINE_MV)
+
+    @property
+    def is_up(self):
+        return not self.line.cut
+
+    @property
+    def in_call(self):
+        return self.emu is not None and self.emu.off_hook
+
+    def describe(self):
+        return "電話回線 (ISOmodem エミュレータ -> %s spandsp Contact ID 受信機)" % self.number
+
+    def close(self):
+        self.emu = None

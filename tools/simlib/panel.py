@@ -1,7 +1,9 @@
 """The interactive panel of `make sim` (curses): the controller's panel as a resident sees it
 (display line, mode LEDs, buzzer, siren, flash light, trouble LED, alarm memory), a key for
-every sensor of the house, the resident's keypad, fast-forward keys, and beside (or below) it
-the monitoring centre's console and the controller's log.
+every sensor of the house, the resident's keypad, fast-forward keys, keys to stop the broker
+and to cut the telephone line, and beside (or below) it the monitoring centre's console and the
+controller's log. The house has both report paths: MQTT and the fixed line (Contact ID through
+the emulated ISOmodem to spandsp's receiver at the centre).
 
 The loop runs the firmware in real time (each pass is one 10 ms firmware loop) and redraws ten
 times a second; keys are read without blocking, so the firmware never waits for the terminal.
@@ -37,7 +39,7 @@ BUZZER_JA = {
 KEY_HELP = ("a-%s センサー (上の表)   0-9 暗証番号 (BS 消去)   L ライフカードをかざす   Q 終了",
             "A 外出セット  S 在宅セット  P 部分セット  D 解除  F 強制セット  C キャンセル  "
             "R 異常リセット",
-            "早送り: > +1分  + +1時間  * +12時間      B ブローカー 停止/復旧")
+            "早送り: > +1分  + +1時間  * +12時間      B ブローカー 停止/復旧  T 電話回線 切断/復旧")
 LABEL_W = 9             # the column where values start after 表示 / モード / ブザー
 
 
@@ -87,6 +89,8 @@ class Controls:
         elif ch == "B":
             p = s.path("mqtt")
             s.set_path("mqtt", not p.is_up)
+        elif ch == "T" and s.landline:
+            s.set_path("landline", not s.path("landline").is_up)
         elif ch == "Q":
             self.quit = True
 
@@ -188,6 +192,12 @@ class Screen:
             mq.describe(), "接続中" if app.link.connected else ("停止中" if not mq.is_up else
                                                                 "接続待ち"),
             app.journal.pending_count(), app.router.handoffs), 0, pw - 2)
+        if s.landline:
+            y += 1
+            ll = s.path("landline")
+            self.put(y, 1, "      電話回線 %s  (Contact ID, センター %s)" % (
+                "切断中" if not ll.is_up else "通話中" if ll.in_call else "待機",
+                ll.number), 0, pw - 2)
         y += 2
         y = self.draw_zones(y, pw)
         for line in KEY_HELP:
@@ -294,7 +304,7 @@ def loop(scr, site):
 def main(broker=None):
     _utf8_locale()
     print("make sim: starting the broker, the centre and the controller ...", flush=True)
-    site = Site(clock="real", broker=broker)
+    site = Site(clock="real", broker=broker, landline=True)
     try:
         curses.wrapper(loop, site)
     except KeyboardInterrupt:

@@ -31,7 +31,7 @@ import hostclock  # noqa: E402
 
 from mimamori.store.config import validate_config, validate_secrets  # noqa: E402
 from simlib import devices  # noqa: E402
-from simlib.centre import Centre, MqttPath  # noqa: E402
+from simlib.centre import Centre, LandlinePath, MqttPath  # noqa: E402
 
 BOARD_DIR = os.path.join(hostpath.ROOT, "boards", "esp32-devkitc")
 SAMPLE_CODE = "1234"        # the sample resident's code (secrets.sample.json)
@@ -49,8 +49,11 @@ def load_json(path):
 
 
 class Site:
-    def __init__(self, clock="real", broker=None, board_dir=BOARD_DIR, out=None):
-        """out(entry): called for every timeline entry (t_ms, source, text) as it happens."""
+    def __init__(self, clock="real", broker=None, board_dir=BOARD_DIR, out=None, landline=False):
+        """out(entry): called for every timeline entry (t_ms, source, text) as it happens.
+        landline: the house also has the fixed line as its second report path (LandlinePath;
+        the sample board then gives zones 4 and 5 to the modem's UART)."""
+        self.landline = landline
         self.out = out
         self.timeline = []
         self.tmp = tempfile.mkdtemp(prefix="mimamori-sim-")
@@ -66,6 +69,8 @@ class Site:
     def _build(self, clock, broker, board_dir):
         self.centre = Centre(os.path.join(self.tmp, "centre.db"))
         self.paths.append(MqttPath(self.centre, broker))
+        if self.landline:
+            self.paths.append(LandlinePath(self.centre))
         raw = load_json(os.path.join(board_dir, "config.sample.json"))
         for p in self.paths:
             p.configure(raw)
@@ -76,7 +81,9 @@ class Site:
             vboard.own_secrets(load_json(os.path.join(board_dir, "secrets.sample.json"))),
             self.config)
         self.site_id = self.config["site_id"]
-        self.centre.add_site(self.site_id, self.secrets["site_key"])
+        ll = self.config["comms"].get("landline") or {}
+        self.centre.add_site(self.site_id, self.secrets["site_key"],
+                             ll.get("account") if ll.get("enabled") else None)
         for p in self.paths:
             p.allow(self.site_id, self.secrets["mqtt"])
             p.start()
@@ -89,6 +96,9 @@ class Site:
         self.board = vboard.VirtualBoard(self.config, self.secrets,
                                          os.path.join(self.tmp, "flash"),
                                          log=lambda m: self.note("本体", m))
+        for p in self.paths:
+            if hasattr(p, "attach"):
+                p.attach(self.board)
         self.zones = {z["id"]: z for z in self.config["zones"]}
 
     # ---- what happened ----------------------------------------------------------------------
@@ -116,6 +126,9 @@ class Site:
     def reports(self):
         return self.centre.reports(self.site_id)
 
+    def seen(self):
+        return self.centre.seen(self.site_id)
+
     def path(self, name):
         for p in self.paths:
             if p.name == name:
@@ -129,7 +142,8 @@ class Site:
             p.up()
         else:
             p.down()
-        self.note("sim", "%s %s" % (p.describe(), "復旧" if up else "停止"))
+        self.note("sim", "%s %s" % (p.describe(), "復旧" if up else
+                                    "切断" if name == "landline" else "停止"))
 
     def ready(self):
         return all(p.ready(self.app) for p in self.paths if p.is_up)
@@ -139,6 +153,9 @@ class Site:
     def step(self):
         """One loop pass (10 ms of board time), then release momentary inputs that are due."""
         self.board.step()
+        for p in self.paths:
+            if hasattr(p, "tick"):
+                p.tick(LOOP_MS)
         if self._due:
             now = self.elapsed_ms()
             for item in [d for d in self._due if d[0] <= now]:
