@@ -66,6 +66,10 @@ class App:
         self.paths = tuple([r["name"] for r in routes.routes(config)])  # for the comm checks
         self.ops = Operations(self)   # one dispatch for keys, cards and remote commands
         self.operate, self.apply = self.ops.operate, self.ops.apply
+        # what the panel and Home Assistant show (status.py)
+        self.troubles = lambda: status.troubles(self)
+        self.display = lambda now: status.display(self, now)
+        self.state_frame = lambda now=None: status.state_frame(self, now)
         self.core = AlarmCore(config["zones"], timers, self._emit, now)
         saved = restore.restore_core(self, now)
         self.sup = Supervisor(timers, self.paths, self._emit, self.reports.send_test, now,
@@ -85,10 +89,10 @@ class App:
             link = make_link(config, secrets, self.wifi, self.log)
         self.link = link
         self.router = routes.build(self, link, paths, now)   # sets self.delivery (MQTT's)
-        self.commands = CommandVerifier(self.key, self.site, self.auth,
-                                        last_ctr=restore.command_counter(self),
-                                        save_ctr=self._save_ctr, log=self.log,
-                                        now_unix=self.wall.unix(), now_ms=now)
+        self.commands = CommandVerifier(
+            self.key, self.site, self.auth, last_ctr=restore.command_counter(self),
+            save_ctr=lambda c: self.journal.save_value("cmd_ctr", c), log=self.log,
+            now_unix=self.wall.unix(), now_ms=now)
         restore.announce(self, secrets, now)   # 305, sample secrets, the findings (307)
         self._trouble = status.any_trouble(self)   # trouble LED and chirp
         self._state_dirty = True    # the retained state topic needs a new frame
@@ -145,18 +149,6 @@ class App:
         self.sup.activity(edge_ticks)
         self.sup.zone_fault(z.id, z.name, active, edge_ticks)
         self._state_dirty = True
-
-    def _save_ctr(self, ctr):
-        self.journal.save_value("cmd_ctr", ctr)
-
-    def troubles(self):
-        return status.troubles(self)
-
-    def state_frame(self, now=None):
-        return status.state_frame(self, now)
-
-    def display(self, now):
-        return status.display(self, now)
 
 
 def _print_log(msg):
