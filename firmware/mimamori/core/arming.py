@@ -23,9 +23,9 @@
 from mimamori.compat import ticks_diff, ticks_add
 from mimamori.core import events as ev
 from mimamori.core import outputs as out
-from mimamori.core.zones import (MODE_DISARMED, MODE_AWAY, MODE_STAY, MODE_PARTIAL, ARM_MODES,
-                                 MODE_LABELS, SILENT_TYPES, WARNING_TYPES, SWINGER_LIMIT,
-                                 SWINGER_PERIOD_MS, build_zones)
+from mimamori.core.vocab import (MODE_DISARMED, MODE_AWAY, MODE_STAY, MODE_PARTIAL, ARM_MODES,
+                                 MODE_LABELS, SILENT_TYPES, WARNING_TYPES)
+from mimamori.core.zones import SWINGER_LIMIT, SWINGER_PERIOD_MS, build_zones
 
 # Closing report per mode (Contact ID 401 O/C by user, 441 armed stay, 456 partial arm).
 _CLOSING_CID = {MODE_AWAY: ev.CID_OPEN_CLOSE, MODE_STAY: ev.CID_STAY_ARM,
