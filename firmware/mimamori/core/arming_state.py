@@ -21,6 +21,23 @@ CHECKPOINT_SIREN_MS = 10000
 _MAX_ELAPSED_MS = 100000000  # ~28 h: longer than any timer; keeps ticks arithmetic in range
 
 
+class ArmResult:
+    """Answer to an arm request: ok, and the names of the zones that were open (refused) or
+    bypassed (force-arm)."""
+
+    def __init__(self, ok, open_zones):
+        self.ok = ok
+        self.open_zones = open_zones
+
+    def message(self):
+        if not self.open_zones:
+            return "セットしました" if self.ok else "セットできません"
+        names = "、".join(self.open_zones)
+        if self.ok:
+            return "バイパスしてセット: " + names
+        return "セットできません: " + names + " が開いています"
+
+
 def status(c, now):
     """Everything a panel, the state topic or an installer wants to see (allocates)."""
     return {
