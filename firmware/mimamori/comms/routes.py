@@ -6,7 +6,7 @@
 from mimamori.comms.paths import Router
 from mimamori.comms.path_mqtt import MqttPath, NAME as PATH_MQTT
 from mimamori.comms.discovery import iter_payloads
-from mimamori.core.commands import ha_token
+from mimamori.core.sealing import ha_token
 
 
 def routes(config):
