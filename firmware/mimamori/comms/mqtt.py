@@ -28,8 +28,7 @@ import errno
 from mimamori.compat import ticks_diff, ticks_add, const
 from mimamori.proto import mqtt as codec
 from mimamori.proto.dns import is_ipv4, PORT as DNS_PORT
-from mimamori.comms import tls
-from mimamori.comms.tls import ca_der  # noqa: F401 - its home was here (host_tests/test_tls_ca.py)
+from mimamori.comms.tls import ca_der, context as tls_context  # noqa: F401 - ca_der: its old home
 
 try:
     import select
@@ -287,7 +286,7 @@ class MqttLink:
     def _context(self):
         """The TLS context, made once (comms/tls.py: the broker is always verified)."""
         if self._ctx is None:
-            self._ctx = tls.context(self.ssl_params.get("cadata"))
+            self._ctx = tls_context(self.ssl_params.get("cadata"))
         return self._ctx
 
     def _next_pid(self):
