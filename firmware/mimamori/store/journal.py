@@ -48,24 +48,13 @@ import struct
 
 from mimamori.store import sealed
 from mimamori.store import journal_scan
-from mimamori.store.journal_scan import (HDR_LEN, REC_EVENT, decode_event,  # noqa: F401
-                                         encode_event, record, scan)
+# REC_EVENT, scan: also reached here by tests and the soak tools
+from mimamori.store.journal_scan import (HDR_LEN, REC_EVENT, encode_event, record,  # noqa: F401
+                                         scan, _seg_name)
 from mimamori.store.seqmark import MARK, MARK_AHEAD, MARK_BLOCK  # noqa: F401
 
 TROUBLE_SHORT = "journal_space_short"   # history below min_history because space ran short
 TROUBLE_FULL = "journal_full"           # an append failed: the event lives only in RAM
-
-
-def _seg_name(first):
-    return "%010d.log" % first
-
-
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
 
 
 class Journal:
@@ -323,21 +312,9 @@ class Journal:
         return len(self._order)
 
     def history(self):
-        """Every journalled event still on flash, oldest first, with its ack state:
-        yields (Event, up, acked). Reads the segments: for the panel log and tests."""
-        for seg in self._segs:
-            name = self._p(_seg_name(seg[0]))
-            if not _exists(name):
-                continue
-            with open(name, "rb") as f:
-                recs = scan(f.read())[0]
-            for r in recs:
-                if r[0] == REC_EVENT:
-                    try:
-                        ev, up = decode_event(r[1:])
-                    except (KeyError, ValueError, TypeError, IndexError):
-                        continue
-                    yield ev, up, ev.seq not in self._pending
+        """Every journalled event still on flash, oldest first, with its ack state: yields
+        (Event, up, acked). Reads the segments (store/journal_scan.py): for the panel log, tests."""
+        return journal_scan.history(self)
 
     def close(self):
         self._close()

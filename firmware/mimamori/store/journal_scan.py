@@ -18,6 +18,18 @@ REC_EVENT = 0x45   # b"E"
 REC_ACK = 0x41     # b"A"
 MAX_PAYLOAD = 2048  # a record longer than this is corruption, not an event
 
+def _seg_name(first):
+    return "%010d.log" % first
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
 def encode_event(ev, up):
     d = {"s": ev.seq, "w": ev.wall, "t": ev.ticks, "k": ev.kind, "c": ev.cid, "q": ev.qualifier,
          "z": ev.zone, "u": ev.user, "n": ev.zone_name, "m": ev.mode, "p": up}
@@ -154,3 +166,21 @@ def boot(j):
             del j._where[seq]
     if not j._segs:
         j._new_segment()
+
+
+def history(j):
+    """Every journalled event still on flash, oldest first, with its ack state:
+    yields (Event, up, acked). Reads the segments: for the panel log and tests."""
+    for seg in j._segs:
+        name = j._p(_seg_name(seg[0]))
+        if not _exists(name):
+            continue
+        with open(name, "rb") as f:
+            recs = scan(f.read())[0]
+        for r in recs:
+            if r[0] == REC_EVENT:
+                try:
+                    ev, up = decode_event(r[1:])
+                except (KeyError, ValueError, TypeError, IndexError):
+                    continue
+                yield ev, up, ev.seq not in j._pending
