@@ -125,6 +125,7 @@ class App:
         self.analog.poll(now)
         self.router.poll(now)
         status.render(self, now)
+        # save what moved, then the storage check: both every step (| evaluates both, not `or`)
         status.publish(self, self.keeper.save(now) | self.keeper.storage_check(now), now)
         if self.wdt is not None:
             self.wdt.feed()
