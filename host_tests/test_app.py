@@ -209,7 +209,7 @@ def test_wrong_codes_lock_out_and_report_461(house):
         b.run(100)
     writes = b.app.statefile.writes
     for junk in (b"garbage", b'{"v":1}', b"{}"):   # rejected before any code is checked
-        b.app._on_command(junk, b.now())
+        b.app.ops.remote(junk, b.now())
         b.run(100)
     assert [e.cid for e, _u, _a in b.app.journal.history() if e.kind == "alarm"] == [461]
     assert b.app.statefile.writes == writes        # junk on the cmd topic writes no flash

@@ -2,8 +2,10 @@
 # dispatch, whether it comes from the panel's keys, a card or a signed remote command, and gives
 # one Result: ok, a reason (a short token for the centre's signed reply) and the panel's text.
 #
-#   r = ops.run("arm", user_id, now, mode="away")     # after authentication (App.operate) or
-#   r.ok, r.reason, r.text                            # a verified command (App._on_command)
+#   text = ops.operate("arm", now, code="1234", mode="away")  # a key or card: authenticate, run
+#   reply = ops.remote(payload, now)                 # a signed remote command: verify, run
+#   r = ops.run("arm", user_id, now, mode="away")     # the dispatch itself, after either
+#   r.ok, r.reason, r.text
 #
 # Actions: arm (mode, force), disarm, cancel, reset (alarm memory), self_check, answer (the
 # resident's reply to a しらせてコール), ask (the centre's しらせてコール: message), departure (time
@@ -11,8 +13,13 @@
 # frame again). Add an operation here: one branch, one Result; a remote verb also needs its name
 # in core/commands.py.
 from mimamori.core import events as ev
+from mimamori.core.vocab import MODE_DISARMED
+from mimamori.proto import frame
 
 PATH_MQTT = "mqtt"
+# a verified remote command's verb (core/commands.py) -> its operation
+REMOTE = {"arm": "arm", "disarm": "disarm", "status": "status", "test": "test",
+          "shirasete": "ask", "set_departure": "departure", "revoke_card": "revoke_card"}
 DEFAULT_ASK = "確認ボタンを押してください"
 # actions that are the resident acting at the panel (they answer a pending しらせてコール and
 # count as activity for ライフ監視)
@@ -37,6 +44,52 @@ class Operations:
         self.prompt = None          # しらせてコール: a question on the panel awaiting a press
         self.last_arm = None        # the last ArmResult
 
+    def operate(self, action, now, code=None, card=None, mode=None, force=False):
+        """A resident's operation at the panel or card reader: authenticate, then act. Returns
+        the Japanese text the panel shows."""
+        a = self.app
+        if code is not None:
+            user = a.auth.check_code(code, now)
+        elif card is not None:
+            user = a.auth.check_card(card, now)
+        else:
+            user = None
+        self.after_auth(now)
+        if user is None:
+            return "ロック中です" if a.auth.outcome == "locked" else "暗証番号またはカードが違います"
+        return self.run(action, user["id"], now, mode, force).text
+
+    def apply(self, action, user, now, mode=None, force=False):
+        """An authorised operation: its panel text."""
+        return self.run(action, user, now, mode, force).text
+
+    def after_auth(self, now):
+        """After anything that may have checked a code or card (a rejected command may not)."""
+        a = self.app
+        if a.auth.lockout_started:
+            # 461 Wrong code entry: someone is guessing codes at the panel or over the network.
+            # The flag is consumed: it stays set in the Authenticator until its next check.
+            a.auth.lockout_started = False
+            a._emit(ev.Event(now, ev.ALARM, ev.CID_WRONG_CODE, ev.Q_NEW, 0, 0, "", a.core.mode))
+
+    def remote(self, payload, now):
+        """A remote command from the MQTT path (core/commands.py verifies it): the signed reply."""
+        a = self.app
+        cmd, reply = a.commands.handle(payload, a.wall.unix(), now)
+        self.after_auth(now)
+        if cmd is None:
+            return reply
+        uid = cmd.user["id"] if cmd.user else 0
+        args = cmd.args
+        r = self.run(REMOTE[cmd.name], uid, now, mode=args.get("mode"), time=args.get("time"),
+                     card=args.get("card"), message=args.get("message"))
+        if cmd.name == "arm" and not r.ok:
+            # Refused (a zone armed in that mode is open): the centre must not be told
+            # "accepted" while the house stays unarmed.
+            a.log.info("remote arm refused: open %s", ", ".join(self.last_arm.open_zones))
+            return frame.result_frame(a.key, a.site, cmd.ctr, cmd.name, False, r.reason)
+        return reply
+
     def run(self, action, user, now, mode=None, force=False, time=None, card=None,
             message=None):
         a = self.app
@@ -53,7 +106,7 @@ class Operations:
             return Result(r.ok, None if r.ok else "zones_open", r.message())
         if action == "disarm":
             a.core.disarm(user, now)
-            a.sup.set_mode("disarmed", now)
+            a.sup.set_mode(MODE_DISARMED, now)
         elif action == "cancel":
             a.core.cancel(user, now)
         elif action == "reset":
@@ -80,8 +133,8 @@ class Operations:
             return Result(True, None, "カードを無効にしました")
         elif action == "test":
             # zone 0: a test names its path, never a zone (issue 10.10)
-            a._send_test(PATH_MQTT, ev.Event(now, ev.TEST, ev.CID_MANUAL_TEST, ev.Q_NEW, 0, 0,
-                                             PATH_MQTT, a.core.mode))
+            a.reports.send_test(PATH_MQTT, ev.Event(now, ev.TEST, ev.CID_MANUAL_TEST, ev.Q_NEW,
+                                                    0, 0, PATH_MQTT, a.core.mode))
             return Result(True, None, "試験通報を送ります")
         elif action == "status":
             return Result(True, None, "")

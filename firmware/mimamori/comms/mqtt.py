@@ -18,7 +18,7 @@
 # MicroPython's getaddrinfo would stall the loop for seconds with a slow resolver), an IP address
 # is never resolved at all. A TLS handshake runs inside the same non-blocking reads and writes
 # (MicroPython's ssl with do_handshake_on_connect=False); the CA (PEM or DER on flash) is handed
-# to ssl as DER, the only form mbedtls takes from MicroPython.
+# to ssl as DER, the only form mbedtls takes from MicroPython (comms/tls.py).
 #
 # Topics: <prefix>/<site>/{event,ack,cmd,status,state}; the client id is the site id; last will
 # "offline" retained on status, "online" retained once connected; reconnect with exponential
@@ -28,6 +28,7 @@ import errno
 from mimamori.compat import ticks_diff, ticks_add, const
 from mimamori.proto import mqtt as codec
 from mimamori.proto.dns import is_ipv4, PORT as DNS_PORT
+from mimamori.comms.tls import ca_der, context as tls_context  # noqa: F401 - ca_der: its old home
 
 try:
     import select
@@ -76,39 +77,6 @@ MAX_PACKET = const(4096)    # largest incoming MQTT packet kept (frames are < 1 
 # None of them ends the session: the link's own deadlines (CONNECT_TIMEOUT_MS, STALL_MS,
 # PROGRESS_MS, keepalive) judge whether the broker is still there.
 BUSY = (errno.EINPROGRESS, errno.EAGAIN, errno.ETIMEDOUT, 118, 119)
-
-
-def ca_der(data):
-    """The broker's CA certificate as DER, what MicroPython's ssl (mbedtls) needs in
-    load_verify_locations(cadata=): one certificate, DER (MicroPython docs, ssl module). A PEM
-    file (what openssl and most CAs hand out) is decoded here; DER passes unchanged. Only the
-    first certificate of a PEM bundle is used. ValueError if it is neither."""
-    data = bytes(data)
-    begin = data.find(b"-----BEGIN CERTIFICATE-----")
-    if begin < 0:
-        if data[:1] != b"\x30":        # DER: an ASN.1 SEQUENCE
-            raise ValueError("CA file: neither PEM nor DER")
-        return data
-    begin += 27
-    end = data.find(b"-----END CERTIFICATE-----", begin)
-    if end < 0:
-        raise ValueError("CA file: PEM without its END line")
-    import binascii
-    try:
-        der = binascii.a2b_base64(b"".join(data[begin:end].split()))
-    except Exception:  # noqa: BLE001 - binascii.Error on CPython, ValueError on MicroPython
-        raise ValueError("CA file: bad base64 in the PEM")
-    if der[:1] != b"\x30":
-        raise ValueError("CA file: the PEM holds no certificate")
-    return der
-
-
-def _ssl():
-    try:
-        import ussl as ssl      # the MicroPython name (host: host_tests/fakes/ussl.py)
-    except ImportError:         # pragma: no cover - a port without the u-alias
-        import ssl
-    return ssl
 
 
 class MqttLink:
@@ -316,20 +284,9 @@ class MqttLink:
             raise OSError(errno.ETIMEDOUT)
 
     def _context(self):
-        """The TLS context, made once: the broker's certificate is always verified, against
-        the configured CA and for tls_name. No CA (file missing) means nothing is trusted: the
-        handshake fails, the link never falls back to an unverified one."""
+        """The TLS context, made once (comms/tls.py: the broker is always verified)."""
         if self._ctx is None:
-            ssl = _ssl()
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            ctx.verify_mode = ssl.CERT_REQUIRED
-            ca = self.ssl_params.get("cadata")
-            if ca:
-                try:
-                    ctx.load_verify_locations(cadata=ca_der(ca))
-                except ValueError as e:
-                    raise OSError(errno.EINVAL, str(e))   # dropped and retried, logged
-            self._ctx = ctx
+            self._ctx = tls_context(self.ssl_params.get("cadata"))
         return self._ctx
 
     def _next_pid(self):

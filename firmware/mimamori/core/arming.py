@@ -20,50 +20,28 @@
 #   gone, so repeated cuts can shorten a delay but never stretch it.
 # - Arming is refused while a zone armed in that mode is open; a force-arm bypasses those zones for
 #   this arming only (reported as 570 bypass).
-from mimamori.compat import ticks_diff, ticks_add
+# How it sounds and what the outputs show: core/sounding.py; its status, panel line, snapshot and
+# restore: core/arming_state.py.
+from mimamori.compat import ticks_diff
 from mimamori.core import events as ev
 from mimamori.core import outputs as out
-from mimamori.core.zones import (MODE_DISARMED, MODE_AWAY, MODE_STAY, MODE_PARTIAL, ARM_MODES,
-                                 MODE_LABELS, SILENT_TYPES, WARNING_TYPES, SWINGER_LIMIT,
-                                 SWINGER_PERIOD_MS, build_zones)
+from mimamori.core.vocab import (MODE_DISARMED, MODE_AWAY, MODE_STAY, MODE_PARTIAL, ARM_MODES,
+                                 SILENT_TYPES)
+from mimamori.core.zones import SWINGER_LIMIT, SWINGER_PERIOD_MS, build_zones
+from mimamori.core import arming_state
+from mimamori.core.arming_state import (ArmResult, DELAY_NONE, DELAY_ENTRY, DELAY_CANCEL,
+                                        CHECKPOINT_DELAY_MS, CHECKPOINT_EXIT_MS,
+                                        CHECKPOINT_SIREN_MS)
+from mimamori.core.sounding import Sounding
 
 # Closing report per mode (Contact ID 401 O/C by user, 441 armed stay, 456 partial arm).
 _CLOSING_CID = {MODE_AWAY: ev.CID_OPEN_CLOSE, MODE_STAY: ev.CID_STAY_ARM,
                 MODE_PARTIAL: ev.CID_PARTIAL_ARM}
 
-DELAY_NONE = 0
-DELAY_ENTRY = 1    # 外出: entry-route zone opened, disarm before it ends
-DELAY_CANCEL = 2   # 在宅セット / 部分セット: armed zone opened, cancel or disarm before it ends
-
-# Checkpoints while a timer runs (the app saves when checkpoint_due): at most this much powered
-# time can be lost to a power cut, and a restore without a trusted clock counts it as gone. The
-# entry delay and the cancel window (an intruder inside) are the tightest; each costs one state
-# file write per interval while it runs, nothing when idle.
-CHECKPOINT_DELAY_MS = 2000
-CHECKPOINT_EXIT_MS = 5000
-CHECKPOINT_SIREN_MS = 10000
 _SWINGER_CHECK_MS = 1000   # how often running swinger periods are looked at
-_MAX_ELAPSED_MS = 100000000  # ~28 h: longer than any timer; keeps ticks arithmetic in range
 
 
-class ArmResult:
-    """Answer to an arm request: ok, and the names of the zones that were open (refused) or
-    bypassed (force-arm)."""
-
-    def __init__(self, ok, open_zones):
-        self.ok = ok
-        self.open_zones = open_zones
-
-    def message(self):
-        if not self.open_zones:
-            return "セットしました" if self.ok else "セットできません"
-        names = "、".join(self.open_zones)
-        if self.ok:
-            return "バイパスしてセット: " + names
-        return "セットできません: " + names + " が開いています"
-
-
-class AlarmCore:
+class AlarmCore(Sounding):
     def __init__(self, zone_cfgs, timers, emit, now):
         self.zones = build_zones(zone_cfgs)
         self._by_id = {}
@@ -269,128 +247,21 @@ class AlarmCore:
 
     def status(self, now):
         """Everything a panel, the state topic or an installer wants to see (allocates)."""
-        return {
-            "mode": self.mode,
-            "mode_label": MODE_LABELS[self.mode],
-            "exit_delay": self._exit_start is not None,
-            "entry_delay": self._delay == DELAY_ENTRY,
-            "cancel_window": self._delay == DELAY_CANCEL,
-            "remaining_s": max(0, self.delay_remaining_ms(now)) // 1000,
-            "open_zones": [z.name for z in self.zones if z.open],
-            "bypassed": [z.name for z in self.zones if z.bypassed],
-            # cancelled in the window and still open: ignored until shut (then guarding again)
-            "ignored": [z.name for z in self.zones if z.cancelled],
-            # (zone, name, label, first time, times, last time), the latest last
-            "alarm_memory": [(m.zone, m.zone_name, m.label, m.first, m.count, m.last)
-                             for m in self.memory],
-            "siren": self.outputs.siren,
-            "flash": self.outputs.flash,
-        }
+        return arming_state.status(self, now)
 
     def display(self, now):
         """The panel's one-line display, in Japanese."""
-        secs = max(0, self.delay_remaining_ms(now) + 999) // 1000
-        if self._exit_start is not None:
-            return "外出セット中 あと%d秒" % secs
-        if self._delay == DELAY_ENTRY:
-            return "解除してください あと%d秒" % secs
-        if self._delay == DELAY_CANCEL:
-            return "キャンセルしてください あと%d秒" % secs
-        if self.memory:
-            m = self.memory[-1]
-            if m.count > 1:
-                return "異常 %s %s (%d回)" % (m.label, m.zone_name, m.count)
-            return "異常 %s %s" % (m.label, m.zone_name)
-        return MODE_LABELS[self.mode]
+        return arming_state.display(self, now)
 
     # ---- persistence --------------------------------------------------------------------------
 
     def snapshot(self, now):
-        """What must survive a power cut: mode, bypasses, alarm memory and running timers (as
-        elapsed ms, since ticks restart at boot). Written by the app when `revision` moved or when
-        checkpoint_due."""
-        self._saved_at = now
-
-        def elapsed(start):
-            return None if start is None else ticks_diff(now, start)
-        return {
-            "mode": self.mode,
-            "bypassed": [z.id for z in self.zones if z.bypassed],
-            "cancelled": [z.id for z in self.zones if z.cancelled],
-            "pending": [z.id for z in self.zones if z.pending],
-            "in_alarm": [z.id for z in self.zones if z.in_alarm],
-            "trips": [[z.id, z.trips, ticks_diff(now, z.trips_start)]
-                      for z in self.zones if z.trips],
-            "exit": elapsed(self._exit_start),
-            "delay": self._delay,
-            "delay_elapsed": elapsed(self._delay_start) if self._delay else None,
-            "siren": elapsed(self._siren_start),
-            "sound": self._sound,
-            "reported": self._reported,
-            "flash": self.outputs.flash,
-            "warning": [self._warning, self._warn_siren],
-            "memory": [m.to_list() for m in self.memory],
-        }
+        """What must survive a power cut (core/arming_state.py)."""
+        return arming_state.snapshot(self, now)
 
     def restore(self, snap, now, since_save_ms=None):
-        """Come back in the state we were in. `since_save_ms` is how long ago the snapshot was
-        saved (from the RTC) when known: time that passed during the outage counts against
-        running delays, so an entry delay interrupted by a power cut expires (and alarms) rather
-        than being forgotten. Unknown (the power-on reset lost the RTC): a running timer resumes
-        one checkpoint interval after its last checkpoint, never earlier, so repeated cuts
-        cannot postpone an alarm (at most the boot time per cut)."""
-        known = since_save_ms is not None
-        gone = since_save_ms if known else 0
-        self.mode = snap["mode"]
-        for z in self.zones:
-            z.bypassed = z.id in snap["bypassed"]
-            z.cancelled = z.id in snap["cancelled"]
-            z.pending = z.id in snap["pending"]
-            z.in_alarm = z.id in snap["in_alarm"]
-            # In alarm or pending means it was open: io reports the real level at boot, and a
-            # zone still open then is not a new alarm, a closed one is a restore.
-            z.open = z.in_alarm or z.pending or z.cancelled
-        # Swinger periods: with the outage's length known they go on (a reboot does not reset
-        # them); unknown, the counts are dropped: the zone reports again rather than staying
-        # silent for longer than its period.
-        self._swinging = False
-        for t in snap["trips"]:
-            z = self._by_id.get(t[0])
-            if z is None or not known or not z.swinger:
-                continue
-            age = int(t[2] if len(t) > 2 else 0) + gone
-            if age < SWINGER_PERIOD_MS:
-                z.trips = int(t[1])
-                z.trips_start = ticks_add(now, -age)
-                self._swinging = True
-        self._swing_check = now
-
-        def started(elapsed, interval):
-            if elapsed is None:
-                return None
-            # The RTC counts whole seconds and a checkpoint may be an interval old: count at
-            # least one interval as gone, so the timer never ends later than it should.
-            return ticks_add(now, -min(elapsed + max(gone, interval), _MAX_ELAPSED_MS))
-        self._exit_start = started(snap["exit"], CHECKPOINT_EXIT_MS)
-        self._delay = snap["delay"]
-        self._delay_start = started(snap["delay_elapsed"], CHECKPOINT_DELAY_MS) or 0
-        self._siren_start = started(snap["siren"], CHECKPOINT_SIREN_MS)
-        self._sound = snap["sound"]
-        self._reported = snap["reported"]
-        self.outputs.flash = snap["flash"]
-        warning = snap.get("warning") or [False, False]
-        self._warning, self._warn_siren = bool(warning[0]), bool(warning[1])
-        self.memory = []
-        for d in snap["memory"]:
-            z = self._by_id.get(d["zone"] if isinstance(d, dict) else d[0])
-            m = ev.MemoryEntry.from_saved(d, z.name if z else "")
-            if m.cid not in ev.CATALOGUE or not isinstance(m.count, int):
-                raise ValueError("memory: %r" % (d,))   # damaged: refuse it here, not in the loop
-            self.memory.append(m)
-        self._update_outputs()
-        self.revision = 0           # as saved: nothing has moved since the snapshot
-        self._saved_at = now
-        self.tick(now)  # anything that ran out during the outage fires now
+        """Come back in the state we were in (core/arming_state.py)."""
+        arming_state.restore(self, snap, now, since_save_ms)
 
     # ---- internals ----------------------------------------------------------------------------
 
@@ -477,21 +348,6 @@ class AlarmCore:
         self._sound_for(z, now)
         self._update_outputs()
 
-    def _remember(self, z, e):
-        """One alarm-memory line per zone: a repeat counts and moves it to the end (the panel
-        shows the latest)."""
-        mem = self.memory
-        for m in mem:
-            if m.zone == z.id:
-                m.count += 1
-                m.cid = e.cid
-                m.last = e.wall
-                if m is not mem[-1]:
-                    mem.remove(m)
-                    mem.append(m)
-                return
-        mem.append(ev.MemoryEntry(z.id, z.name, e.cid, e.wall))
-
     def _report_cancel(self, user, now):
         """406 with the user, once per reported alarm: the centre learns a resident has it."""
         if self._reported:
@@ -511,70 +367,3 @@ class AlarmCore:
                 else:
                     running = True
         self._swinging = running
-
-    def _cut_off(self):
-        """The siren cut-off (neighbours, bylaws): intrusion falls quiet. A fire or gas detector
-        still detecting keeps warning (buzzer; the siren too if its sounder says so) until a
-        resident silences it or it clears."""
-        self._siren_start = None
-        self._warning = True
-        self._warn()
-        self._touch()
-        self._update_outputs()
-
-    def _warn(self):
-        """Sound for the fire / gas zones still detecting after the cut-off; quiet when none."""
-        fire = gas = siren = False
-        for z in self.zones:
-            if z.in_alarm and z.open and z.type in WARNING_TYPES:
-                if z.type == "fire":
-                    fire = True
-                else:
-                    gas = True
-                if z.sounder == "siren":
-                    siren = True
-        if fire or gas:
-            self._sound = out.BUZ_FIRE if fire else out.BUZ_ALARM
-            self._warn_siren = siren
-        else:
-            self._silence()
-
-    @property
-    def _sound_has_siren(self):
-        return self._sound == out.BUZ_FIRE or self._sound == out.BUZ_ALARM
-
-    def _sound_for(self, z, now):
-        """Pick the local sound for a tripped zone; a more urgent sound is never downgraded."""
-        if z.type in SILENT_TYPES:
-            return
-        if z.type == "fire":
-            pattern = out.BUZ_FIRE
-        elif self.mode == MODE_DISARMED and z.type in ("glass", "tamper", "vibration"):
-            pattern = out.BUZ_GLASS  # seed: glass sounds the buzzer while disarmed, no siren
-        else:
-            pattern = out.BUZ_ALARM
-        if self._sound == out.BUZ_OFF or out.buzzer_rank(pattern) < out.buzzer_rank(self._sound):
-            self._sound = pattern
-        self._siren_start = now  # a new trip restarts the cut-off period
-
-    def _silence(self):
-        self._sound = out.BUZ_OFF
-        self._siren_start = None
-        self._warning = False
-        self._warn_siren = False
-
-    def _update_outputs(self):
-        o = self.outputs
-        o.mode = self.mode
-        o.arming = self._exit_start is not None
-        o.siren = ((self._siren_start is not None and self._sound_has_siren)
-                   or (self._warning and self._warn_siren))
-        o.alarm_memory = len(self.memory) > 0
-        if self._sound != out.BUZ_OFF:
-            o.buzzer = self._sound
-        elif self._delay != DELAY_NONE:
-            o.buzzer = out.BUZ_ENTRY
-        elif self._exit_start is not None:
-            o.buzzer = out.BUZ_EXIT
-        else:
-            o.buzzer = out.BUZ_OFF

@@ -31,16 +31,17 @@
 # huge counter signed before this rule): it is treated as lost rather than freezing commands.
 #
 # The resident's code never travels in clear: the centre seals it for the controller (seal_code
-# below), inside the signed frame.
+# in core/sealing.py), inside the signed frame.
 #
 # Commands: arm {mode: away|stay|partial}, disarm, status, test, shirasete (しらせてコール: the
 # app shows a prompt on the panel asking the resident to answer), set_departure {time: "HH:MM"
 # or null}, revoke_card {card: <card id>}.
-from binascii import hexlify, unhexlify
-
 from mimamori.compat import ticks_diff
 from mimamori.core.vocab import ARM_MODES, MODE_LABELS
 from mimamori.proto import frame
+# CODE_PAD, ha_token: also reached here by the centre's tools and the tests (their old home)
+from mimamori.core.sealing import (CODE_PAD, _nonce, code_key, ha_token,  # noqa: F401
+                                   open_code, seal_code)
 
 # name -> (needs a user code, Japanese label for the panel and logs)
 COMMANDS = {
@@ -63,12 +64,6 @@ MAX_DIGITS = 16
 MAX_DEPTH = 4
 MAX_CTR = 10 ** MAX_DIGITS
 LOG_HEAD = 48          # bytes of a rejected payload shown in the log
-CODE_PAD = 16          # a sealed code is padded to this many bytes: its length does not show
-NONCE_BYTES = 8
-# Domain-separation labels: nothing signed as a frame (canonical JSON, starting with "{") can
-# ever be one of these inputs, so a frame's mac is never a keystream and the other way round.
-_CODE_KEY = b"mimamori/v1 code key"
-_HA_TOKEN = b"mimamori/v1 ha token|"
 DAY_MS = 24 * 3600 * 1000
 
 
@@ -162,60 +157,6 @@ def _keys_ok(d):
             if not isinstance(k, str):
                 return False
     return True
-
-
-def code_key(key):
-    """The key that seals codes, derived from the site key (HMAC as a PRF, as in HKDF)."""
-    return frame.hmac_sha256(key, _CODE_KEY)
-
-
-def _stream(ckey, site, ctr, nonce):
-    return frame.hmac_sha256(ckey, site.encode() + b"|" + str(ctr).encode() + b"|" + nonce)
-
-
-def seal_code(key, site, ctr, code, nonce, ckey=None):
-    """The centre's side: the resident's code, sealed for the controller, as hex.
-
-    Why this is enough without a cipher library (the WebAssembly MicroPython has no cryptolib):
-    the code, padded to CODE_PAD bytes, is XORed with HMAC-SHA256(code key, site|ctr|nonce). HMAC
-    is a pseudo-random function, and the (ctr, nonce) pair is never used twice: the controller
-    accepts each ctr once and the centre draws a fresh random nonce for every frame, so each
-    keystream is used once: a one-time pad. The frame's mac covers the sealed code (encrypt then
-    MAC), so it cannot be altered or moved to another frame (it opens under its own ctr only).
-    Anyone holding the site key can open it; the site key is the controller's own secret."""
-    raw = code.encode()
-    if len(raw) > CODE_PAD:
-        raise ValueError("code too long")
-    raw = raw + b"\x00" * (CODE_PAD - len(raw))
-    ks = _stream(ckey or code_key(key), site, ctr, nonce)
-    return hexlify(nonce).decode() + hexlify(bytes([raw[i] ^ ks[i] for i in range(CODE_PAD)])).decode()
-
-
-def open_code(key, site, ctr, sealed, ckey=None):
-    """The controller's side: the code from seal_code's hex, or None if it is not one."""
-    if not isinstance(sealed, str) or len(sealed) != 2 * (NONCE_BYTES + CODE_PAD):
-        return None
-    try:
-        raw = unhexlify(sealed)
-    except ValueError:
-        return None
-    nonce, ct = raw[:NONCE_BYTES], raw[NONCE_BYTES:]
-    ks = _stream(ckey or code_key(key), site, ctr, nonce)
-    pt = bytes([ct[i] ^ ks[i] for i in range(CODE_PAD)])
-    n = CODE_PAD
-    while n and pt[n - 1] == 0:
-        n -= 1
-    for i in range(n):
-        if not 48 <= pt[i] <= 57:       # a code is digits; anything else did not open
-            return None
-    return pt[:n].decode() if n else None
-
-
-def ha_token(key, site):
-    """The per-site secret Home Assistant puts in every command it sends to the centre's bridge
-    (tools/receiver.py run --ha-bridge), derived from the site key: the controller hands it to HA
-    in the discovery config, the centre computes it from the key it holds."""
-    return hexlify(frame.hmac_sha256(key, _HA_TOKEN + site.encode())[:16]).decode()
 
 
 def _printable(b):
@@ -408,15 +349,6 @@ def _head(payload):
     if b'"code"' in b:
         return "%d bytes (withheld: it holds a code)" % n
     return "%d bytes: %s%s" % (n, _printable(b[:LOG_HEAD]), "..." if n > LOG_HEAD else "")
-
-
-def _nonce():
-    try:
-        from os import urandom
-    except ImportError:   # the WebAssembly MicroPython (tests) has no os.urandom
-        from random import getrandbits
-        return bytes([getrandbits(8) for _ in range(NONCE_BYTES)])
-    return urandom(NONCE_BYTES)
 
 
 def command_frame(key, site, ctr, ts, name, args=None, code=None, nonce=None):

@@ -64,7 +64,7 @@
 from mimamori.compat import const
 from mimamori.core import events as ev
 from mimamori.core.events import TROUBLE
-from mimamori.core.zones import MODE_DISARMED
+from mimamori.core.vocab import MODE_DISARMED
 # one import line for the package's modules: each import costs its names again in the .mpy
 from mimamori.core.watch import base, life, power, comm, line, stuck, departure, selfcheck, secrets
 

@@ -33,6 +33,12 @@ FOLLOWER_TYPES = ("magnet", "space")    # interior followers (follow a running e
 # keeps sounding: the buzzer (default) or the siren too.
 WARNING_TYPES = ("fire", "gas")
 SOUNDERS = ("buzzer", "siren")
+# Silent alarms: a panic or medical call must not provoke an attacker (SECOM: the 非常 button makes
+# no sound) or frighten a patient. The centre is called as for any alarm; nothing local shows it:
+# no siren, buzzer, display text, flash light or alarm-memory LED.
+SILENT_TYPES = ("panic", "medical")
+# Never silenced by the swinger shutdown (core/zones.py): every trip is reported, in every state.
+LIFE_SAFETY_TYPES = ("fire", "gas", "panic", "medical")
 DETECTORS = ("smoke", "heat", "generic")     # fire zones
 # Modes a zone is armed in when `modes` is left out; other types: [] (24-hour or a button).
 DEFAULT_MODES = {"magnet": ARM_MODES, "space": (MODE_AWAY,), "vibration": ARM_MODES,

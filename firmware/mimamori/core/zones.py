@@ -2,9 +2,8 @@
 # what it is doing (open, in alarm, bypassed). Built from the validated config; no hardware here.
 from mimamori.core import events as ev
 # The modes, their labels and the zone-type groups are declared in core/vocab.py (their one
-# home). Re-exported here for arming.py and app.py, which import them from this module.
-from mimamori.core.vocab import (ARM_MODES, MODE_AWAY, MODE_DISARMED, MODE_LABELS,  # noqa: F401
-                                 MODE_PARTIAL, MODE_STAY, WARNING_TYPES)
+# home) and imported from there.
+from mimamori.core.vocab import LIFE_SAFETY_TYPES
 
 # Contact ID code raised when a zone of this type trips (see events.py for the choices).
 _TYPE_CID = {
@@ -20,11 +19,6 @@ _TYPE_CID = {
 }
 _FIRE_CID = {"smoke": ev.CID_SMOKE, "heat": ev.CID_HEAT, "generic": ev.CID_FIRE}
 
-# Silent alarms: a panic or medical call must not provoke an attacker (SECOM: the 非常 button makes
-# no sound) or frighten a patient. The centre is called as for any alarm; nothing local shows it:
-# no siren, buzzer, display text, flash light or alarm-memory LED.
-SILENT_TYPES = ("panic", "medical")
-
 # A zone that trips, restores and trips again (a banging door) reports at most this many alarms
 # per arming, and per SWINGER_PERIOD_MS from its first counted trip (so a house that stays
 # disarmed for weeks is never silenced for good): the classic "swinger shutdown" so one faulty
@@ -32,7 +26,6 @@ SILENT_TYPES = ("panic", "medical")
 # trip is reported, in every state.
 SWINGER_LIMIT = 3
 SWINGER_PERIOD_MS = 24 * 3600 * 1000
-LIFE_SAFETY_TYPES = ("fire", "gas", "panic", "medical")
 
 
 class Zone:

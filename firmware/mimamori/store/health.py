@@ -4,7 +4,7 @@
 #
 #   307 Self-test failure (Contact ID, SIA DC-05): a saved file failed its check at boot (a
 #       checksum, a copy missing its twin, content that is not a state). The controller booted
-#       anyway, in the state it could prove, else fail-secure (app.py _restore_core). Stays
+#       anyway, in the state it could prove, else fail-secure (mimamori/restore.py). Stays
 #       until an authorised operation (arm, disarm, reset) re-establishes the state.
 #   624 Event log overflow (DC-05): the flash refuses writes (full). Reports stay in RAM and go
 #       out; the state is kept in RAM. Ends when writes work again.

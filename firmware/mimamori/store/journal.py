@@ -39,125 +39,22 @@
 # and retry() (called by the app every few seconds meanwhile) puts the mark and the RAM-only
 # events on flash once there is room, which clears them. `writes` counts flash writes (appends,
 # files replaced, removals): idle = none.
+#
+# The record format and the boot scan (salvage) live in store/journal_scan.py; the epoch and the
+# seq mark's reading in store/seqmark.py.
 import os
 import json
 import struct
-from binascii import crc32, hexlify
 
-from mimamori.core.events import Event
 from mimamori.store import sealed
-
-HDR = "<HI"
-HDR_LEN = 6
-REC_EVENT = 0x45   # b"E"
-REC_ACK = 0x41     # b"A"
-MAX_PAYLOAD = 2048  # a record longer than this is corruption, not an event
+from mimamori.store import journal_scan
+# REC_EVENT, scan: also reached here by tests and the soak tools
+from mimamori.store.journal_scan import (HDR_LEN, REC_EVENT, encode_event, record,  # noqa: F401
+                                         scan, _seg_name)
+from mimamori.store.seqmark import MARK, MARK_AHEAD, MARK_BLOCK  # noqa: F401
 
 TROUBLE_SHORT = "journal_space_short"   # history below min_history because space ran short
 TROUBLE_FULL = "journal_full"           # an append failed: the event lives only in RAM
-
-MARK = "seq.mark"
-MARK_BLOCK = 64     # seqs reserved per mark write (2 file writes per 48 events or so), and at
-                    # most this gap in seq after a reboot
-MARK_AHEAD = 16     # the mark is raised this many seqs before it runs out
-
-
-def new_epoch():
-    """8 lowercase hex chars, random: the hardware RNG on a board (os.urandom), else the random
-    module, else the clock (a new installation only needs to differ from the last one)."""
-    try:
-        return hexlify(os.urandom(4)).decode()
-    except (AttributeError, OSError, NotImplementedError):
-        pass
-    try:
-        import random
-        return "%08x" % random.getrandbits(32)
-    except (ImportError, AttributeError, ValueError):
-        from mimamori.compat import ticks_ms
-        return "%08x" % ((ticks_ms() * 2654435761) & 0xFFFFFFFF)
-
-
-def _is_epoch(s):
-    if len(s) != 8:
-        return False
-    for c in s:
-        if c not in "0123456789abcdef":
-            return False
-    return True
-
-
-def _seg_name(first):
-    return "%010d.log" % first
-
-
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
-
-
-def encode_event(ev, up):
-    d = {"s": ev.seq, "w": ev.wall, "t": ev.ticks, "k": ev.kind, "c": ev.cid, "q": ev.qualifier,
-         "z": ev.zone, "u": ev.user, "n": ev.zone_name, "m": ev.mode, "p": up}
-    return json.dumps(d).encode()
-
-
-def decode_event(b):
-    d = json.loads(b)
-    ev = Event(d["t"], d["k"], d["c"], d["q"], d["z"], d["u"], d["n"], d["m"])
-    ev.seq = d["s"]
-    ev.wall = d["w"]
-    return ev, d.get("p", 0)
-
-
-def record(payload):
-    """Header + payload bytes for one record."""
-    n = struct.pack("<H", len(payload))
-    return struct.pack(HDR, len(payload), crc32(payload, crc32(n)) & 0xFFFFFFFF) + payload
-
-
-def _record_at(data, pos, end):
-    """Length of the payload of a record that checks at `pos`, else 0. The cheap tests (length,
-    record type, JSON object) come first: the salvage search calls this at every byte."""
-    if end - pos < HDR_LEN + 5:
-        return 0
-    ln, crc = struct.unpack_from(HDR, data, pos)
-    if ln < 5 or ln > MAX_PAYLOAD or pos + HDR_LEN + ln > end:
-        return 0
-    kind = data[pos + HDR_LEN]
-    if kind == REC_ACK:
-        if ln != 5:
-            return 0
-    elif kind != REC_EVENT or data[pos + HDR_LEN + 1] != 0x7B:   # b"E{"
-        return 0
-    if crc32(data[pos + HDR_LEN:pos + HDR_LEN + ln], crc32(data[pos:pos + 2])) & 0xFFFFFFFF != crc:
-        return 0
-    return ln
-
-
-def scan(data):
-    """Walk the records in `data` (bytes of one segment). Returns (records, end, skipped):
-    records, the payloads of every record that checks, in order; end, where the last of them
-    ends (bytes after it: a torn append, or damage); skipped, bad bytes before `end` (damage
-    in the middle: the search went past them to the next record that checks)."""
-    recs = []
-    pos = 0
-    good = 0
-    skipped = 0
-    end = len(data)
-    while end - pos >= HDR_LEN:
-        ln = _record_at(data, pos, end)
-        if not ln:
-            pos += 1
-            continue
-        if pos > good:
-            skipped += pos - good
-        recs.append(data[pos + HDR_LEN:pos + HDR_LEN + ln])
-        pos += HDR_LEN + ln
-        good = pos
-    return recs, good, skipped
 
 
 class Journal:
@@ -197,110 +94,7 @@ class Journal:
         return self.path + "/" + name
 
     def _boot(self):
-        names = []
-        for name in os.listdir(self.path):
-            if name.endswith(".tmp"):
-                try:
-                    os.remove(self._p(name))   # a rename that never happened: the old file is intact
-                    self.writes += 1
-                except OSError:
-                    pass
-            elif name.endswith(".log") and len(name) == 14 and name[:10].isdigit():
-                names.append(name)
-        names.sort()
-        acked = set()
-        events = {}
-        top = 0
-        last = len(names) - 1
-        for i, name in enumerate(names):
-            if self._feed:
-                self._feed()
-            first = int(name[:10])
-            if first - 1 > top:
-                top = first - 1
-            try:
-                with open(self._p(name), "rb") as f:
-                    data = f.read()
-            except (OSError, MemoryError):
-                self.damage.append("%s: unreadable" % name)
-                data = b""
-            recs, good, skipped = scan(data)
-            tail = len(data) - good
-            if skipped or (tail and i != last):
-                self.damage.append("%s: %d bad bytes skipped" % (name, skipped + tail))
-            count = 0
-            size = 0
-            for r in recs:
-                size += HDR_LEN + len(r)
-                if r[0] == REC_EVENT:
-                    try:
-                        ev, up = decode_event(r[1:])
-                    except (KeyError, ValueError, TypeError, IndexError):
-                        self.damage.append("%s: an event that checks but does not decode" % name)
-                        continue
-                    events[ev.seq] = (ev, up)
-                    self._where[ev.seq] = first
-                    count += 1
-                    if ev.seq > top:
-                        top = ev.seq
-                elif r[0] == REC_ACK:
-                    a = struct.unpack_from("<I", r, 1)[0]
-                    acked.add(a)
-                    if a > top:
-                        top = a
-            if skipped or tail:
-                # Keep only the records that check, so appends continue on a clean tail and the
-                # damage is not found again at every boot.
-                self.dropped_tail += skipped + tail
-                try:
-                    self._rewrite(name, b"".join(record(r) for r in recs))
-                except OSError:
-                    size = len(data)     # flash full: appends go after the bad bytes; the
-                                         # next boot's scan skips them again
-            self._segs.append([first, size, count])
-        self._load_mark(top, int(names[-1][:10]) if names else 0)
-        for seq in sorted(events):
-            if seq not in acked:
-                self._pending[seq] = events[seq]
-                self._order.append(seq)
-            else:
-                del self._where[seq]
-        if not self._segs:
-            self._new_segment()
-
-    def _load_mark(self, top, newest):
-        """Epoch and next_seq from the mark and the records found. Writes nothing: the mark is
-        written by the first append (an idle controller writes nothing).
-
-        The boot continues above the mark, not after the newest record: a record may be lost
-        (torn, rotten, a segment gone) or may never have reached a full flash, and its report
-        may have gone out from RAM all the same. A gap in seq after a reboot (at most
-        MARK_BLOCK), never a reuse."""
-        m = self._mark
-        payload = m.load()
-        mark = None
-        if payload is not None:
-            try:
-                ep, hi = payload.decode().split(" ")
-                if _is_epoch(ep) and hi.isdigit():
-                    mark = (ep, int(hi))
-            except (UnicodeError, ValueError):
-                pass
-            if mark is None:
-                m.problems.append("%s: not a mark" % MARK)
-        self.damage.extend(m.problems)
-        if mark is not None:
-            self.epoch, hi = mark
-            self._hi = hi if hi > top else top
-            self.next_seq = self.boot_seq = self._hi + 1
-            return
-        self.epoch = new_epoch()
-        self.next_seq = self.boot_seq = top + 1
-        if not newest and m.status == sealed.NONE:
-            self.fresh = True          # nothing here before: a new installation
-        elif m.status != sealed.NONE or payload is not None:
-            self.damage.append("%s: lost, new epoch %s" % (MARK, self.epoch))
-        # else: a journal from the version before the mark: a new epoch, seq continues
+        journal_scan.boot(self)   # the segments, the outbox, the mark (store/journal_scan.py)
 
     def _rewrite(self, name, data):
         tmp = self._p(name + ".tmp")
@@ -518,21 +312,9 @@ class Journal:
         return len(self._order)
 
     def history(self):
-        """Every journalled event still on flash, oldest first, with its ack state:
-        yields (Event, up, acked). Reads the segments: for the panel log and tests."""
-        for seg in self._segs:
-            name = self._p(_seg_name(seg[0]))
-            if not _exists(name):
-                continue
-            with open(name, "rb") as f:
-                recs = scan(f.read())[0]
-            for r in recs:
-                if r[0] == REC_EVENT:
-                    try:
-                        ev, up = decode_event(r[1:])
-                    except (KeyError, ValueError, TypeError, IndexError):
-                        continue
-                    yield ev, up, ev.seq not in self._pending
+        """Every journalled event still on flash, oldest first, with its ack state: yields
+        (Event, up, acked). Reads the segments (store/journal_scan.py): for the panel log, tests."""
+        return journal_scan.history(self)
 
     def close(self):
         self._close()

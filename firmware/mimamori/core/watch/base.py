@@ -24,7 +24,7 @@ from mimamori.compat import const, ticks_diff, ticks_add  # noqa: F401
 from mimamori.core import events as ev
 from mimamori.core import troubles as tx  # noqa: F401
 from mimamori.core.troubles import Debounce  # noqa: F401
-from mimamori.core.zones import MODE_AWAY, MODE_DISARMED  # noqa: F401
+from mimamori.core.vocab import MODE_AWAY, MODE_DISARMED  # noqa: F401
 
 MS_H = const(3600000)
 

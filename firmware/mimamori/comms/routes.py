@@ -1,0 +1,43 @@
+# Building the report paths of comms.paths (in priority order) and their Router.
+#
+# The MQTT path is built here over the given link (comms/path_mqtt.py); every other path by its
+# factory (factories: name -> f(app) -> comms.paths.Path, a test's from host_tests), else by its
+# name (the landline's: comms/path_landline.py). A new path: one module and a branch in make().
+from mimamori.comms.paths import Router
+from mimamori.comms.path_mqtt import MqttPath, NAME as PATH_MQTT
+from mimamori.comms.discovery import iter_payloads
+from mimamori.core.sealing import ha_token
+
+
+def routes(config):
+    """comms.paths, validated: [{"name", "kinds"}] (MQTT only when absent)."""
+    return config["comms"].get("paths") or [{"name": PATH_MQTT, "kinds": None}]
+
+
+def build(app, link, factories, now):
+    """The Router over every configured path; the MQTT path's Delivery is app.delivery."""
+    config = app.config
+    rs = routes(config)
+    mqtt = MqttPath(app.journal, link, app.key, app.site, config["comms"]["mqtt"]["ack_deadline_s"],
+                    on_command=app.ops.remote, log=app.log)
+    app.delivery = mqtt.delivery
+    app.delivery.on_time = app.reports.centre_time
+    made = {PATH_MQTT: mqtt}
+    for r in rs:
+        name = r["name"]
+        if name not in made:
+            f = (factories or {}).get(name)
+            made[name] = f(app) if f else make(name, app)
+    # Home Assistant discovery (alarm panel + a binary sensor per zone), retained, sent at the
+    # start of every MQTT session; the token is HA's proof to the centre's bridge.
+    token = ha_token(app.key, app.site)
+    app.delivery.publish_retained(lambda: iter_payloads(config, token))
+    return Router(app.journal, [made[r["name"]] for r in rs], [r["kinds"] for r in rs], now,
+                  on_delivered=app.reports.delivered, on_late=app.reports.late, log=app.log)
+
+
+def make(name, app):
+    if name == "landline":
+        from mimamori.comms.path_landline import make as landline
+        return landline(app.config["comms"]["landline"], app.journal, app._machine, app.log)
+    raise ValueError("comms.paths: no transport for path %r" % (name,))
