@@ -35,6 +35,7 @@ import broker as broker_mod  # noqa: E402
 
 from mimamori.proto import frame as F  # noqa: E402
 from mimamori.core import commands as C  # noqa: E402
+from mimamori.core import sealing as S  # noqa: E402
 
 STALL_MS = 100
 # The broker's max_packet_size (deploy/mosquitto) is 8192 bytes: it disconnects a client that
@@ -131,8 +132,8 @@ class Generator:
             d["code"] = r.choice(["1234", "0000", "", "1" * 5000, "\ud800", 1234])
         if r.random() < 0.2:
             d["sealed_code"] = r.choice(["", "00" * 24, "zz", "0" * 5000, 12, "\ud800",
-                                         C.seal_code(self.key, self.site, ctr, "1234",
-                                                     bytes(C.NONCE_BYTES))])
+                                         S.seal_code(self.key, self.site, ctr, "1234",
+                                                     bytes(S.NONCE_BYTES))])
         return _signed(self.key, d)
 
     def odd_ack(self):
