@@ -229,6 +229,17 @@ def wire_landline(cfg):
     return cfg["comms"]["landline"]
 
 
+def test_a_second_receiver_number_is_optional_and_checked():
+    cfg, pins, _ = sample()
+    wire_landline(cfg)
+    assert validate_config(cfg, pins)["comms"]["landline"]["backup_number"] is None
+    cfg["comms"]["landline"]["backup_number"] = "0398765432"
+    assert validate_config(cfg, pins)["comms"]["landline"]["backup_number"] == "0398765432"
+    cfg["comms"]["landline"]["backup_number"] = "03-9876"
+    assert config_errors(cfg, pins) == [
+        "comms.landline.backup_number: '03-9876' must be 1-20 dial characters of 0-9, * and #"]
+
+
 def test_duplicate_gpio_between_an_output_and_the_landline_uart():
     cfg, pins, _ = sample()
     wire_landline(cfg)["uart"]["tx"] = 13

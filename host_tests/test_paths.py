@@ -160,3 +160,22 @@ def test_comms_paths_is_validated_with_field_names():
     msg = str(e.value)
     assert "comms.paths[1].name: landline is not enabled" in msg
     assert "comms.paths[1].kinds: expected null or a list of alarm" in msg
+
+
+def test_the_landline_path_dials_the_centre_and_the_second_receiver_in_turn(tmp_path):
+    # comms.landline.backup_number: the dialer alternates between the two receivers call by call
+    import machine
+    from test_config import sample, wire_landline
+    from mimamori.comms import path_landline
+    from mimamori.store.config import validate_config
+    from mimamori.store.journal import Journal
+    cfg, pins, _ = sample()
+    wire_landline(cfg)["backup_number"] = "0398765432"
+    line = validate_config(cfg, pins)["comms"]["landline"]
+    machine.reset_all()
+    path = path_landline.make(line, Journal(str(tmp_path / "j")), machine)
+    assert path.dialer.numbers == ("0312345678", "0398765432")
+    del cfg["comms"]["landline"]["backup_number"]
+    line = validate_config(cfg, pins)["comms"]["landline"]
+    path = path_landline.make(line, Journal(str(tmp_path / "j2")), machine)
+    assert path.dialer.numbers == ("0312345678",)

@@ -58,5 +58,8 @@ def make(cfg, journal, machine, log=None):
     uart = machine.UART(u["id"], baudrate=u["baud"], tx=machine.Pin(u["tx"]),
                         rx=machine.Pin(u["rx"]))
     modem = IsoModem(uart, log=log)
-    return LandlinePath(journal, Dialer(modem, [cfg["centre_number"]], cfg["account"], log=log),
+    numbers = [cfg["centre_number"]]
+    if cfg.get("backup_number"):
+        numbers.append(cfg["backup_number"])     # alternated call by call (comms/dialer.py)
+    return LandlinePath(journal, Dialer(modem, numbers, cfg["account"], log=log),
                         log)

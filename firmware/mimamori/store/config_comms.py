@@ -101,13 +101,14 @@ def mqtt(k, v):
 def landline(k, v):
     c = k.c
     p = "comms.landline"
-    if c.obj(p, v, ("enabled", "account", "centre_number", "uart")) is None:
+    if c.obj(p, v, ("enabled", "account", "centre_number", "backup_number", "uart")) is None:
         return None
     on = c.bool(p + ".enabled", v.get("enabled", REQUIRED), default=False)
     # Disabled: the other keys may stay (checked all the same, typos included) but none is
     # required.
     need = REQUIRED if on else None
-    out = {"enabled": on, "account": None, "centre_number": None, "uart": None}
+    out = {"enabled": on, "account": None, "centre_number": None, "backup_number": None,
+           "uart": None}
     acc = v.get("account", REQUIRED)
     rule = "4 characters of 0-9 and B-F"
     if acc is REQUIRED:
@@ -118,16 +119,10 @@ def landline(k, v):
         c.bad(p + ".account", "'%s' must be %s (Contact ID account)" % (acc, rule))
     else:
         out["account"] = acc
-    num = v.get("centre_number", REQUIRED)
-    rule = "1-20 dial characters of 0-9, * and #"
-    if num is REQUIRED:
-        c.missing(p + ".centre_number", need, rule)
-    elif not isinstance(num, str):
-        c.bad(p + ".centre_number", "expected %s, got %s" % (rule, kind(num)))
-    elif not 1 <= len(num) <= 20 or not only(num, DIAL_CHARS):
-        c.bad(p + ".centre_number", "'%s' must be %s" % (num, rule))
-    else:
-        out["centre_number"] = num
+    # The centre's receiver, and optionally a second receiver: the dialer alternates between
+    # them call by call (a busy or dead receiver line does not stop the report).
+    out["centre_number"] = _number(c, p + ".centre_number", v.get("centre_number", REQUIRED), need)
+    out["backup_number"] = _number(c, p + ".backup_number", v.get("backup_number", REQUIRED), None)
     u = v.get("uart", REQUIRED)
     if u is REQUIRED:
         c.missing(p + ".uart", need, "an object with id, tx, rx and baud")
@@ -140,3 +135,17 @@ def landline(k, v):
             "baud": c.choice(q + ".baud", u.get("baud", REQUIRED), BAUDS),
         }
     return out
+
+
+def _number(c, path, num, need):
+    """A receiver's telephone number, or None (missing and not needed)."""
+    rule = "1-20 dial characters of 0-9, * and #"
+    if num is REQUIRED:
+        c.missing(path, need, rule)
+    elif not isinstance(num, str):
+        c.bad(path, "expected %s, got %s" % (rule, kind(num)))
+    elif not 1 <= len(num) <= 20 or not only(num, DIAL_CHARS):
+        c.bad(path, "'%s' must be %s" % (num, rule))
+    else:
+        return num
+    return None
