@@ -150,7 +150,7 @@ def test_defaults_are_filled_in():
                                   "ack_deadline_s": 20,
                                   "topic_prefix": "mimamori/v1"}
     assert c["comms"]["landline"] == {"enabled": False, "account": None, "centre_number": None,
-                                      "uart": None}
+                                      "backup_number": None, "uart": None}
     assert c["outputs"] == {"siren": 19, "flash_light": 21, "buzzer": 22, "led_away": None,
                             "led_stay": None, "led_partial": None, "led_trouble": None,
                             "led_memory": None}
