@@ -6,11 +6,13 @@
 # (salvage); boot() reads every segment into a Journal and rewrites the damaged ones.
 import json
 import os
+
 import struct
 from binascii import crc32
 
 from mimamori.core.events import Event
 from mimamori.store import seqmark
+from mimamori.store.sealed import _exists
 
 HDR = "<HI"
 HDR_LEN = 6
@@ -22,12 +24,6 @@ def _seg_name(first):
     return "%010d.log" % first
 
 
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
 
 
 def encode_event(ev, up):
