@@ -55,7 +55,8 @@ def events_table():
     lines = ["| Contact ID | kind | service | label (panel, centre) | urgent | raised when |",
              "| --- | --- | --- | --- | --- | --- |"]
     for cid in sorted(ev.CATALOGUE):
-        service, label, urgent = ev.CATALOGUE[cid]
+        service, urgent = ev.CATALOGUE[cid]
+        label = ev.label(cid)
         kind, when = WHEN.get(cid, ("", ""))
         lines.append("| %03d | %s | %s %s | %s | %s | %s |" % (
             cid, kind, service, ev.SERVICES[service], label, "yes" if urgent else "no (deferrable)",

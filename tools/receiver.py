@@ -478,7 +478,8 @@ def _line_pairable(path):
 
 def line_show_line(site, acct, q, code, gg, ccc):
     """The operator's line for a Contact ID report heard on the line (the landline path)."""
-    svc, label, _urgent = EV.CATALOGUE.get(int(code), ("", "コード%s" % code, True))
+    svc = EV.CATALOGUE.get(int(code), ("",))[0]
+    label = EV.tx.EVENT_LABELS.get(int(code), "コード%s" % code)
     c = int(code)
     user = c in CID.USER_CODES or 400 <= c < 500
     if c == EV.CID_CANCEL:

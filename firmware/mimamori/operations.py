@@ -13,6 +13,7 @@
 # frame again). Add an operation here: one branch, one Result; a remote verb also needs its name
 # in core/commands.py.
 from mimamori.core import events as ev
+from mimamori.core import texts as tx
 from mimamori.core.vocab import MODE_DISARMED
 from mimamori.proto import frame
 
@@ -20,7 +21,6 @@ PATH_MQTT = "mqtt"
 # a verified remote command's verb (core/commands.py) -> its operation
 REMOTE = {"arm": "arm", "disarm": "disarm", "status": "status", "test": "test",
           "shirasete": "ask", "set_departure": "departure", "revoke_card": "revoke_card"}
-DEFAULT_ASK = "確認ボタンを押してください"
 # actions that are the resident acting at the panel (they answer a pending しらせてコール and
 # count as activity for ライフ監視)
 _RESIDENT = ("arm", "disarm", "cancel", "reset", "self_check", "answer")
@@ -31,11 +31,6 @@ class Result:
         self.ok = ok            # done as asked
         self.reason = reason    # None, or why not: "zones_open", "unknown_card", ...
         self.text = text        # what the panel shows (Japanese)
-
-
-OK_TEXTS = {"disarm": "解除しました", "cancel": "キャンセルしました",
-            "reset": "異常表示をリセットしました", "self_check": "点検を開始します",
-            "answer": "確認しました"}
 
 
 class Operations:
@@ -56,7 +51,7 @@ class Operations:
             user = None
         self.after_auth(now)
         if user is None:
-            return "ロック中です" if a.auth.outcome == "locked" else "暗証番号またはカードが違います"
+            return tx.LOCKED if a.auth.outcome == "locked" else tx.WRONG_CODE_OR_CARD
         return self.run(action, user["id"], now, mode, force).text
 
     def apply(self, action, user, now, mode=None, force=False):
@@ -116,7 +111,7 @@ class Operations:
         elif action == "answer":
             pass
         elif action == "ask":
-            self.prompt = "しらせてコール: " + (message or DEFAULT_ASK)
+            self.prompt = tx.ASK_PREFIX + (message or tx.ASK_DEFAULT)
             return Result(True, None, self.prompt)
         elif action == "departure":
             if time is None:
@@ -124,20 +119,20 @@ class Operations:
             else:
                 secs = a.wall.seconds_until(int(time[:2]), int(time[3:]))
                 if secs is None:
-                    return Result(False, "no_clock", "時計が未設定です")
+                    return Result(False, "no_clock", tx.NO_CLOCK)
                 a.sup.set_departure(secs, now)
-            return Result(True, None, "外出予定時刻を設定しました")
+            return Result(True, None, tx.DEPARTURE_SET)
         elif action == "revoke_card":
             if not a.auth.revoke_card(card):
-                return Result(False, "unknown_card", "登録されていないカードです")
-            return Result(True, None, "カードを無効にしました")
+                return Result(False, "unknown_card", tx.UNKNOWN_CARD)
+            return Result(True, None, tx.CARD_REVOKED)
         elif action == "test":
             # zone 0: a test names its path, never a zone (issue 10.10)
             a.reports.send_test(PATH_MQTT, ev.Event(now, ev.TEST, ev.CID_MANUAL_TEST, ev.Q_NEW,
                                                     0, 0, PATH_MQTT, a.core.mode))
-            return Result(True, None, "試験通報を送ります")
+            return Result(True, None, tx.TEST_SENDING)
         elif action == "status":
             return Result(True, None, "")
         else:
             raise ValueError("unknown action %r" % (action,))
-        return Result(True, None, OK_TEXTS[action])
+        return Result(True, None, tx.DONE[action])

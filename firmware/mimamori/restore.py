@@ -9,7 +9,8 @@
 from mimamori.core import events as ev
 from mimamori.core.arming import AlarmCore
 from mimamori.core.samples import sample_secrets
-from mimamori.core.vocab import MODE_AWAY, MODE_DISARMED, MODE_LABELS
+from mimamori.core.texts import MODE_LABELS
+from mimamori.core.vocab import MODE_AWAY, MODE_DISARMED
 from mimamori.store.health import state_problem
 from mimamori.store.statefile import DAMAGED
 

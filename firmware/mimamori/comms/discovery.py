@@ -28,6 +28,7 @@
 # in the command_template here: the bridge forwards nothing without it.
 from mimamori import VERSION
 from mimamori.core.vocab import MODE_AWAY, MODE_DISARMED, MODE_PARTIAL, MODE_STAY, MODES
+from mimamori.core import texts as tx
 from mimamori.proto import frame
 
 DISCOVERY_PREFIX = "homeassistant"
@@ -38,10 +39,8 @@ HA_ACTIONS = {"ARM_AWAY": ("arm", MODE_AWAY), "ARM_HOME": ("arm", MODE_STAY),
 # zone type (core/vocab.py ZONE_TYPES) -> HA binary_sensor device_class
 DEVICE_CLASS = {"magnet": "opening", "glass": "safety", "fire": "smoke", "gas": "gas",
                 "vibration": "vibration", "space": "motion", "panic": "safety",
-                "medical": "safety", "cancel": "safety", "tamper": "tamper"}
-ZONE_TYPE_LABELS = {"magnet": "マグネット", "glass": "ガラス破壊", "fire": "火災", "gas": "ガス",
-                    "vibration": "振動", "space": "空間", "panic": "非常", "medical": "救急",
-                    "cancel": "キャンセル", "tamper": "いたずら"}
+                "medical": "safety", "cancel": "safety", "tamper": "tamper",
+                "case_tamper": "tamper"}
 ORIGIN = {"name": "mimamori", "sw_version": VERSION}
 
 # Trouble entities: (object id, device_class, name, template). Codes: core/troubles.py CODE.
@@ -49,12 +48,12 @@ ORIGIN = {"name": "mimamori", "sw_version": VERSION}
 # while the battery is low (HA: on means low).
 _PATH_CODES = ("comm_trouble", "comm_silent", "line_fault")
 TROUBLE_SENSORS = (
-    ("problem", "problem", "故障・異常",
+    ("problem", "problem", tx.HA_PROBLEM,
      "{{ 'ON' if value_json.troubles else 'OFF' }}"),
-    ("connectivity", "connectivity", "通報経路",
+    ("connectivity", "connectivity", tx.HA_PATHS,
      "{{ 'OFF' if (value_json.troubles | select('in', %r) | list) else 'ON' }}" % (
          list(_PATH_CODES),)),
-    ("battery", "battery", "バッテリー",
+    ("battery", "battery", tx.HA_BATTERY,
      "{{ 'ON' if 'low_battery' in value_json.troubles else 'OFF' }}"),
 )
 
@@ -95,7 +94,7 @@ def state_payload(key, site, mode, phase="idle", alarm_memory=False, troubles=()
 
 
 def _device(site, model="mimamori"):
-    return {"identifiers": ["mimamori-" + site], "name": "見守り " + site,
+    return {"identifiers": ["mimamori-" + site], "name": tx.HA_DEVICE + site,
             "manufacturer": "mimamori", "model": model, "sw_version": VERSION}
 
 
@@ -138,7 +137,7 @@ def zone_sensor(config, zone):
     prefix = config["comms"]["mqtt"]["topic_prefix"]
     zid = zone["id"]
     p = {
-        "name": "%s (%s)" % (zone["name"], ZONE_TYPE_LABELS.get(zone["type"], zone["type"])),
+        "name": "%s (%s)" % (zone["name"], tx.ZONE_TYPE_LABELS.get(zone["type"], zone["type"])),
         "unique_id": "mimamori_%s_zone%d" % (site, zid),
         "state_topic": _topic(prefix, site, "state"),
         "value_template": "{{ 'ON' if %d in value_json.open_zones else 'OFF' }}" % zid,

@@ -4,7 +4,8 @@
 # snapshot's checkpoints are defined by them.
 from mimamori.compat import ticks_diff, ticks_add
 from mimamori.core import events as ev
-from mimamori.core.vocab import MODE_LABELS
+from mimamori.core import texts as tx
+from mimamori.core.texts import MODE_LABELS
 from mimamori.core.zones import SWINGER_PERIOD_MS
 
 DELAY_NONE = 0
@@ -31,11 +32,11 @@ class ArmResult:
 
     def message(self):
         if not self.open_zones:
-            return "セットしました" if self.ok else "セットできません"
-        names = "、".join(self.open_zones)
+            return tx.ARMED if self.ok else tx.ARM_REFUSED
+        names = tx.NAME_SEP.join(self.open_zones)
         if self.ok:
-            return "バイパスしてセット: " + names
-        return "セットできません: " + names + " が開いています"
+            return tx.ARMED_BYPASSING + names
+        return tx.ARM_REFUSED_OPEN % names
 
 
 def status(c, now):
@@ -62,16 +63,16 @@ def display(c, now):
     """The panel's one-line display, in Japanese."""
     secs = max(0, c.delay_remaining_ms(now) + 999) // 1000
     if c._exit_start is not None:
-        return "外出セット中 あと%d秒" % secs
+        return tx.EXIT_COUNTDOWN % secs
     if c._delay == DELAY_ENTRY:
-        return "解除してください あと%d秒" % secs
+        return tx.ENTRY_COUNTDOWN % secs
     if c._delay == DELAY_CANCEL:
-        return "キャンセルしてください あと%d秒" % secs
+        return tx.CANCEL_COUNTDOWN % secs
     if c.memory:
         m = c.memory[-1]
         if m.count > 1:
-            return "異常 %s %s (%d回)" % (m.label, m.zone_name, m.count)
-        return "異常 %s %s" % (m.label, m.zone_name)
+            return tx.ALARM_MEMORY_TIMES % (m.label, m.zone_name, m.count)
+        return tx.ALARM_MEMORY % (m.label, m.zone_name)
     return MODE_LABELS[c.mode]
 
 def snapshot(c, now):

@@ -37,21 +37,22 @@
 # app shows a prompt on the panel asking the resident to answer), set_departure {time: "HH:MM"
 # or null}, revoke_card {card: <card id>}.
 from mimamori.compat import ticks_diff
-from mimamori.core.vocab import ARM_MODES, MODE_LABELS
+from mimamori.core.texts import COMMAND_LABELS, MODE_LABELS
+from mimamori.core.vocab import ARM_MODES
 from mimamori.proto import frame
 # CODE_PAD, ha_token: also reached here by the centre's tools and the tests (their old home)
 from mimamori.core.sealing import (CODE_PAD, _nonce, code_key, ha_token,  # noqa: F401
                                    open_code, seal_code)
 
-# name -> (needs a user code, Japanese label for the panel and logs)
+# name -> needs a user code (its Japanese label for the panel and logs: core/texts.py)
 COMMANDS = {
-    "arm": (True, "遠隔セット"),
-    "disarm": (True, "遠隔解除"),
-    "status": (False, "状態確認"),
-    "test": (False, "通報試験"),
-    "shirasete": (False, "しらせてコール"),
-    "set_departure": (False, "外出予定時刻"),
-    "revoke_card": (False, "カード無効化"),
+    "arm": True,
+    "disarm": True,
+    "status": False,
+    "test": False,
+    "shirasete": False,
+    "set_departure": False,
+    "revoke_card": False,
 }
 WINDOW_S = 120
 MAX_MESSAGE = 64
@@ -90,7 +91,7 @@ class Command:
 
     @property
     def label(self):
-        base = COMMANDS[self.name][1]
+        base = COMMAND_LABELS[self.name]
         if self.name == "arm":
             return base + "(" + MODE_LABELS[self.args["mode"]] + ")"
         return base
@@ -296,7 +297,7 @@ class CommandVerifier:
         if args is None:
             raise Rejected("bad_args", ctr, name)
         user = None
-        if spec[0]:
+        if spec:
             sealed = d.get("sealed_code")
             if sealed is None or sealed == "":
                 raise Rejected("missing_code", ctr, name)

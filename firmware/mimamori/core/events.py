@@ -6,6 +6,7 @@
 # (store/) stamps `seq` (monotonic across reboots) and `wall` (ISO 8601 from the RTC) when it
 # appends the event, before anything tries to send it.
 from mimamori.compat import const
+from mimamori.core import texts as tx
 
 # Event kinds.
 ALARM = "alarm"        # 異常
@@ -23,17 +24,9 @@ Q_NEW = const(1)        # new event or opening
 Q_RESTORE = const(3)    # new restore or closing
 Q_PREVIOUS = const(6)   # previously reported condition still present (status)
 
-# Seed service categories (secom-home-security-contract.txt, 【サービス一覧】 A-H).
-SERVICES = {
-    "A": "防犯",
-    "B": "火災",
-    "C": "非常通報",
-    "D": "救急",
-    "E": "ガス漏れ",
-    "F": "断線",
-    "G": "設備",
-    "H": "ライフ",
-}
+# Seed service categories (secom-home-security-contract.txt, 【サービス一覧】 A-H): their labels
+# live in core/texts.py.
+SERVICES = tx.SERVICE_LABELS
 
 # Contact ID event codes used by mimamori. Standard codes from DC-05 appendix (1xx alarms,
 # 3xx troubles, 4xx open/close, 5xx bypass, 6xx test/misc). Where the standard has no code for a
@@ -76,44 +69,50 @@ CID_LIFE = const(641)           # Senior watch trouble: ライフ監視 (no acti
 CID_LOG_OVERFLOW = const(624)   # Event log overflow: the flash refuses writes (full); reports
                                 # live in RAM only until it takes them again
 
-# code -> (service letter, Japanese label, urgent). Low-urgency items (urgent=False) may be
-# deferred by the centre between 22:00 and 08:00 (seed 6.(5) ④).
+# code -> (service letter, urgent); its Japanese label is core/texts.py EVENT_LABELS. Low-urgency
+# items (urgent=False) may be deferred by the centre between 22:00 and 08:00 (seed 6.(5) ④).
 CATALOGUE = {
-    CID_MEDICAL: ("D", "救急", True),
-    CID_FIRE: ("B", "火災", True),
-    CID_SMOKE: ("B", "火災(煙)", True),
-    CID_HEAT: ("B", "火災(熱)", True),
-    CID_PANIC: ("C", "非常", True),
-    CID_BURGLARY: ("A", "侵入", True),
-    CID_PERIMETER: ("A", "侵入(外周)", True),
-    CID_INTERIOR: ("A", "侵入(屋内)", True),
-    CID_24H_SAFE: ("A", "振動", True),
-    CID_ENTRY_EXIT: ("A", "侵入(出入口)", True),
-    CID_TAMPER: ("G", "いたずら(本体)", True),
-    CID_EXPANSION_TAMPER: ("G", "いたずら(センサー)", True),
-    CID_GAS: ("E", "ガス漏れ", True),
-    CID_GLASS: ("A", "ガラス破壊", True),
-    CID_SYSTEM_TROUBLE: ("G", "初期設定の鍵・暗証番号", False),
-    CID_AC_LOSS: ("G", "停電", False),
-    CID_SYSTEM_RESET: ("G", "再起動", False),
-    CID_LOW_BATTERY: ("G", "電池低下", False),
-    CID_SELF_TEST: ("G", "自己診断異常(保存データ破損)", True),
-    CID_LOG_OVERFLOW: ("G", "記録メモリ満杯", False),
-    CID_COMM_TROUBLE: ("F", "通信異常(MQTT)", False),
-    CID_TELCO_FAULT: ("F", "断線(電話回線)", False),
-    CID_FAIL_TO_COMM: ("F", "通報失敗(MQTT)", False),
-    CID_SENSOR_TROUBLE: ("G", "センサー故障", False),
-    CID_OPEN_CLOSE: ("A", "外出セット/解除", False),
-    CID_CANCEL: ("A", "キャンセル", True),
-    CID_WRONG_CODE: ("A", "暗証番号誤り(ロック)", True),
-    CID_STAY_ARM: ("A", "在宅セット", False),
-    CID_FAIL_TO_CLOSE: ("A", "セット忘れ", False),
-    CID_PARTIAL_ARM: ("A", "部分セット", False),
-    CID_BYPASS: ("A", "バイパス", False),
-    CID_MANUAL_TEST: ("G", "点検(手動試験)", False),
-    CID_PERIODIC_TEST: ("F", "定期通信試験", False),
-    CID_LIFE: ("H", "ライフ監視", True),
+    CID_MEDICAL: ("D", True),
+    CID_FIRE: ("B", True),
+    CID_SMOKE: ("B", True),
+    CID_HEAT: ("B", True),
+    CID_PANIC: ("C", True),
+    CID_BURGLARY: ("A", True),
+    CID_PERIMETER: ("A", True),
+    CID_INTERIOR: ("A", True),
+    CID_24H_SAFE: ("A", True),
+    CID_ENTRY_EXIT: ("A", True),
+    CID_TAMPER: ("G", True),
+    CID_EXPANSION_TAMPER: ("G", True),
+    CID_GAS: ("E", True),
+    CID_GLASS: ("A", True),
+    CID_SYSTEM_TROUBLE: ("G", False),
+    CID_AC_LOSS: ("G", False),
+    CID_SYSTEM_RESET: ("G", False),
+    CID_LOW_BATTERY: ("G", False),
+    CID_SELF_TEST: ("G", True),
+    CID_LOG_OVERFLOW: ("G", False),
+    CID_COMM_TROUBLE: ("F", False),
+    CID_TELCO_FAULT: ("F", False),
+    CID_FAIL_TO_COMM: ("F", False),
+    CID_SENSOR_TROUBLE: ("G", False),
+    CID_OPEN_CLOSE: ("A", False),
+    CID_CANCEL: ("A", True),
+    CID_WRONG_CODE: ("A", True),
+    CID_STAY_ARM: ("A", False),
+    CID_FAIL_TO_CLOSE: ("A", False),
+    CID_PARTIAL_ARM: ("A", False),
+    CID_BYPASS: ("A", False),
+    CID_MANUAL_TEST: ("G", False),
+    CID_PERIODIC_TEST: ("F", False),
+    CID_LIFE: ("H", True),
 }
+
+
+
+def label(cid):
+    """The Japanese label of a Contact ID code (core/texts.py)."""
+    return tx.EVENT_LABELS[cid]
 
 
 class Event:
@@ -147,14 +146,14 @@ class Event:
     @property
     def label(self):
         """Resident-facing Japanese label, e.g. 火災(煙), with 復旧 on a restore."""
-        base = CATALOGUE[self.cid][1]
+        base = tx.EVENT_LABELS[self.cid]
         if self.kind == RESTORE:
-            return base + " 復旧"
+            return base + tx.RESTORED
         return base
 
     @property
     def urgent(self):
-        return CATALOGUE[self.cid][2]
+        return CATALOGUE[self.cid][1]
 
     def __repr__(self):
         return "Event(%s %s %03d q%d zone=%d user=%d %s)" % (
@@ -196,7 +195,7 @@ class MemoryEntry:
 
     @property
     def label(self):
-        return CATALOGUE[self.cid][1]
+        return tx.EVENT_LABELS[self.cid]
 
     def to_list(self):
         return [self.zone, self.cid, self.count, self.first, self.last]

@@ -2,7 +2,7 @@
 # display line. Sans-I/O: the app renders the merged OutputState on the pins.
 from mimamori.compat import const
 from mimamori.core import outputs as out
-from mimamori.core.vocab import MODE_LABELS
+from mimamori.core.texts import MODE_LABELS
 
 SELF_CHECK_BLINK_MS = const(500)   # the trouble LED blinks 250 / 250 ms in its self-check step
 

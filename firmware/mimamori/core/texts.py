@@ -1,3 +1,141 @@
-# Resident-facing Japanese texts (panel display, centre pane, reports), declared here once and
-# imported everywhere. The display's bitmap font is generated from the glyphs these texts use, so
-# a text added anywhere else would be missing from the font: add it here.
+# Resident-facing Japanese texts (panel display, centre pane, reports, Home Assistant names),
+# declared here once and imported everywhere. The display's bitmap font is generated from the
+# glyphs these texts use, so a text added anywhere else would be missing from the font: add it
+# here. Keys that are Contact ID codes are the standard's numbers (SIA DC-05), the same values as
+# core/events.py CID_*; this module imports only the vocabulary, so anything may import it.
+from mimamori.core.vocab import MODE_AWAY, MODE_DISARMED, MODE_PARTIAL, MODE_STAY
+
+# Arm modes (core/vocab.py MODES).
+MODE_LABELS = {
+    MODE_DISARMED: "解除",
+    MODE_AWAY: "外出",
+    MODE_STAY: "在宅セット",
+    MODE_PARTIAL: "部分セット",
+}
+
+# Seed service categories (secom-home-security-contract.txt, 【サービス一覧】 A-H).
+SERVICE_LABELS = {
+    "A": "防犯",
+    "B": "火災",
+    "C": "非常通報",
+    "D": "救急",
+    "E": "ガス漏れ",
+    "F": "断線",
+    "G": "設備",
+    "H": "ライフ",
+}
+
+# Contact ID code -> the label residents and the centre read (core/events.py CATALOGUE).
+EVENT_LABELS = {
+    100: "救急",
+    110: "火災",
+    111: "火災(煙)",
+    114: "火災(熱)",
+    120: "非常",
+    130: "侵入",
+    131: "侵入(外周)",
+    132: "侵入(屋内)",
+    133: "振動",
+    134: "侵入(出入口)",
+    137: "いたずら(本体)",
+    144: "いたずら(センサー)",
+    151: "ガス漏れ",
+    155: "ガラス破壊",
+    300: "初期設定の鍵・暗証番号",
+    301: "停電",
+    305: "再起動",
+    302: "電池低下",
+    307: "自己診断異常(保存データ破損)",
+    624: "記録メモリ満杯",
+    350: "通信異常(MQTT)",
+    351: "断線(電話回線)",
+    354: "通報失敗(MQTT)",
+    380: "センサー故障",
+    401: "外出セット/解除",
+    406: "キャンセル",
+    461: "暗証番号誤り(ロック)",
+    441: "在宅セット",
+    454: "セット忘れ",
+    456: "部分セット",
+    570: "バイパス",
+    601: "点検(手動試験)",
+    602: "定期通信試験",
+    641: "ライフ監視",
+}
+RESTORED = " 復旧"          # after a label when the condition has ended
+
+# Panel / `state` topic text of each supervised condition (core/troubles.py).
+# `%s` takes a path name or a zone name, `%d` a zone number or hours.
+TROUBLE_TEXT = {
+    137: "本体のふたが開いています(いたずら)",
+    144: "センサーいたずら ゾーン%d",
+    301: "停電中(バッテリーで動作中)",
+    302: "バッテリー電圧低下(交換してください)",
+    350: "通信異常(%s): 試験通報が届きません",
+    354: "通報不能(%s): %d時間 通報できていません",
+    351: "電話回線 異常: %s",
+    380: "センサー故障 ゾーン%d %s(%d時間以上 開いたまま)",
+    641: "ライフ監視 異常(%d時間 動きがありません)",
+    454: "セット忘れ: 外出セットしてください",
+    300: "初期設定の鍵・暗証番号のままです(変更してください)",
+}
+LINE_CUT = "断線"
+LINE_TEST_FAILED = "試験通報失敗"
+LIST_SEP = "・"             # between the reasons of one trouble
+NAME_SEP = "、"             # between zone names
+SELF_CHECK_DUE = "月1回の点検の時期です(点検を開始してください)"
+SELF_CHECK_RUNNING = "点検中"
+SELF_CHECK_RESULT = "点検結果 "
+CHECK_OK = "正常"
+CHECK_NG = "異常"
+
+# Saved data (store/health.py).
+STORAGE_DAMAGED = "保存データ破損(点検してください)"
+STORAGE_FAIL_SECURE = "保存データ破損: 外出セットで起動しました(点検してください)"
+STORAGE_FULL = "記録メモリ満杯: 保存できません(通報は続けます)"
+
+# Arming and the delays (core/arming_state.py).
+ARMED = "セットしました"
+ARM_REFUSED = "セットできません"
+ARMED_BYPASSING = "バイパスしてセット: "
+ARM_REFUSED_OPEN = "セットできません: %s が開いています"
+EXIT_COUNTDOWN = "外出セット中 あと%d秒"
+ENTRY_COUNTDOWN = "解除してください あと%d秒"
+CANCEL_COUNTDOWN = "キャンセルしてください あと%d秒"
+ALARM_MEMORY = "異常 %s %s"
+ALARM_MEMORY_TIMES = "異常 %s %s (%d回)"
+
+# Operations' answers on the panel (operations.py).
+DONE = {"disarm": "解除しました", "cancel": "キャンセルしました",
+        "reset": "異常表示をリセットしました", "self_check": "点検を開始します",
+        "answer": "確認しました"}
+LOCKED = "ロック中です"
+WRONG_CODE_OR_CARD = "暗証番号またはカードが違います"
+ASK_PREFIX = "しらせてコール: "
+ASK_DEFAULT = "確認ボタンを押してください"
+NO_CLOCK = "時計が未設定です"
+DEPARTURE_SET = "外出予定時刻を設定しました"
+UNKNOWN_CARD = "登録されていないカードです"
+CARD_REVOKED = "カードを無効にしました"
+TEST_SENDING = "試験通報を送ります"
+
+# Remote commands (core/commands.py): the label for the panel and logs.
+COMMAND_LABELS = {
+    "arm": "遠隔セット",
+    "disarm": "遠隔解除",
+    "status": "状態確認",
+    "test": "通報試験",
+    "shirasete": "しらせてコール",
+    "set_departure": "外出予定時刻",
+    "revoke_card": "カード無効化",
+}
+
+# Home Assistant names (comms/discovery.py): what a resident reads in the HA app.
+ZONE_TYPE_LABELS = {"magnet": "マグネット", "glass": "ガラス破壊", "fire": "火災", "gas": "ガス",
+                    "vibration": "振動", "space": "空間", "panic": "非常", "medical": "救急",
+                    "cancel": "キャンセル", "tamper": "いたずら",
+                    "case_tamper": "いたずら(本体)"}
+HA_PROBLEM = "故障・異常"
+HA_PATHS = "通報経路"
+HA_BATTERY = "バッテリー"
+HA_DEVICE = "見守り "

@@ -1,5 +1,5 @@
-# Building blocks of supervision: a debounced condition, and the Japanese panel text of each
-# supervised condition. Sans-I/O: time is a ticks_ms value passed in; nothing here allocates
+# Building blocks of supervision: a debounced condition, and the state-topic code of each
+# supervised condition (its Japanese text: core/texts.py TROUBLE_TEXT). Sans-I/O: time is a ticks_ms value passed in; nothing here allocates
 # in `feed`/`settle`, so the supervisor can call them from its steady-state tick.
 from mimamori.compat import ticks_diff
 from mimamori.core import events as ev
@@ -33,23 +33,9 @@ class Debounce:
         return False
 
 
-# Panel / `state` topic text of each condition (residents read these: Japanese).
-# `%s` takes a path name or a zone name, `%d` a zone number or hours.
-TEXT = {
-    ev.CID_TAMPER: "本体のふたが開いています(いたずら)",
-    ev.CID_EXPANSION_TAMPER: "センサーいたずら ゾーン%d",
-    ev.CID_AC_LOSS: "停電中(バッテリーで動作中)",
-    ev.CID_LOW_BATTERY: "バッテリー電圧低下(交換してください)",
-    ev.CID_COMM_TROUBLE: "通信異常(%s): 試験通報が届きません",
-    ev.CID_FAIL_TO_COMM: "通報不能(%s): %d時間 通報できていません",
-    ev.CID_TELCO_FAULT: "電話回線 異常: %s",
-    ev.CID_SENSOR_TROUBLE: "センサー故障 ゾーン%d %s(%d時間以上 開いたまま)",
-    ev.CID_LIFE: "ライフ監視 異常(%d時間 動きがありません)",
-    ev.CID_FAIL_TO_CLOSE: "セット忘れ: 外出セットしてください",
-    ev.CID_SYSTEM_TROUBLE: "初期設定の鍵・暗証番号のままです(変更してください)",
-}
 # Machine-readable code of each condition, for the state topic (Home Assistant, apps): stable
-# identifiers in English; the Japanese text above travels beside them as the label.
+# identifiers in English; the Japanese text (core/texts.py TROUBLE_TEXT) travels beside them as
+# the label.
 CODE = {
     ev.CID_TAMPER: "case_tamper",
     ev.CID_EXPANSION_TAMPER: "sensor_tamper",
@@ -71,11 +57,3 @@ def code(cid):
     """The state topic's code of a trouble (Contact ID code); "trouble" for one not listed."""
     return CODE.get(cid, "trouble")
 
-
-LINE_CUT_TEXT = "断線"
-LINE_TEST_TEXT = "試験通報失敗"
-SELF_CHECK_DUE_TEXT = "月1回の点検の時期です(点検を開始してください)"
-SELF_CHECK_RUNNING_TEXT = "点検中"
-SELF_CHECK_RESULT_TEXT = "点検結果 "
-OK_TEXT = "正常"
-NG_TEXT = "異常"

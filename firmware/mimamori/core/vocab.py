@@ -12,13 +12,7 @@ MODE_PARTIAL = "partial"
 ARM_MODES = (MODE_AWAY, MODE_STAY, MODE_PARTIAL)
 MODES = (MODE_DISARMED,) + ARM_MODES
 
-# Resident-facing names of the modes (panel display, reports, command texts).
-MODE_LABELS = {
-    MODE_DISARMED: "解除",
-    MODE_AWAY: "外出",
-    MODE_STAY: "在宅セット",
-    MODE_PARTIAL: "部分セット",
-}
+# Their resident-facing names: core/texts.py MODE_LABELS.
 
 ZONE_TYPES = ("magnet", "glass", "fire", "gas", "vibration", "space", "panic", "medical",
               "cancel", "tamper", "case_tamper")

@@ -12,11 +12,9 @@
 # Sans-I/O: events go out through `emit`, time is an argument. update() allocates nothing while
 # nothing changes (it runs every loop step).
 from mimamori.core import events as ev
+from mimamori.core import texts as tx
 from mimamori.core.vocab import MODES
 
-DAMAGE_TEXT = "保存データ破損(点検してください)"
-FAIL_SECURE_TEXT = "保存データ破損: 外出セットで起動しました(点検してください)"
-FULL_TEXT = "記録メモリ満杯: 保存できません(通報は続けます)"
 
 
 class StorageHealth:
@@ -67,10 +65,10 @@ class StorageHealth:
         """[(cid, zone, text)] like Supervisor.troubles()."""
         out = []
         if self.damaged:
-            out.append((ev.CID_SELF_TEST, 0, FAIL_SECURE_TEXT if self.fail_secure
-                        else DAMAGE_TEXT))
+            out.append((ev.CID_SELF_TEST, 0, tx.STORAGE_FAIL_SECURE if self.fail_secure
+                        else tx.STORAGE_DAMAGED))
         if self.full:
-            out.append((ev.CID_LOG_OVERFLOW, 0, FULL_TEXT))
+            out.append((ev.CID_LOG_OVERFLOW, 0, tx.STORAGE_FULL))
         return out
 
 

@@ -22,7 +22,7 @@
 # in every .mpy, and the firmware must fit the flash).
 from mimamori.compat import const, ticks_diff, ticks_add  # noqa: F401
 from mimamori.core import events as ev
-from mimamori.core import troubles as tx  # noqa: F401
+from mimamori.core import texts as tx  # noqa: F401
 from mimamori.core.troubles import Debounce  # noqa: F401
 from mimamori.core.vocab import MODE_AWAY, MODE_DISARMED  # noqa: F401
 

@@ -83,10 +83,10 @@ class CommWatcher(Watcher):
             if p is self.line:
                 continue
             if p.failed:
-                out.append((ev.CID_COMM_TROUBLE, 0, tx.TEXT[ev.CID_COMM_TROUBLE] % p.name))
+                out.append((ev.CID_COMM_TROUBLE, 0, tx.TROUBLE_TEXT[ev.CID_COMM_TROUBLE] % p.name))
             if p.silent:
                 out.append((ev.CID_FAIL_TO_COMM, 0,
-                            tx.TEXT[ev.CID_FAIL_TO_COMM] % (p.name, p.period_ms // MS_H)))
+                            tx.TROUBLE_TEXT[ev.CID_FAIL_TO_COMM] % (p.name, p.period_ms // MS_H)))
 
     def snapshot(self, d):
         paths = {}

@@ -39,7 +39,7 @@ class DepartureWatcher(Watcher):
 
     def troubles(self, out):
         if self.reminding:
-            out.append((ev.CID_FAIL_TO_CLOSE, 0, tx.TEXT[ev.CID_FAIL_TO_CLOSE]))
+            out.append((ev.CID_FAIL_TO_CLOSE, 0, tx.TROUBLE_TEXT[ev.CID_FAIL_TO_CLOSE]))
 
     def snapshot(self, d):
         d["dep_s"] = self._due_s

@@ -47,7 +47,7 @@ class LifeWatcher(Watcher):
 
     def troubles(self, out):
         if self.alarm:
-            out.append((ev.CID_LIFE, 0, tx.TEXT[ev.CID_LIFE] % self.hours))
+            out.append((ev.CID_LIFE, 0, tx.TROUBLE_TEXT[ev.CID_LIFE] % self.hours))
 
     def snapshot(self, d):
         d["life_h"] = self._h

@@ -37,10 +37,10 @@ class LineWatcher(Watcher):
         if self.reported:
             why = []
             if self._cut.state:
-                why.append(tx.LINE_CUT_TEXT)
+                why.append(tx.LINE_CUT)
             if self.path is not None and self.path.failed:
-                why.append(tx.LINE_TEST_TEXT)
-            out.append((ev.CID_TELCO_FAULT, 0, tx.TEXT[ev.CID_TELCO_FAULT] % "・".join(why)))
+                why.append(tx.LINE_TEST_FAILED)
+            out.append((ev.CID_TELCO_FAULT, 0, tx.TROUBLE_TEXT[ev.CID_TELCO_FAULT] % tx.LIST_SEP.join(why)))
 
     def snapshot(self, d):
         d["line_cut"] = self._cut.state

@@ -38,9 +38,9 @@ class PowerWatcher(Watcher):
 
     def troubles(self, out):
         if self._ac.state:
-            out.append((ev.CID_AC_LOSS, 0, tx.TEXT[ev.CID_AC_LOSS]))
+            out.append((ev.CID_AC_LOSS, 0, tx.TROUBLE_TEXT[ev.CID_AC_LOSS]))
         if self._batt.state:
-            out.append((ev.CID_LOW_BATTERY, 0, tx.TEXT[ev.CID_LOW_BATTERY]))
+            out.append((ev.CID_LOW_BATTERY, 0, tx.TROUBLE_TEXT[ev.CID_LOW_BATTERY]))
 
     def snapshot(self, d):
         d["ac"] = self._ac.state

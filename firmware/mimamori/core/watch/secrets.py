@@ -17,7 +17,7 @@ class SampleSecretsWatcher(Watcher):
 
     def troubles(self, out):
         if self.in_use:
-            out.append((ev.CID_SYSTEM_TROUBLE, 0, tx.TEXT[ev.CID_SYSTEM_TROUBLE]))
+            out.append((ev.CID_SYSTEM_TROUBLE, 0, tx.TROUBLE_TEXT[ev.CID_SYSTEM_TROUBLE]))
 
     def snapshot(self, d):
         d["sample"] = self.in_use

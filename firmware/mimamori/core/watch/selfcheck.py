@@ -70,12 +70,12 @@ class SelfCheckWatcher(Watcher):
 
     def notices(self, out):
         if self.running:
-            out.append(tx.SELF_CHECK_RUNNING_TEXT)
+            out.append(tx.SELF_CHECK_RUNNING)
         elif self.due:
-            out.append(tx.SELF_CHECK_DUE_TEXT)
+            out.append(tx.SELF_CHECK_DUE)
         elif self._show:
-            out.append(tx.SELF_CHECK_RESULT_TEXT + " ".join(
-                [p.name + ":" + (tx.OK_TEXT if p.manual_result else tx.NG_TEXT)
+            out.append(tx.SELF_CHECK_RESULT + " ".join(
+                [p.name + ":" + (tx.CHECK_OK if p.manual_result else tx.CHECK_NG)
                  for p in self._paths]))
 
     def snapshot(self, d):

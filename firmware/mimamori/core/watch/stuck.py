@@ -51,7 +51,7 @@ class StuckWatcher(Watcher):
         for z in self._zones:
             if z[3]:
                 out.append((ev.CID_SENSOR_TROUBLE, z[0],
-                            tx.TEXT[ev.CID_SENSOR_TROUBLE] % (z[0], z[1], self.hours)))
+                            tx.TROUBLE_TEXT[ev.CID_SENSOR_TROUBLE] % (z[0], z[1], self.hours)))
 
     def snapshot(self, d):
         d["zones"] = [[z[0], z[1], z[2] // 3600 if z[2] >= 0 else -1, z[3]]
