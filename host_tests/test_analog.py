@@ -6,6 +6,7 @@ import machine
 from mimamori.compat import ticks_add
 from mimamori.core import events as ev
 from mimamori.core.supervision import Supervisor, avoid_path
+from mimamori.store.config import default_timers
 from mimamori.io.analog import Analog, LINE_DIVIDER, BATTERY_DIVIDER
 
 try:
@@ -34,7 +35,8 @@ class House:
         machine.reset_all()
         self.t = START
         self.events = []
-        self.sup = Supervisor({}, ("mqtt", "line"), self.events.append, lambda p, e: None,
+        self.sup = Supervisor(default_timers(), ("mqtt", "line"), self.events.append,
+                              lambda p, e: None,
                               self.t, cfg)
         self.analog = Analog(self.sup, cfg, self.t)
         self.set(line_mv=48000, battery_mv=13200, ac=True)
@@ -118,7 +120,7 @@ def test_low_battery_and_mains_loss_through_the_pins():
 def test_inputs_not_wired_are_not_read():
     machine.reset_all()
     events = []
-    sup = Supervisor({}, ("mqtt",), events.append, lambda p, e: None, 0, None)
+    sup = Supervisor(default_timers(), ("mqtt",), events.append, lambda p, e: None, 0, None)
     a = Analog(sup, {"line_voltage": None, "battery": None, "ac_sense_gpio": None}, 0)
     assert a.line_adc is None and a.battery_adc is None and a.ac_pin is None
     assert a.poll(1000) is True

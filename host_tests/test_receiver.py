@@ -135,7 +135,8 @@ class Panel:
     def __init__(self, b):
         self.j = Journal(tempfile.mkdtemp())
         secrets = {"users": [{"id": 1, "name": "父", "role": "admin",
-                              "code": A.make_entry("code", "1234", b"salt-one", 3)}]}
+                              "code": A.make_entry("code", "1234", b"salt-one", 3)}],
+                   "cards": []}
         self.auth = A.Authenticator(secrets, now_ms())
         # A panel in service: its last command 5 minutes ago (a lost counter would hold remote
         # commands for 2 minutes after the boot: test_commands.py).

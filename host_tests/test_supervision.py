@@ -10,6 +10,7 @@ from check import raises
 from mimamori.compat import ticks_add
 from mimamori.core import events as ev
 from mimamori.core.supervision import Supervisor, avoid_path, SELF_CHECK_STEPS
+from mimamori.store.config import ConfigError, default_timers, validate_config
 
 try:
     from micropython import heap_lock, heap_unlock
@@ -27,6 +28,10 @@ DAY = 24 * H
 WRAP = 1 << 30
 NEAR_WRAP = WRAP - 5000
 ON_MICROPYTHON = sys.implementation.name == "micropython"
+# The Supervisor reads validated config only: a house with the line and battery sensed, at the
+# validator's default thresholds (3 V line cut, battery low 11.5 V / ok 12.2 V).
+SUPERVISION = {"line_voltage": {"gpio": 36, "cut_below_mv": 3000},
+               "battery": {"gpio": 39, "low_mv": 11500, "ok_mv": 12200}, "ac_sense_gpio": None}
 
 
 class Rig:
@@ -41,9 +46,9 @@ class Rig:
         self.up = {}            # path -> delivers?
         for p in paths:
             self.up[p] = True
-        self.timers = timers if timers is not None else {}
+        self.timers = default_timers(**(timers or {}))
         self.sup = Supervisor(self.timers, paths, self.events.append, self._send_test, start,
-                              supervision, mode)
+                              SUPERVISION if supervision is None else supervision, mode)
 
     def _send_test(self, path, event):
         self.sent.append((path, event))
@@ -170,7 +175,16 @@ def test_any_delivered_report_restarts_that_paths_timer():
 
 
 def test_comm_check_never_longer_than_36_hours():
-    r = Rig(timers={"comm_check_h": 72})
+    # seed 5.: the validator refuses a longer period, so the supervisor never sees one ...
+    raised = False
+    try:
+        validate_config({"version": 1, "site_id": "s", "zones": [],
+                         "timers": {"comm_check_h": 72}}, {"board": "esp32"})
+    except ConfigError as e:
+        raised = "timers.comm_check_h" in str(e)
+    assert raised
+    # ... and at the longest it allows, a test goes out every 36 hours.
+    r = Rig(timers={"comm_check_h": 36})
     r.run(10 * MIN + 36 * H, step=MIN)
     assert len(r.tests("mqtt")) == 2
 
@@ -213,7 +227,7 @@ def test_a_transport_may_answer_from_inside_send_test():
         sent.append(path)
         box[0].test_result(path, path != "mqtt", event.ticks)
 
-    sup = Supervisor({}, ("mqtt", "line"), events.append, send_test, NEAR_WRAP)
+    sup = Supervisor(default_timers(), ("mqtt", "line"), events.append, send_test, NEAR_WRAP)
     box.append(sup)
     t = NEAR_WRAP
     for _ in range(3 * 60):

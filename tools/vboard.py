@@ -79,19 +79,19 @@ class VirtualBoard:
         self.zones = {z["id"]: z for z in config["zones"]}
         if fresh:
             machine.reset_all(board_chip(config.get("board")))
-        self.wall = WallClock(machine.RTC(), config.get("utc_offset_min", 540))
+        self.wall = WallClock(machine.RTC(), config["utc_offset_min"])
         if rtc_set and self.wall.unix() is None:   # as if set already: now, or the time given
             import time
             self.wall.set_unix(int(time.time()) if wall_unix is None else wall_unix)
         self._active = {}
         for zid in self.zones:
             self.set_zone(zid, False)
-        sup = config.get("supervision") or {}
-        if sup.get("line_voltage"):
+        sup = config["supervision"]     # validated config (the App takes nothing else)
+        if sup["line_voltage"]:
             self.set_line_mv(LINE_MV)
-        if sup.get("battery"):
+        if sup["battery"]:
             self.set_battery_mv(BATTERY_MV)
-        if sup.get("ac_sense_gpio") is not None:
+        if sup["ac_sense_gpio"] is not None:
             self.set_ac(True)
         self.app = self._boot()
 
@@ -106,8 +106,8 @@ class VirtualBoard:
         """The pin level a zone shows: NC contacts open (active) to the pull's rail, NO contacts
         close (active) to the opposite rail (README "Wiring")."""
         z = self.zones[zone_id]
-        idle = 1 if z.get("pull", "up") in ("up", "none") else 0   # the pull's rail
-        nc = z.get("wiring", "NC") == "NC"
+        idle = 1 if z["pull"] in ("up", "none") else 0   # the pull's rail
+        nc = z["wiring"] == "NC"
         closed_level = 1 - idle
         contact_closed = (not active) if nc else active
         return closed_level if contact_closed else idle

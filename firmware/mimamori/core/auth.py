@@ -89,7 +89,7 @@ def same_bytes(a, b):
 
 def _stored(entry):
     return (binascii.unhexlify(entry["salt"]), binascii.unhexlify(entry["hash"]),
-            entry.get("iter", ITERATIONS))
+            entry["iter"])     # validated: always there
 
 
 class Authenticator:
@@ -110,7 +110,7 @@ class Authenticator:
             self._users.append((pub,) + _stored(u["code"]))
             self._by_id[u["id"]] = pub
         self._cards = []   # (card id, user id, salt, hash, iterations)
-        for c in secrets.get("cards") or ():
+        for c in secrets["cards"]:
             self._cards.append((c["id"], c["user"]) + _stored(c["uid"]))
         self._revoked = set()
         self._fail_at = []         # ticks of recent wrong attempts, oldest first

@@ -17,11 +17,12 @@
 #
 # API (what the app calls)
 #   sup = Supervisor(timers, paths, emit, send_test, now, supervision=None, mode="disarmed")
-#       timers: the validated config `timers` dict (keys below, defaults in DEFAULTS);
+#       timers: the validated config `timers` dict (store/config.py fills the defaults and
+#       bounds them: comm_check_h at most 36, seed 5.);
 #       paths: configured report paths in priority order, e.g. ("mqtt", "line") ("landline"
 #       is accepted as the name of the line path too);
 #       supervision: the validated config `supervision` dict (line_voltage.cut_below_mv,
-#       battery.low_mv / ok_mv; None or missing parts: the defaults in LEVELS);
+#       battery.low_mv / ok_mv, filled by the validator; None: no sensors wired);
 #       mode: the arm mode the arming machine restored at boot (so a reboot is not mistaken
 #       for an operation).
 #       emit(event): every event to journal and report. send_test(path, event): hand this
@@ -61,7 +62,6 @@
 # the whole hours that had certainly passed (never more), so a restored timer can only fire
 # later than it would have (by at most about two hours plus the time the power was off), never
 # early: a false ライフ 異常 sends a guard to the house. Time with the power off is not counted.
-from mimamori.compat import const
 from mimamori.core import events as ev
 from mimamori.core.events import TROUBLE
 from mimamori.core.vocab import MODE_DISARMED
@@ -69,30 +69,6 @@ from mimamori.core.vocab import MODE_DISARMED
 from mimamori.core.watch import base, life, power, comm, line, stuck, departure, selfcheck, secrets
 
 SELF_CHECK_STEPS = selfcheck.SELF_CHECK_STEPS   # the outputs in the order the self-check drives
-
-DEFAULTS = {
-    "life_monitor_h": 12,
-    "comm_check_h": 36,
-    "first_test_after_boot_min": 10,
-    "fault_trouble_h": 24,
-    "line_cut_debounce_s": 10,
-    "forgot_arm_grace_min": 15,
-    "self_check_days": 30,
-}
-COMM_CHECK_MAX_H = const(36)    # seed 5.: the communication state is checked every 36 hours
-
-# Thresholds in mV of the real voltage (io/analog.py undoes the divider). The installer's values
-# come from config `supervision`; these are the defaults (same as store/config.py).
-LEVELS = {
-    # A Japanese analogue line rests at about 48 V on-hook and 6-12 V off-hook (a call in
-    # progress); a cut line reads ~0 V. Below 3 V is a cut, whatever the handset is doing.
-    "line_cut_mv": 3000,
-    # 12 V sealed lead-acid standby battery (usual for alarm panels): low at 11.5 V under the
-    # panel's load, restored only above 12.2 V (charging/healthy), so a voltage wandering around
-    # one threshold gives one trouble and one restore, not a flapping pair every minute.
-    "battery_low_mv": 11500,
-    "battery_ok_mv": 12200,
-}
 
 PATH_CIDS = (ev.CID_COMM_TROUBLE, ev.CID_TELCO_FAULT, ev.CID_FAIL_TO_COMM)
 
@@ -104,42 +80,29 @@ def avoid_path(event):
     return None
 
 
-def _hours(timers, key, lo, hi):
-    v = int(timers.get(key, DEFAULTS[key]))
-    return lo if v < lo else hi if v > hi else v
-
-
-def _timer(timers, key, unit):
-    return int(timers.get(key, DEFAULTS[key])) * unit
-
-
 class Supervisor:
     def __init__(self, timers, paths, emit, send_test, now, supervision=None, mode=MODE_DISARMED):
-        cut_mv = LEVELS["line_cut_mv"]
-        low_mv = LEVELS["battery_low_mv"]
-        ok_mv = LEVELS["battery_ok_mv"]
-        lv = supervision.get("line_voltage") if supervision else None
-        if lv:
-            cut_mv = lv.get("cut_below_mv", cut_mv)
-        bat = supervision.get("battery") if supervision else None
-        if bat:
-            low_mv = bat.get("low_mv", low_mv)
-            ok_mv = bat.get("ok_mv", ok_mv)
+        # Validated config only (store/config.py fills every default): no sensor wired, no
+        # threshold (its watcher is never fed).
+        lv = supervision["line_voltage"] if supervision else None
+        bat = supervision["battery"] if supervision else None
+        cut_mv = lv["cut_below_mv"] if lv else 0
+        low_mv, ok_mv = (bat["low_mv"], bat["ok_mv"]) if bat else (0, 0)
 
         self._ctx = ctx = base.Context(emit, now, mode)
         self._samples = secrets.SampleSecretsWatcher(ctx)
-        self._life = life.LifeWatcher(ctx, _hours(timers, "life_monitor_h", 1, 72), now)
+        self._life = life.LifeWatcher(ctx, timers["life_monitor_h"], now)
         self._power = power.PowerWatcher(ctx, low_mv, ok_mv)
         self._comm = checks = comm.CommWatcher(
-            ctx, paths, _hours(timers, "comm_check_h", 1, COMM_CHECK_MAX_H) * base.MS_H,
-            _timer(timers, "first_test_after_boot_min", 60000), send_test, now)
-        self._line = line.LineWatcher(ctx, cut_mv, _timer(timers, "line_cut_debounce_s", 1000),
+            ctx, paths, timers["comm_check_h"] * base.MS_H,
+            timers["first_test_after_boot_min"] * 60000, send_test, now)
+        self._line = line.LineWatcher(ctx, cut_mv, timers["line_cut_debounce_s"] * 1000,
                                       checks.line)
         checks.on_line = self._line.update
-        self._stuck = stuck.StuckWatcher(ctx, _hours(timers, "fault_trouble_h", 1, 168))
+        self._stuck = stuck.StuckWatcher(ctx, timers["fault_trouble_h"])
         self._departure = departure.DepartureWatcher(
-            ctx, _timer(timers, "forgot_arm_grace_min", 60))
-        self._check = selfcheck.SelfCheckWatcher(ctx, _timer(timers, "self_check_days", 86400),
+            ctx, timers["forgot_arm_grace_min"] * 60)
+        self._check = selfcheck.SelfCheckWatcher(ctx, timers["self_check_days"] * 86400,
                                                  checks.paths, now)
         # In the order the panel lists their troubles (the display shows the first) ...
         self._all = (self._samples, self._life, self._power, self._comm, self._line,
