@@ -9,6 +9,7 @@ import micropython
 from check import raises
 
 from mimamori.proto import mqtt as C
+from mimamori.proto.mqtt_reader import Reader
 
 RUNS_ON_MICROPYTHON = True
 
@@ -101,7 +102,7 @@ def test_remaining_length_matches_the_standards_table():
 
 def test_each_server_packet_decodes():
     for raw, kind, want in SERVER:
-        r = C.Reader(64)
+        r = Reader(64)
         r.feed(raw)
         assert r.next() == kind, raw
         _fields(r, want)
@@ -111,7 +112,7 @@ def test_each_server_packet_decodes():
 def test_packets_split_across_reads_at_every_point():
     stream = b"".join(raw for raw, _, _ in SERVER)
     for size in range(1, len(stream) + 1):
-        r = C.Reader(64)
+        r = Reader(64)
         got = []
         for i in range(0, len(stream), size):
             r.feed(stream[i:i + size])
@@ -131,7 +132,7 @@ def test_an_oversized_qos1_publish_is_skipped_unbuffered_and_its_packet_id_kept(
     C.publish(big, topic, b"y" * 300, 1, False, 0x1234)
     stream = bytes(big) + PUBACK_258
     for size in (1, 2, 3, 5, 7, 26, 27, 28, 29, 64, 1000):
-        r = C.Reader(64)
+        r = Reader(64)
         got = []
         for i in range(0, len(stream), size):
             r.feed(memoryview(stream)[i:i + size])
@@ -145,7 +146,7 @@ def test_an_oversized_qos1_publish_is_skipped_unbuffered_and_its_packet_id_kept(
 
 
 def test_an_oversized_packet_of_any_kind_is_skipped_and_counted():
-    r = C.Reader(16)
+    r = Reader(16)
     big0 = bytearray()
     C.publish(big0, b"a/b", b"z" * 40)                # QoS 0: nothing to acknowledge
     r.feed(bytes(big0) + unhexlify("d000"))
@@ -178,7 +179,7 @@ MALFORMED = [
 
 def test_malformed_input_raises_mqtterror_naming_the_field():
     for hexed, why in MALFORMED:
-        r = C.Reader(64)
+        r = Reader(64)
         r.feed(unhexlify(hexed))
         with raises(C.MqttError, why):
             while r.next():
@@ -209,7 +210,7 @@ def test_parsing_acks_and_pings_allocates_nothing():
     stream = unhexlify("40020102d000" "40020103" "d000")
     chunks = [memoryview(stream)[i:i + 3] for i in range(0, len(stream), 3)]
     whole = memoryview(stream)
-    r = C.Reader(64)
+    r = Reader(64)
     seen = bytearray(16)
     n = 0
     micropython.heap_lock()

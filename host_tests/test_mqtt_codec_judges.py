@@ -17,6 +17,7 @@ from amqtt.mqtt.subscribe import SubscribePacket
 
 import test_mqtt_codec as V
 from mimamori.proto import mqtt as C
+from mimamori.proto.mqtt_reader import Reader
 
 
 class _Sink:
@@ -104,7 +105,7 @@ def test_our_reader_decodes_what_amqtt_sends_at_any_size():
     big = PublishPacket.build("mimamori/v1/site-001/cmd", b"b" * 100000, 777, False, 1, False)
     fits = PublishPacket.build("mimamori/v1/site-001/cmd", b"f" * 4000, 778, False, 1, False)
     stream = big.to_bytes() + fits.to_bytes()
-    r = C.Reader(4096)
+    r = Reader(4096)
     got = []
     for i in range(0, len(stream), 1000):
         r.feed(stream[i:i + 1000])

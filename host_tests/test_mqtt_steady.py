@@ -6,6 +6,7 @@
 import micropython
 
 from mimamori.comms import mqtt as M
+from mimamori.comms import netio
 
 RUNS_ON_MICROPYTHON = True
 
@@ -100,9 +101,9 @@ class _Platform:
 
 def test_the_links_steady_state_poll_allocates_nothing():
     plat = _Platform()
-    real = (M._socket, M.select)
-    M._socket = lambda: plat
-    M.select = plat
+    real = (netio.socket_module, netio.select)
+    netio.socket_module = lambda: plat
+    netio.select = plat
     try:
         link = M.MqttLink("site-001", "127.0.0.1", 1883, keepalive_s=10)
         t = 1000
@@ -127,4 +128,4 @@ def test_the_links_steady_state_poll_allocates_nothing():
         assert link.connected and link.drops == 0, link.last_error
         assert plat.sock.pings >= pings + 2
     finally:
-        M._socket, M.select = real
+        netio.socket_module, netio.select = real

@@ -27,22 +27,10 @@ import errno
 
 from mimamori.compat import ticks_diff, ticks_add, const
 from mimamori.proto import mqtt as codec
-from mimamori.proto.dns import is_ipv4, PORT as DNS_PORT
+from mimamori.proto.mqtt_reader import Reader
+from mimamori.comms.resolve import Address
 from mimamori.comms.tls import ca_der, context as tls_context  # noqa: F401 - ca_der: its old home
-
-try:
-    import select
-except ImportError:             # pragma: no cover
-    import uselect as select
-
-
-def _socket():
-    # Imported when first needed: a build without networking can still import this module.
-    try:
-        import usocket as socket    # the MicroPython API (host: host_tests/fakes/usocket.py)
-    except ImportError:             # a port without the u-alias
-        import socket
-    return socket
+from mimamori.comms import netio
 
 DOWN = const(0)          # no socket; waiting for Wi-Fi or for the backoff to pass
 CONNECTING = const(1)    # TCP connect in progress
@@ -56,8 +44,6 @@ STALL_MS = const(15000)            # bytes queued but the socket takes none: deg
 # no longer works, even if bytes still trickle in (one byte every few seconds keeps a TCP
 # connection and a byte-based keepalive happy). Drop the session and dial again.
 PROGRESS_MS = const(15000)
-DNS_TTL_MIN_S = const(30)          # an answer is reused for its TTL, within these bounds
-DNS_TTL_MAX_S = const(86400)
 BACKOFF_MIN_MS = const(500)
 BACKOFF_MAX_MS = const(60000)
 TX_LIMIT = const(4096)             # bytes queued for the socket; publish() refuses beyond
@@ -68,15 +54,6 @@ RX_CHUNK = const(1024)             # one readinto() into the preallocated buffer
 # so one poll never parses more than this.
 RX_BUDGET = const(16384)
 MAX_PACKET = const(4096)    # largest incoming MQTT packet kept (frames are < 1 KB)
-
-
-# "Not now" from a non-blocking socket call, named once (mqtt_as's BUSY_ERRORS): EINPROGRESS
-# from connect(), EAGAIN from a read or write that would block, ETIMEDOUT from the ESP32/ESP8266
-# stacks' non-blocking reads, and 118 and 119, the numbers the ESP32 port raises from a
-# non-blocking connect or read (lwIP errors through newlib's errno: EHOSTUNREACH, EINPROGRESS).
-# None of them ends the session: the link's own deadlines (CONNECT_TIMEOUT_MS, STALL_MS,
-# PROGRESS_MS, keepalive) judge whether the broker is still there.
-BUSY = (errno.EINPROGRESS, errno.EAGAIN, errno.ETIMEDOUT, 118, 119)
 
 
 class MqttLink:
@@ -107,16 +84,14 @@ class MqttLink:
                       for t in [self.topic(s) for s in subscribe]]
         self._pid = 0              # the last packet id used (MQTT 3.1.1 section 2.3.1)
         self._tx = bytearray()     # packets queued for the socket
-        self._rx = codec.Reader(MAX_PACKET)
+        self._rx = Reader(MAX_PACKET)
         self._buf = bytearray(RX_CHUNK)
         self._mv = memoryview(self._buf)
         self._sock = None
         # An IP address is the address: no lookup, ever. A name is looked up (non-blocking)
-        # before a dial once its last answer's TTL has passed.
-        self._addr = (host, self.port) if is_ipv4(host) else None
-        self._addr_until = 0
-        self._dns = dns                # (server ip, port); default: the Wi-Fi's DNS server
-        self._resolver = None
+        # before a dial once its last answer's TTL has passed (dns: (server ip, port); default:
+        # the Wi-Fi's DNS server).
+        self._where = Address(host, self.port, dns, wlan)
         self._poller = None
         self.state = DOWN
         self._retry_at = None
@@ -174,7 +149,8 @@ class MqttLink:
                 if self._retry_at is None or ticks_diff(now, self._retry_at) >= 0:
                     self._start(now)
             elif self.state == RESOLVING:
-                self._resolving(now)
+                if self._where.poll(now):
+                    self._connect(now)
             elif self.state == CONNECTING:
                 self._check_connected(now)
             else:
@@ -205,57 +181,21 @@ class MqttLink:
         self._t_state = now
 
     def _start(self, now):
-        if not is_ipv4(self.host) and (
-                self._addr is None or ticks_diff(now, self._addr_until) >= 0):
-            self._resolve_start(now)
+        if self._where.fresh(now):
+            self._connect(now)
         else:
-            self._connect(now)
-
-    def _resolve_start(self, now):
-        from mimamori.comms.resolve import Resolver
-        server = self._dns
-        if server is None:
-            ip = self.wlan.ifconfig()[3] if self.wlan is not None else "0.0.0.0"
-            if ip == "0.0.0.0":
-                raise OSError(errno.EHOSTUNREACH, "dns: no server")
-            server = (ip, DNS_PORT)
-        self._rand = (self._rand * 1103515245 + 12345) & 0x7FFFFFFF
-        self._resolver = Resolver(_socket(), self.host, server, now, self._rand >> 8)
-        self._set(RESOLVING, now)
-
-    def _resolving(self, now):
-        try:
-            got = self._resolver.poll(now)
-        except OSError:
-            self._resolver.close()
-            self._resolver = None
-            if self._addr is None:
-                raise
-            # the last known address beats none (RFC 8767, serving stale): ask again later
-            self._addr_until = ticks_add(now, DNS_TTL_MIN_S * 1000)
-            self._connect(now)
-            return
-        if got is None:
-            return
-        self._resolver.close()
-        self._resolver = None
-        ttl = min(max(got[1], DNS_TTL_MIN_S), DNS_TTL_MAX_S)
-        self._addr = (got[0], self.port)
-        self._addr_until = ticks_add(now, ttl * 1000)
-        self._connect(now)
+            self._rand = (self._rand * 1103515245 + 12345) & 0x7FFFFFFF
+            self._where.start(netio.socket_module(), now, self._rand >> 8)
+            self._set(RESOLVING, now)
 
     def _connect(self, now):
-        socket = _socket()
+        socket = netio.socket_module()
         s = socket.socket()
         self._sock = s
         s.setblocking(False)
-        try:
-            s.connect(self._addr)
-        except OSError as e:
-            if e.args[0] not in BUSY:
-                raise
-        self._poller = select.poll()
-        self._poller.register(s, select.POLLOUT)
+        netio.connect(s, self._where.addr)
+        self._poller = netio.select.poll()
+        self._poller.register(s, netio.select.POLLOUT)
         self._rx.reset()
         self._tx[:] = b""
         self._unacked = 0
@@ -265,9 +205,9 @@ class MqttLink:
         ready = self._poller.poll(0)
         if ready:
             ev = ready[0][1]
-            if ev & (select.POLLERR | select.POLLHUP):
+            if ev & (netio.select.POLLERR | netio.select.POLLHUP):
                 raise OSError(errno.ECONNREFUSED)
-            if ev & select.POLLOUT:
+            if ev & netio.select.POLLOUT:
                 self._poller = None
                 if self.tls:
                     # the handshake runs in the next non-blocking reads and writes
@@ -299,9 +239,7 @@ class MqttLink:
                       b"offline", 1, True, self._user, self._password)
 
     def _drop(self, now, reason):
-        if self._resolver is not None:
-            self._resolver.close()
-            self._resolver = None
+        self._where.close()
         if self._sock is not None:
             try:
                 self._sock.close()
@@ -325,12 +263,7 @@ class MqttLink:
         s = self._sock
         tx = self._tx
         if tx:
-            try:
-                n = s.write(tx)
-            except OSError as e:
-                if e.args[0] not in BUSY:
-                    raise
-                n = None
+            n = netio.write(s, tx)
             if n:
                 # (not `del tx[:n]`: MicroPython's bytearray has no item deletion; a shrinking
                 # slice assignment works on both runtimes and allocates nothing)
@@ -343,12 +276,7 @@ class MqttLink:
         rx = self._rx
         budget = RX_BUDGET
         while budget > 0:
-            try:
-                n = s.readinto(self._buf)
-            except OSError as e:
-                if e.args[0] not in BUSY:
-                    raise
-                n = None
+            n = netio.readinto(s, self._buf)
             if n is None:
                 break                    # nothing more for now (or half a TLS record)
             if n == 0:

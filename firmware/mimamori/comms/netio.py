@@ -1,0 +1,54 @@
+# Non-blocking socket calls with the platforms' quirks named once (mqtt_as's BUSY_ERRORS). Every
+# link (comms/mqtt.py, and any other report path on a socket) reads and writes through these, so
+# "not now" is told from "broken" in one place.
+import errno
+
+try:
+    import select               # noqa: F401 - the links' poll(); tests swap it with socket
+except ImportError:             # pragma: no cover
+    import uselect as select    # noqa: F401
+
+# "Not now" from a non-blocking socket call: EINPROGRESS from connect(), EAGAIN from a read or
+# write that would block, ETIMEDOUT from the ESP32/ESP8266 stacks' non-blocking reads, and 118
+# and 119, the numbers the ESP32 port raises from a non-blocking connect or read (lwIP errors
+# through newlib's errno: EHOSTUNREACH, EINPROGRESS). None of them ends a session: the link's own
+# deadlines judge whether the peer is still there.
+BUSY = (errno.EINPROGRESS, errno.EAGAIN, errno.ETIMEDOUT, 118, 119)
+
+
+def socket_module():
+    # Imported when first needed: a build without networking can still import the links.
+    try:
+        import usocket as socket    # the MicroPython API (host: host_tests/fakes/usocket.py)
+    except ImportError:             # a port without the u-alias
+        import socket
+    return socket
+
+
+def connect(s, addr):
+    """Start a non-blocking connect; a real failure raises OSError."""
+    try:
+        s.connect(addr)
+    except OSError as e:
+        if e.args[0] not in BUSY:
+            raise
+
+
+def write(s, buf):
+    """Bytes the socket took now (0 or None: none), or OSError when the connection is broken."""
+    try:
+        return s.write(buf)
+    except OSError as e:
+        if e.args[0] not in BUSY:
+            raise
+        return None
+
+
+def readinto(s, buf):
+    """Bytes read now, None when nothing is there yet (or half a TLS record); 0: the peer closed."""
+    try:
+        return s.readinto(buf)
+    except OSError as e:
+        if e.args[0] not in BUSY:
+            raise
+        return None
