@@ -147,7 +147,7 @@ def _hex(data):
     return out
 
 
-def _unhex(text):
+def unhex(text):
     if len(text) % 2:
         raise Dc09Error("encrypted data: odd number of hex digits")
     out = bytearray(len(text) // 2)
@@ -181,7 +181,7 @@ def encrypt(aes, key, text, pad):
 def decrypt(aes, key, hextext):
     """The text after the pad of an encrypted span (the receiver may pad with "0"s and leave
     out the "|", as pysiaalarm does)."""
-    raw = _unhex(hextext)
+    raw = unhex(hextext)
     if not raw or len(raw) % BLOCK:
         raise Dc09Error("encrypted data: not a whole number of 16-byte blocks")
     plain = aes(key_bytes(key), MODE_CBC, IV).decrypt(raw)
