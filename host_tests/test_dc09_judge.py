@@ -240,3 +240,14 @@ def test_receiver_down_retries_then_up_delivers_in_order():
     assert p.got == [1, 2, 3] and links == [False, True]
     assert [(ev.event_qualifier, ev.event_type) for ev in j.events] == [
         ("1", "120"), ("3", "120"), ("3", "401")]
+
+
+def test_a_key_without_cryptolib_never_sends_in_the_clear():
+    e = E.Event(0, E.ALARM, E.CID_PANIC, E.Q_NEW, zone=12)
+    logs = []
+    with Scripted("tcp", [_ack_for()] * 5) as rx:
+        p = make_path([e], rx.port, "tcp", TEXT_KEY, logs=logs)
+        p.aes = None                # a build without cryptolib
+        drive(p, lambda: p.up is False, board_ms=60000, step_ms=200, real_timeout=5)
+    assert rx.heard == [] and p.got == [] and p.up is False
+    assert any("no cryptolib" in x for x in logs)

@@ -129,6 +129,11 @@ class Dc09Path(Path):
 
     def _start(self, seq, now):
         """Put journal seq `seq` (0: a NULL link test) on the wire."""
+        if self.key is not None and self.aes is None:
+            # never in the clear when a key is configured: the path stays down (trouble 350)
+            self._cur = seq
+            self._failed(now, "comms.dc09.key: this build has no cryptolib (AES)")
+            return
         if seq != self._cur:
             self._cur = seq
             self._seq = dc09.next_seq(self._seq)
@@ -405,11 +410,7 @@ def cipher():
 
 def make(cfg, journal, wall, wlan=None, log=None):
     """The path from validated comms.dc09 and the app's wall clock (io/clock.py WallClock)."""
-    aes = None
-    if cfg["key"] is not None:
-        aes = cipher()
-        if aes is None:
-            raise ValueError("comms.dc09.key: this build has no cryptolib (AES)")
+    aes = cipher() if cfg["key"] is not None else None
     try:
         from os import urandom
     except ImportError:
