@@ -59,9 +59,9 @@ class Journal:
         return (e, 0) if e else None
 
 
-def cfg(port, protocol="tcp", key=None, key_format="text", ping=0):
+def cfg(port, protocol="tcp", key=None, key_format="text", ping=0, receiver="0"):
     return {"enabled": True, "host": "127.0.0.1", "port": port, "protocol": protocol,
-            "account": ACCOUNT, "key": key, "key_format": key_format, "receiver": "0",
+            "account": ACCOUNT, "key": key, "key_format": key_format, "receiver": receiver,
             "prefix": "0", "ping_interval_s": ping, "ack_deadline_s": 30}
 
 
@@ -251,3 +251,14 @@ def test_a_key_without_cryptolib_never_sends_in_the_clear():
         drive(p, lambda: p.up is False, board_ms=60000, step_ms=200, real_timeout=5)
     assert rx.heard == [] and p.got == [] and p.up is False
     assert any("no cryptolib" in x for x in logs)
+
+
+def test_the_default_settings_no_receiver_number_are_acked_by_pysiaalarm():
+    """comms.dc09.receiver defaults to none (no R field), as in the README's Home Assistant
+    table: pysiaalarm then writes "None" where the R field goes in its ACK; still its ACK."""
+    e = E.Event(0, E.ALARM, E.CID_FIRE, E.Q_NEW, zone=3)
+    with Judge("tcp", ACCOUNT, TEXT_KEY) as j:
+        p = make_path([e], j.port, "tcp", TEXT_KEY)
+        p.cfg = cfg(j.port, "tcp", TEXT_KEY, receiver=None)
+        assert drive(p, lambda: p.got == [1], real_timeout=10)
+    assert j.events[0].receiver is None and j.events[0].event_type == "110"
