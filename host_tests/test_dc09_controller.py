@@ -94,6 +94,7 @@ def test_receiver_down_path_trouble_on_mqtt_then_back_delivered_in_order(tmp_pat
         assert run_until(b, lambda: all("dc09" in b.app.router.acked_by(s) or
                                         s not in b.app.journal.outbox() for s in pending)
                          and _dc09_events(b, E.RESTORE, E.CID_COMM_TROUBLE), real_timeout=20)
+        assert j.settle(len(pending))
     got = [(ev.event_qualifier, ev.event_type) for ev in j.events]
     by_seq = {e.seq: e for e, _u, _a in b.app.journal.history()}
     want = [(str(by_seq[s].qualifier), "%03d" % by_seq[s].cid) for s in pending]

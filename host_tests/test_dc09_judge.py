@@ -149,6 +149,7 @@ def test_pysiaalarm_server_acks_every_report_and_each_ack_marks_it_delivered(pro
     with Judge(protocol, ACCOUNT, key) as j:
         p = make_path(reports, j.port, protocol, key)
         assert drive(p, lambda: len(p.got) == len(reports), real_timeout=20)
+        assert j.settle(len(reports))
     assert p.got == [e.seq for e in reports]                 # in order, each once
     assert [(ev.event_qualifier, ev.event_type) for ev in j.events] == [
         (str(e.qualifier), "%03d" % e.cid) for e in reports]
@@ -162,6 +163,7 @@ def test_link_test_pings_at_the_interval_and_are_acknowledged():
         p = make_path([], j.port, "tcp", TEXT_KEY, ping=10)
         assert drive(p, lambda: p.acked >= 2, real_timeout=10)
         first_two = p.sent
+        assert j.settle(2)
     assert [ev.message_type.value for ev in j.events][:2] == ["NULL", "NULL"]
     assert first_two == 2 and p.up
 
@@ -174,6 +176,7 @@ def test_nak_with_the_receivers_time_resynchronises_and_the_report_is_delivered(
         p = make_path([e], j.port, "tcp", TEXT_KEY, wall=lambda: int(time.time()) - 3600,
                       logs=logs)
         assert drive(p, lambda: p.got == [1], real_timeout=10)
+        assert j.settle(1)
     assert j.counts.get("timestamp") == 1 and len(j.events) == 1
     assert any("NAK" in x for x in logs)
     assert p.sent == 2 and p.up
@@ -237,6 +240,7 @@ def test_receiver_down_retries_then_up_delivers_in_order():
     assert p.up is False and links == [False] and p.got == []
     with Judge("tcp", ACCOUNT, TEXT_KEY, port=port) as j:
         assert drive(p, lambda: len(p.got) == 3, step_ms=100, real_timeout=10)
+        assert j.settle(3)
     assert p.got == [1, 2, 3] and links == [False, True]
     assert [(ev.event_qualifier, ev.event_type) for ev in j.events] == [
         ("1", "120"), ("3", "120"), ("3", "401")]
@@ -261,4 +265,5 @@ def test_the_default_settings_no_receiver_number_are_acked_by_pysiaalarm():
         p = make_path([e], j.port, "tcp", TEXT_KEY)
         p.cfg = cfg(j.port, "tcp", TEXT_KEY, receiver=None)
         assert drive(p, lambda: p.got == [1], real_timeout=10)
+        assert j.settle(1)
     assert j.events[0].receiver is None and j.events[0].event_type == "110"

@@ -33,6 +33,14 @@ class Judge:
         self.client.stop()
         return False
 
+    def settle(self, n, timeout=5.0):
+        """Wait until n events reached our function: pysiaalarm answers first and hands the
+        event over after (its handler's order), so an ACK can arrive before the event."""
+        end = time.monotonic() + timeout
+        while len(self.events) < n and time.monotonic() < end:
+            time.sleep(0.01)
+        return len(self.events) >= n
+
     @property
     def counts(self):
         return self.client.counts
