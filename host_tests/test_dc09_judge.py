@@ -267,3 +267,20 @@ def test_the_default_settings_no_receiver_number_are_acked_by_pysiaalarm():
         assert drive(p, lambda: p.got == [1], real_timeout=10)
         assert j.settle(1)
     assert j.events[0].receiver is None and j.events[0].event_type == "110"
+
+
+def test_a_receiver_named_by_host_name_is_looked_up_then_acks():
+    from fake_dns import DnsServer
+    dns = DnsServer("127.0.0.1")
+    try:
+        e = E.Event(0, E.ALARM, E.CID_GAS, E.Q_NEW, zone=5)
+        with Judge("udp", ACCOUNT, TEXT_KEY) as j:
+            p = make_path([e], j.port, "udp", TEXT_KEY)
+            p.host = "receiver.example"
+            p._addr = None
+            p.dns = dns.addr
+            assert drive(p, lambda: p.got == [1], real_timeout=10)
+            assert j.settle(1)
+        assert dns.queries >= 1 and j.events[0].event_type == "151"
+    finally:
+        dns.close()

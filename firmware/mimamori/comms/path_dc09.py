@@ -73,6 +73,7 @@ class Dc09Path(Path):
         self.aes = aes
         self.wall = wall
         self.wlan = wlan
+        self.dns = None                 # (ip, port) of a DNS server; None: the Wi-Fi's
         self.log = Logger.wrap(log)
         self._rand = rand
         self.ping_ms = cfg["ping_interval_s"] * 1000
@@ -191,11 +192,15 @@ class Dc09Path(Path):
 
     # --- transport ----------------------------------------------------------------------------
     def _resolve(self, now):
+        """A host name: asked of the Wi-Fi's DNS server without blocking (comms/resolve.py)."""
         from mimamori.comms.resolve import Resolver
-        ip = self.wlan.ifconfig()[3] if self.wlan is not None else "0.0.0.0"
-        if ip == "0.0.0.0":
-            raise OSError(errno.EHOSTUNREACH)
-        self._resolver = Resolver(_socket(), self.host, (ip, DNS_PORT), now, self._seq)
+        server = self.dns
+        if server is None:
+            ip = self.wlan.ifconfig()[3] if self.wlan is not None else "0.0.0.0"
+            if ip == "0.0.0.0":
+                raise OSError(errno.EHOSTUNREACH)
+            server = (ip, DNS_PORT)
+        self._resolver = Resolver(_socket(), self.host, server, now, self._seq)
         self._set(RESOLVING, now)
 
     def _resolving(self, now):
@@ -352,6 +357,8 @@ class Dc09Path(Path):
             self._set(IDLE, now)
             return
         self._fails += 1
+        if not is_ipv4(self.host):
+            self._addr = None           # the name may point elsewhere now: look it up again
         n = self._fails - 1
         wait = RETRY_MS[n if n < len(RETRY_MS) else len(RETRY_MS) - 1]
         self._retry_at = ticks_add(now, wait)
@@ -379,8 +386,6 @@ class Dc09Path(Path):
         self._reused = False
         self._poller = None
         self._tx = None
-        if not is_ipv4(self.host):
-            self._addr = None           # look the name up again next time
 
     def _set(self, state, now):
         self.state = state
