@@ -284,3 +284,14 @@ def test_a_receiver_named_by_host_name_is_looked_up_then_acks():
         assert dns.queries >= 1 and j.events[0].event_type == "151"
     finally:
         dns.close()
+
+
+@pytest.mark.parametrize("protocol", ["tcp", "udp"])
+def test_a_late_ack_for_an_earlier_message_is_ignored_and_its_own_ack_delivers(protocol):
+    e = E.Event(0, E.ALARM, E.CID_PANIC, E.Q_NEW, zone=12)
+    stale = _ack_for(seq=9998)
+    with Scripted(protocol, [lambda f: [stale(f), _ack_for()(f)]]) as rx:
+        logs = []
+        p = make_path([e], rx.port, protocol, logs=logs)
+        assert drive(p, lambda: p.got == [1], real_timeout=5)
+    assert p.sent == 1 and p.up and any("ignored" in x for x in logs)

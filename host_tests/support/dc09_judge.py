@@ -48,7 +48,7 @@ class Judge:
 
 class Scripted:
     """A TCP (or UDP) receiver that answers each message with the next of `answers` (bytes, a
-    callable f(frame) -> bytes, or None for silence)."""
+    list of them, a callable f(frame) returning either, or None for silence)."""
 
     def __init__(self, protocol, answers, port=0):
         self.protocol = protocol
@@ -87,8 +87,8 @@ class Scripted:
                 if self.udp:
                     data, addr = self.sock.recvfrom(1024)
                     out = self._answer(data)
-                    if out:
-                        self.sock.sendto(out, addr)
+                    for one in (out if isinstance(out, list) else [out] if out else []):
+                        self.sock.sendto(one, addr)     # a list: one datagram each
                     continue
                 conn, _ = self.sock.accept()
             except (socket.timeout, OSError):
@@ -109,7 +109,7 @@ class Scripted:
                     frame, buf = buf.split(b"\r", 1)
                     out = self._answer(frame + b"\r")
                     if out:
-                        conn.sendall(out)
+                        conn.sendall(b"".join(out) if isinstance(out, list) else out)
             conn.close()
 
 

@@ -276,8 +276,8 @@ class Dc09Path(Path):
                 data = None
             if data:
                 self._rx[:] = data
-                self._answer(now)
-                return
+                if self._answer(self._rx, now):
+                    return
         else:
             self._write()
             n = s.readinto(self._buf)
@@ -287,20 +287,28 @@ class Dc09Path(Path):
                 self._rx.extend(memoryview(self._buf)[:n])
                 if len(self._rx) > RX_MAX:
                     raise dc09.Dc09Error("answer: longer than %d bytes" % RX_MAX)
-                if self._rx.find(b"\r") >= 0:
-                    self._answer(now)
-                    return
+                end = self._rx.find(b"\r")
+                while end >= 0:
+                    frame = self._rx[:end + 1]
+                    self._rx[:end + 1] = b""
+                    if self._answer(frame, now):
+                        return
+                    end = self._rx.find(b"\r")
         if ticks_diff(now, self._t_state) > REPLY_MS:
             self._failed(now, "no answer within %d s" % (REPLY_MS // 1000))
 
     # --- the answer ---------------------------------------------------------------------------
-    def _answer(self, now):
-        raw = self._rx
-        end = raw.find(b"\r")
-        if end >= 0:
-            raw = raw[:end + 1]
+    def _answer(self, raw, now):
+        """One answer frame. True when it settled the message in flight (delivered, failed or
+        sent again), False when it was a late answer to an earlier message (ignored)."""
         r = dc09.parse_reply(raw, self.aes, self.key)
         what = "seq %d" % self._cur if self._cur else "link test"
+        if r.token in (dc09.ACK, dc09.DUH) and r.seq != self._seq:
+            # a late answer to an earlier message (UDP, or a repeat the receiver answered
+            # twice): not this message's; keep waiting for its own
+            self.log.info("dc09: answer %s %04d ignored while waiting for %04d",
+                          r.token, r.seq, self._seq)
+            return False
         if r.token == dc09.NAK:
             if r.ts is None:
                 raise dc09.Dc09Error("NAK without the receiver's time")
@@ -314,19 +322,18 @@ class Dc09Path(Path):
                           "clock is %d s from ours", what, self._skew)
             if self._naks > NAK_RESENDS:
                 self._failed(now, "NAK %d times in a row" % self._naks)
-                return
+                return True
             self._frame = self._build(self._cur)
             self._send(now)
-            return
+            return True
         if r.token == dc09.DUH:
             self._failed(now, "DUH: the receiver cannot process %s" % what)
-            return
-        if r.token != dc09.ACK or r.seq != self._seq or \
-                r.encrypted != (self.key is not None) or \
+            return True
+        if r.token != dc09.ACK or r.encrypted != (self.key is not None) or \
                 (r.account is not None and r.account.upper() != self.account):
             self._failed(now, "answer is not the ACK of %s (%s%s %04d)" % (
                 what, "*" if r.encrypted else "", r.token, r.seq))
-            return
+            return True
         # The ACK of this message: delivered end to end.
         self.acked += 1
         seq = self._cur
@@ -346,6 +353,7 @@ class Dc09Path(Path):
                 self.on_link(True, now)
         if seq:
             self.delivered(seq, now)
+        return True
 
     def _failed(self, now, why):
         reused = self._reused
