@@ -7,6 +7,7 @@
     python tools/receiver.py --db centre.db ha-token --site site-001
     python tools/receiver.py --db centre.db silent
     python tools/receiver.py --db centre.db line-in < contact-id-reports.txt
+    python tools/receiver.py --db centre.db dc09 listen --port 12128   (tools/receiver_dc09.py)
 
 The landline path: `line_report` (verb line-in) takes the Contact ID reports the centre's line
 receiver decoded and kissed off, finds the site by its account number (add-site --account),
@@ -889,8 +890,14 @@ def main(argv=None):
                        "config; discovery already carries it)")
     t.add_argument("--site", required=True)
     sub.add_parser("silent")
+    d = sub.add_parser("dc09", help="SIA DC-09 intake through pysiaalarm (tools/receiver_dc09.py)"
+                       ": add-account ACCOUNT SITE [--key K] | listen [--port P] [--udp]")
+    d.add_argument("args", nargs=argparse.REMAINDER)
     o = p.parse_args(argv)
     store = Store(o.db)
+    if o.verb == "dc09":
+        import receiver_dc09
+        return receiver_dc09.main(o.args, store)
     if o.verb == "add-site":
         try:
             store.add_site(o.site, o.key, int(o.period_h * 3600), o.account)

@@ -2,7 +2,8 @@
 #
 # The MQTT path is built here over the given link (comms/path_mqtt.py); every other path by its
 # factory (factories: name -> f(app) -> comms.paths.Path, a test's from host_tests), else by its
-# name (the landline's: comms/path_landline.py). A new path: one module and a branch in make().
+# name (the landline's: comms/path_landline.py; DC-09's: comms/path_dc09.py). A new path:
+# one module and a branch in make().
 from mimamori.comms.paths import Router
 from mimamori.comms.path_mqtt import MqttPath, NAME as PATH_MQTT
 from mimamori.comms.discovery import iter_payloads
@@ -40,4 +41,13 @@ def make(name, app):
     if name == "landline":
         from mimamori.comms.path_landline import make as landline
         return landline(app.config["comms"]["landline"], app.journal, app._machine, app.log)
+    if name == "dc09":
+        from mimamori.comms.path_dc09 import make as dc09
+        p = dc09(app.config["comms"]["dc09"], app.journal, app.wall,
+                 app.wifi.wlan if app.wifi else None, app.log)
+        # the link down after its retries is the path's comm trouble (350, on the other paths);
+        # its next ACK ends it (core/watch/comm.py)
+        p.on_link = lambda ok, now: (app.sup.report_delivered(name, now) if ok else
+                                     app.sup.test_result(name, False, now))
+        return p
     raise ValueError("comms.paths: no transport for path %r" % (name,))

@@ -1,5 +1,6 @@
-# config.json `comms`: the MQTT broker (host, TLS and its CA, keepalive, topics) and the landline
-# (Contact ID account, the centre's number, the modem's UART), with every default filled in.
+# config.json `comms`: the MQTT broker (host, TLS and its CA, keepalive, topics), the landline
+# (Contact ID account, the centre's number, the modem's UART) and the SIA DC-09 receiver, with
+# every default filled in.
 from mimamori.store.config_check import REQUIRED, kind, only
 
 BAUDS = (9600, 19200, 38400, 57600, 115200)
@@ -8,7 +9,7 @@ DIAL_CHARS = "0123456789*#"
 
 
 # comms.paths (README "Architecture"): the report path names, the report kinds (core/events.py)
-PATH_NAMES = ("mqtt", "landline")
+PATH_NAMES = ("mqtt", "landline", "dc09")
 REPORT_KINDS = ("alarm", "trouble", "restore", "opening", "closing", "bypass", "test", "cancel",
                 "status")
 LINE_KINDS = ("alarm", "trouble", "opening", "closing", "test")   # landline default: seed 5.
@@ -16,22 +17,28 @@ LINE_KINDS = ("alarm", "trouble", "opening", "closing", "test")   # landline def
 
 def comms(k, v):
     c = k.c
-    if c.obj("comms", v, ("mqtt", "landline", "paths"), "an object with mqtt") is None:
+    if c.obj("comms", v, ("mqtt", "landline", "dc09", "paths"), "an object with mqtt") is None:
         return None
     line = landline(k, v.get("landline", {}))
-    return {"mqtt": mqtt(k, v.get("mqtt", REQUIRED)), "landline": line,
-            "paths": paths(k, v.get("paths", REQUIRED), bool(line and line["enabled"]))}
+    sia = dc09(k, v.get("dc09", {}))
+    return {"mqtt": mqtt(k, v.get("mqtt", REQUIRED)), "landline": line, "dc09": sia,
+            "paths": paths(k, v.get("paths", REQUIRED), bool(line and line["enabled"]),
+                           bool(sia and sia["enabled"]))}
 
 
-def paths(k, v, line_on):
+def paths(k, v, line_on, dc09_on=False):
     """comms.paths: the report paths in priority order, each with the report kinds it carries
     (null: every kind). Default: MQTT for everything, then the landline (when enabled) for
-    LINE_KINDS. README "Architecture"."""
+    LINE_KINDS, then DC-09 (when enabled) for every kind. README "Architecture"."""
     c = k.c
     p = "comms.paths"
     if v is REQUIRED:
         out = [{"name": "mqtt", "kinds": None}]
-        return out + [{"name": "landline", "kinds": LINE_KINDS}] if line_on else out
+        if line_on:
+            out.append({"name": "landline", "kinds": LINE_KINDS})
+        if dc09_on:
+            out.append({"name": "dc09", "kinds": None})
+        return out
     if not isinstance(v, list) or not v:
         c.bad(p, "expected a list of {name, kinds}, mqtt among them, got %s" % kind(v))
         return None
@@ -45,6 +52,8 @@ def paths(k, v, line_on):
             c.bad(q + ".name", "'%s' is listed twice" % name)
         if name == "landline" and not line_on:
             c.bad(q + ".name", "landline is not enabled (comms.landline.enabled)")
+        if name == "dc09" and not dc09_on:
+            c.bad(q + ".name", "dc09 is not enabled (comms.dc09.enabled)")
         kinds = x.get("kinds")
         if kinds is not None and (not isinstance(kinds, list) or not kinds or
                                   [j for j in kinds if j not in REPORT_KINDS]):
@@ -149,3 +158,66 @@ def _number(c, path, num, need):
     else:
         return num
     return None
+
+
+# comms.dc09: the SIA DC-09 receiver (comms/path_dc09.py, README "SIA DC-09"). The key is AES's:
+# "text" takes its characters as the key bytes (pysiaalarm, so Home Assistant's SIA integration:
+# 16/24/32 hex characters), "hex" reads it as hex digits (32/48/64, most receivers). Messages
+# name the field and the rule, never the key.
+DC09_KEYS = ("host", "port", "protocol", "account", "key", "key_format", "receiver", "prefix",
+             "ping_interval_s", "ack_deadline_s", "enabled")
+HEX_CHARS = "0123456789ABCDEFabcdef"
+
+
+def dc09(k, v):
+    c = k.c
+    p = "comms.dc09"
+    if c.obj(p, v, DC09_KEYS) is None:
+        return None
+    on = c.bool(p + ".enabled", v.get("enabled", REQUIRED), default=False)
+    need = REQUIRED if on else None
+    host = c.str(p + ".host", v.get("host", REQUIRED), 1, 253, default=need)
+    if host is not None and (" " in host or "/" in host):
+        c.bad(p + ".host", "'%s' must be a host name or an IP address" % host)
+    out = {"enabled": on, "host": host,
+           "port": c.int(p + ".port", v.get("port", REQUIRED), 1, 65535, default=need),
+           "protocol": c.choice(p + ".protocol", v.get("protocol", REQUIRED), ("tcp", "udp"),
+                                default="tcp"),
+           "account": None, "key": None,
+           "key_format": c.choice(p + ".key_format", v.get("key_format", REQUIRED),
+                                  ("text", "hex"), default="text"),
+           "receiver": _hex_id(c, p + ".receiver", v.get("receiver", REQUIRED), 1, 6, None),
+           "prefix": _hex_id(c, p + ".prefix", v.get("prefix", REQUIRED), 1, 6, "0"),
+           "ping_interval_s": c.int(p + ".ping_interval_s", v.get("ping_interval_s", REQUIRED),
+                                    0, 86400, default=60),
+           "ack_deadline_s": c.int(p + ".ack_deadline_s", v.get("ack_deadline_s", REQUIRED),
+                                   5, 300, default=30)}
+    if out["ping_interval_s"] is not None and 0 < out["ping_interval_s"] < 10:
+        c.bad(p + ".ping_interval_s", "%d: 0 (no link test) or 10-86400 seconds"
+              % out["ping_interval_s"])
+    out["account"] = _hex_id(c, p + ".account", v.get("account", REQUIRED), 3, 16, need)
+    key = v.get("key", REQUIRED)
+    fmt = out["key_format"]
+    sizes = (16, 24, 32) if fmt == "text" else (32, 48, 64)
+    rule = ("%d, %d or %d hex characters (key_format %s: %s)" % (
+        sizes + (fmt, "each character is a key byte, as Home Assistant's SIA integration takes "
+                 "it" if fmt == "text" else "two hex digits per key byte")))
+    if key is REQUIRED or key is None:
+        pass                                # no key: the messages go in the clear
+    elif not isinstance(key, str) or len(key) not in sizes or not only(key, HEX_CHARS):
+        c.bad(p + ".key", "expected " + rule)     # never the key itself
+    else:
+        out["key"] = key
+    return out
+
+
+def _hex_id(c, path, v, lo, hi, default):
+    rule = "%d-%d hex characters (0-9, A-F)" % (lo, hi)
+    if v is REQUIRED:
+        return c.missing(path, default, rule)
+    if v is None and default is None:
+        return None
+    if not isinstance(v, str) or not lo <= len(v) <= hi or not only(v, HEX_CHARS):
+        c.bad(path, "expected %s, got %s" % (rule, repr(v) if isinstance(v, str) else kind(v)))
+        return None
+    return v.upper()
