@@ -56,6 +56,8 @@ CID_SYSTEM_TROUBLE = const(300) # System trouble: the sample site key or codes a
 CID_AC_LOSS = const(301)        # AC Loss
 CID_SYSTEM_RESET = const(305)   # System reset: sent at every boot (power cut, watchdog, update)
 CID_LOW_BATTERY = const(302)    # Low system battery
+CID_PERIPHERAL = const(330)     # System peripheral trouble: the ライフカード reader (PN532)
+                                # does not answer
 CID_SELF_TEST = const(307)      # Self-test failure: a saved file failed its check at boot
                                 # (store/health.py: booted in the fail-secure state)
 CID_COMM_TROUBLE = const(350)   # Communication trouble (MQTT path)
@@ -99,6 +101,7 @@ CATALOGUE = {
     CID_LOW_BATTERY: ("G", "電池低下", False),
     CID_SELF_TEST: ("G", "自己診断異常(保存データ破損)", True),
     CID_LOG_OVERFLOW: ("G", "記録メモリ満杯", False),
+    CID_PERIPHERAL: ("G", "カードリーダー故障", False),
     CID_COMM_TROUBLE: ("F", "通信異常(MQTT)", False),
     CID_TELCO_FAULT: ("F", "断線(電話回線)", False),
     CID_FAIL_TO_COMM: ("F", "通報失敗(MQTT)", False),

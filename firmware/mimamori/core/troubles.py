@@ -3,6 +3,7 @@
 # in `feed`/`settle`, so the supervisor can call them from its steady-state tick.
 from mimamori.compat import ticks_diff
 from mimamori.core import events as ev
+from mimamori.core import texts
 
 
 class Debounce:
@@ -47,6 +48,7 @@ TEXT = {
     ev.CID_LIFE: "ライフ監視 異常(%d時間 動きがありません)",
     ev.CID_FAIL_TO_CLOSE: "セット忘れ: 外出セットしてください",
     ev.CID_SYSTEM_TROUBLE: "初期設定の鍵・暗証番号のままです(変更してください)",
+    ev.CID_PERIPHERAL: texts.READER_TROUBLE,
 }
 # Machine-readable code of each condition, for the state topic (Home Assistant, apps): stable
 # identifiers in English; the Japanese text above travels beside them as the label.
@@ -64,6 +66,7 @@ CODE = {
     ev.CID_SYSTEM_TROUBLE: "sample_secrets",
     ev.CID_SELF_TEST: "storage_damaged",
     ev.CID_LOG_OVERFLOW: "flash_full",
+    ev.CID_PERIPHERAL: "card_reader",
 }
 
 
