@@ -33,11 +33,11 @@ def _json(name):
 
 
 def _raw_config():
-    """The sample house with a reader: zones 8 and 9 give GPIO21/22 (the ESP32's usual I2C
-    pins) to the bus (README "The ライフカード reader")."""
+    """The sample house with a reader, wired as README "ライフカード (card reader)" says: zones
+    8 and 11 give GPIO21 and GPIO25 to the I2C bus."""
     raw = _json("config.sample.json")
-    raw["zones"] = [z for z in raw["zones"] if z["id"] not in (8, 9)]
-    raw["i2c"] = {"sda": 21, "scl": 22}
+    raw["zones"] = [z for z in raw["zones"] if z["id"] not in (8, 11)]
+    raw["i2c"] = {"sda": 21, "scl": 25}
     raw["card_reader"] = {}
     return raw
 
@@ -221,7 +221,7 @@ def _errors(raw):
 def test_reader_config_is_checked_with_the_field_named():
     raw = _raw_config()
     config = validate_config(raw, _json("pins.json"))
-    assert config["i2c"] == {"id": 0, "sda": 21, "scl": 22, "freq": 400000}
+    assert config["i2c"] == {"id": 0, "sda": 21, "scl": 25, "freq": 400000}
     assert config["card_reader"] == {"addr": 0x24, "poll_ms": 100}
     del raw["i2c"]
     assert _errors(raw) == [
