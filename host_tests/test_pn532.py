@@ -193,3 +193,29 @@ def test_polling_with_no_card_allocates_nothing():
     finally:
         micropython.heap_unlock()
     assert chip.count[0x4A] > polls + 10     # it really polled meanwhile
+
+
+def test_read_card_for_the_installer_from_the_config():
+    from mimamori.io.cardreader import read_card
+    hostclock.use_virtual(0)
+    machine.reset_all()
+    config = {"i2c": {"id": 0, "sda": 21, "scl": 25, "freq": 400000},
+              "card_reader": {"addr": 0x24, "poll_ms": 100}}
+    chip = PN532Chip().attach(0)
+    chip.place(Mifare("04A1B2C3"))
+    assert read_card(config, machine, 2000) == ("04A1B2C3", "mifare")
+    chip.remove()
+    assert read_card(config, machine, 1000) is None          # no card held: not an error
+    chip.detach()
+    try:
+        read_card(config, machine, 3000)
+    except OSError as e:
+        assert "does not answer" in str(e)
+    else:
+        raise AssertionError("a reader that does not answer was taken for no card")
+    try:
+        read_card({"card_reader": None}, machine, 1000)
+    except ValueError as e:
+        assert "no card reader" in str(e)
+    else:
+        raise AssertionError("no reader in the config, no error")

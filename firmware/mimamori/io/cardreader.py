@@ -85,8 +85,12 @@ def make(config, machine, i2c=None):
 def read_card(config, machine, timeout_ms=10000, i2c=None):
     """One card for the installer (enrolment; mimamori.service.read_card): blocks until a card
     is held on the reader or timeout_ms passes, outside the loop. (card id, kind), or None for
-    no card; ValueError when the config has no reader."""
+    no card; ValueError when the config has no reader, OSError when the reader never answered."""
     reader = make(config, machine, i2c)
     if reader is None:
         raise ValueError("card_reader: no card reader in config.json")
-    return pn532.read_once(reader.chip, timeout_ms)
+    got = pn532.read_once(reader.chip, timeout_ms)
+    if got is None and not reader.chip.ok:
+        raise OSError("the card reader does not answer (PN532 at I2C address 0x%02X)" %
+                      reader.chip.address)
+    return got
