@@ -40,3 +40,14 @@ def test_a_card_id_of_another_length_is_refused_with_the_reason():
             assert "MIFARE UID" in str(e) and "FeliCa IDm" in str(e), e
         else:
             raise AssertionError("accepted " + bad)
+
+
+def test_a_random_uid_is_refused_it_would_never_open_the_panel_again():
+    # ISO/IEC 14443-3: a single-size UID whose first byte is 08 is random, new at every tap
+    # (many bank cards, passports, phones): enrolled, it would never match again.
+    try:
+        _hash("08A1B2C3")
+    except SystemExit as e:
+        assert "random" in str(e), e
+    else:
+        raise AssertionError("a random UID was enrolled")

@@ -42,6 +42,11 @@ def check_uid(uid):
     if len(u) not in (8, 14, 16, 20) or any(ch not in _HEX for ch in u):
         return ("a card id is a MIFARE UID (4, 7 or 10 bytes) or a FeliCa IDm (8 bytes) in hex, "
                 "e.g. 04A1B2C3 or 012E4CD1A2B3C4D5")
+    if len(u) == 8 and u.startswith("08"):
+        # ISO/IEC 14443-3 6.4.4: UID0 = 08h marks a random single-size UID, drawn anew at each
+        # activation (bank cards, passports, phones): enrolled, it would never match again.
+        return "this card shows a random UID (starting 08), a new one at every tap: it cannot " \
+               "be enrolled; use the issued card or another IC card"
     return None
 
 
