@@ -75,11 +75,28 @@ def _house(name):
     wall = WallClock(machine.RTC(), 540)
     wall.set_unix(1795316400)
     logs = []
-    app = App(config, secrets, fresh_dir("cards_" + name), hostclock.ticks_ms(),
-              machine_module=machine, link=OfflineLink(config["site_id"]), wall=wall,
-              log=logs.append)
+    data_dir = fresh_dir("cards_" + name)
+    app = _boot(config, secrets, data_dir, wall, logs)
+    _BOOT["args"] = (config, secrets, data_dir, wall, logs)
     _run(app, 2000)
     return app, chip, logs
+
+
+_BOOT = {}
+
+
+def _boot(config, secrets, data_dir, wall, logs):
+    return App(config, secrets, data_dir, hostclock.ticks_ms(), machine_module=machine,
+               link=OfflineLink(config["site_id"]), wall=wall, log=logs.append)
+
+
+def _reboot(app):
+    """Power cut and back: a new App on the same flash (the sensors and the reader stay as they
+    are; the new App takes the pins' interrupts over)."""
+    app.journal.close()
+    app = _boot(*_BOOT["args"])
+    _run(app, 2000)
+    return app
 
 
 def _run(app, ms):
@@ -196,6 +213,32 @@ def test_a_reader_that_stops_answering_is_a_trouble_until_it_answers():
     restores = [app.journal.get(s)[0] for s in app.journal.outbox()]
     assert [e.kind for e in restores if e.cid == ev.CID_PERIPHERAL] == ["trouble", "restore"]
     assert _tap(app, chip, Mifare(MIFARE_ID)) is not None
+
+
+def test_a_revoked_card_stays_refused_after_a_power_cut():
+    app, chip, logs = _house("revoked_reboot")
+    assert app.ops.run("revoke_card", 0, _now(), card=1).ok
+    _run(app, 1000)                                 # saved
+    app = _reboot(app)
+    assert _tap(app, chip, Mifare(MIFARE_ID)) == "暗証番号またはカードが違います"
+    assert app.core.mode == "disarmed"
+
+
+def test_the_reader_trouble_is_not_sent_twice_across_a_reboot():
+    app, chip, logs = _house("trouble_reboot")
+    chip.detach()
+    _run(app, 35000)
+    assert ev.CID_PERIPHERAL in [t[0] for t in app.troubles()]
+    _run(app, 1000)                                 # saved
+    app = _reboot(app)
+    _run(app, 35000)                                # still gone: reported already
+    kinds = [e.kind for e, _up, _acked in app.journal.history() if e.cid == ev.CID_PERIPHERAL]
+    assert kinds == ["trouble"]
+    assert ev.CID_PERIPHERAL in [t[0] for t in app.troubles()]
+    chip.attach(0)                                  # repaired
+    _run(app, 10000)
+    kinds = [e.kind for e, _up, _acked in app.journal.history() if e.cid == ev.CID_PERIPHERAL]
+    assert kinds == ["trouble", "restore"] and app.troubles() == []
 
 
 def test_loop_with_the_reader_polling_allocates_nothing():
