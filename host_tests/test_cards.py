@@ -156,6 +156,14 @@ def test_a_card_held_during_an_alarm_silences_it():
     assert app.core.mode == "disarmed" and not app.rendered.siren
 
 
+def test_the_panel_can_choose_the_operation_before_the_tap():
+    app, chip, logs = _house("chosen")
+    app.cards.next_action = ("arm", "stay")         # 在宅セット chosen on the keys, then the card
+    assert _tap(app, chip, Felica(FELICA_ID)) == "セットしました"
+    assert app.core.mode == "stay"
+    assert app.cards.next_action is None            # one tap, one operation
+
+
 def test_a_revoked_card_is_refused():
     app, chip, logs = _house("revoked")
     r = app.ops.run("revoke_card", 0, _now(), card=2)     # a lost card (installer or centre)
