@@ -64,6 +64,7 @@ ACK_MS = const(50)        # UM0701: the ACK comes within about 1 ms of the comma
 RESPONSE_MS = const(300)  # a passive activation with one retry, no card: tens of ms
 RETRY_MS = const(1000)    # after a fault: re-initialise the chip no sooner than this
 SHORT_READ = const(16)    # status + a frame of up to 7 data bytes: "no card" fits, a card not
+MAX_NACKS = const(2)      # per response: one to read a long frame whole, one for a damaged one
 _BUF = const(64)          # status + the longest frame read (a type A UID with an ATS)
 
 # states
@@ -131,7 +132,7 @@ class PN532:
         self._deadline = 0
         self._next = ticks_ms()
         self._need = 0                   # bytes to read after a NACK (status + whole frame)
-        self._resent = False             # a NACK was sent for this response already
+        self._nacks = 0                  # NACKs sent for this response
 
     # ---- the loop's call ------------------------------------------------------------------
     def poll(self, now):
@@ -163,7 +164,7 @@ class PN532:
 
     def _send(self, cmd, now):
         self._cmd = cmd
-        self._resent = False
+        self._nacks = 0
         self._need = 0
         try:
             self.i2c.writeto(self.address, cmd)
@@ -191,7 +192,7 @@ class PN532:
 
     def _nack(self, now, need):
         """Ask for the response again (UM0701 6.2.1.4), to read `need` bytes of it."""
-        self._resent = True
+        self._nacks += 1
         self._need = need
         try:
             self.i2c.writeto(self.address, NACK)
@@ -214,7 +215,7 @@ class PN532:
             return self._damaged(now)      # LEN/LCS wrong (or an ACK/NACK/extended frame here)
         end = i + 4 + n                    # index of DCS
         if end >= got:
-            if end + 2 > _BUF or self._resent:
+            if end + 2 > _BUF or self._nacks >= MAX_NACKS:
                 return self._fault(now)    # longer than we ever read
             return self._nack(now, end + 2)
         s = 0
@@ -227,7 +228,7 @@ class PN532:
         return self._answer(now, i + 6, end)
 
     def _damaged(self, now):
-        if self._resent:
+        if self._nacks >= MAX_NACKS:
             return self._fault(now)
         return self._nack(now, self._need or SHORT_READ)
 
