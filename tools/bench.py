@@ -81,6 +81,20 @@ def fig_heap():
              where)]
 
 
+def fig_card_poll():
+    """The ライフカード reader polled every loop step, no card (issue 14): tools/bench/card_poll.py."""
+    r = _mp_json("card_poll.py")
+    where = ("real MicroPython 1.29 (WebAssembly, .mpy), fake PN532 in Python on the fake I2C "
+             "(included), %d steps, %d poll rounds, %.1f I2C reads per round" % (
+                 r["steps"], r["polls"], r["reads_per_poll"]))
+    return [
+        ("card poll cost per loop step, no card", "%.2f" % r["us_per_step"], "us/step",
+         "(figure)", where),
+        ("bytes allocated per card poll step, no card", "%.2f" % r["bytes_per_step"], "B/step",
+         "0 B", where),
+    ]
+
+
 def fig_idle_day():
     sys.path.insert(0, os.path.join(HERE, "bench"))
     import idle_day
@@ -151,7 +165,7 @@ def fig_landline():
     return landline.rows(landline.measure(5))
 
 
-FIGURES = [fig_mpy_size, fig_core_tick, fig_heap, fig_latency, fig_idle_day, fig_delay_writes,
+FIGURES = [fig_mpy_size, fig_core_tick, fig_card_poll, fig_heap, fig_latency, fig_idle_day, fig_delay_writes,
            fig_hash_rounds, fig_landline]
 
 

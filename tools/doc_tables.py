@@ -34,6 +34,8 @@ WHEN = {
     ev.CID_LOG_OVERFLOW: ("trouble", "the flash refuses writes (full): reports held in RAM; "
                                      "restore when writes work again"),
     ev.CID_LOW_BATTERY: ("trouble", "backup battery low"),
+    ev.CID_PERIPHERAL: ("trouble", "the ライフカード reader (PN532) has not answered for 30 s; "
+                                   "restore when it answers for 5 s"),
     ev.CID_COMM_TROUBLE: ("trouble", "an MQTT test or report could not be delivered"),
     ev.CID_TELCO_FAULT: ("trouble", "telephone line cut / landline path failed"),
     ev.CID_FAIL_TO_COMM: ("trouble", "nothing delivered on MQTT for a whole comm_check_h"),

@@ -1,7 +1,8 @@
 """Print the secrets.json entry for a user code or a ライフカード UID.
 
     python tools/hash_secret.py code            # asks for the code twice (hidden)
-    python tools/hash_secret.py card            # asks for the card UID, e.g. 04A1B2C3
+    python tools/hash_secret.py card            # asks for the card id: a MIFARE UID, e.g.
+                                                # 04A1B2C3, or a FeliCa IDm (16 hex digits)
     echo 04A1B2C3 | python tools/hash_secret.py card     # or one line on stdin
     python tools/hash_secret.py code --iter 2000 # rounds (default and minimum: the floor,
                                                  # mimamori.core.auth.MIN_ITERATIONS)
@@ -36,8 +37,16 @@ def check_code(code):
 
 def check_uid(uid):
     u = auth.normalise_uid(uid).decode()
-    if len(u) not in (8, 14, 20) or any(ch not in _HEX for ch in u):
-        return "a card UID is 4, 7 or 10 bytes in hex, e.g. 04A1B2C3"
+    # what the reader gives (io/cardreader.py): a MIFARE / ISO 14443A UID of 4, 7 or 10 bytes,
+    # or a FeliCa card's IDm of 8 bytes
+    if len(u) not in (8, 14, 16, 20) or any(ch not in _HEX for ch in u):
+        return ("a card id is a MIFARE UID (4, 7 or 10 bytes) or a FeliCa IDm (8 bytes) in hex, "
+                "e.g. 04A1B2C3 or 012E4CD1A2B3C4D5")
+    if len(u) == 8 and u.startswith("08"):
+        # ISO/IEC 14443-3 6.4.4: UID0 = 08h marks a random single-size UID, drawn anew at each
+        # activation (bank cards, passports, phones): enrolled, it would never match again.
+        return "this card shows a random UID (starting 08), a new one at every tap: it cannot " \
+               "be enrolled; use the issued card or another IC card"
     return None
 
 

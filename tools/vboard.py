@@ -6,6 +6,7 @@ tests and by the simulator.
     board.set_zone(3, True)          # リビング窓 opens (the pin goes to its active level)
     board.run(2000)                  # two seconds of virtual time, the loop every 10 ms
     board.reboot()                   # power cut and back: a new App on the same flash
+    board.tap_card("04A1B2C3")       # a ライフカード on the reader (a house with card_reader)
 
 Time: a hostclock VirtualClock (tests: instant) or a real clock that can also jump forward (the
 simulator's fast-forward).
@@ -93,6 +94,10 @@ class VirtualBoard:
             self.set_battery_mv(BATTERY_MV)
         if sup["ac_sense_gpio"] is not None:
             self.set_ac(True)
+        self.card_chip = None       # the fake PN532 (host_tests/fakes/pn532_chip.py), if any
+        if config.get("card_reader"):
+            from pn532_chip import PN532Chip
+            self.card_chip = PN532Chip().attach(config["i2c"]["id"], config["card_reader"]["addr"])
         self.app = self._boot()
 
     def _boot(self):
@@ -121,6 +126,28 @@ class VirtualBoard:
         self.set_zone(zone_id, True)
         self.run(hold_ms)
         self.set_zone(zone_id, False)
+
+    def tap_card(self, card_id, kind="mifare", hold_ms=1000, step=None):
+        """A resident holds a card (hex id; kind "mifare" or "felica") on the house's reader
+        until the controller has read it (at most hold_ms of board time, the loop running:
+        `step`, default self.step), then takes it away. The panel's answer (mimamori/cards.py
+        last_text), or None when it was not read."""
+        from pn532_chip import Felica, Mifare
+        if self.card_chip is None:
+            raise ValueError("this house has no card reader (config card_reader)")
+        card = Felica(card_id) if kind == "felica" else Mifare(card_id)
+        cards = self.app.cards
+        taps = cards.taps
+        self.card_chip.place(card)
+        step = step or self.step
+        try:
+            for _ in range(max(1, hold_ms // LOOP_MS)):
+                step()
+                if cards.taps != taps:
+                    return cards.last_text
+            return None
+        finally:
+            self.card_chip.remove(card)
 
     def is_active(self, zone_id):
         return self._active[zone_id]

@@ -13,7 +13,7 @@
 # state frame), comms/routes.py (the report paths).
 from mimamori.compat import const, ticks_diff, ticks_ms
 from mimamori.log import Logger
-from mimamori import restore, status
+from mimamori import cards, restore, status
 from mimamori.operations import Operations
 from mimamori.persist import Keeper
 from mimamori.reports import Reports
@@ -83,6 +83,7 @@ class App:
         self.analog = Analog(self.sup, config.get("supervision"), now)
         self.rendered = out.OutputState()   # what is on the pins: core + supervision merged
         self._zone_sink = self._on_zone     # bound once: a bound method allocates per use
+        self.cards = cards.attach(self, machine_module, now)   # ライフカード reader, or None
         restore.feed_boot_levels(self, now)
         if link is None:
             from mimamori.comms.path_mqtt import make_link
@@ -119,6 +120,8 @@ class App:
         if self.wifi is not None:
             self.wifi.poll(now)
         self.inputs.poll(now, self._zone_sink)
+        if self.cards is not None:
+            self.cards.step(now)
         self.auth.poll(now)
         self.core.tick(now)
         self.sup.tick(now)

@@ -26,7 +26,8 @@
 #
 # Test-side API (not on the board): pins[n] (registry by GPIO number), Pin.drive(level),
 # Pin.release(), Pin.irq_handler; ADC.set_uv(); UART.peer_write/peer_read/attach_peer;
-# i2c_attach(); SPI.peer; resets, sleeps, dropped_irqs; hold_scheduler()/release_scheduler();
+# i2c_attach() (register or stream devices), i2c_detach(); SPI.peer; resets, sleeps,
+# dropped_irqs; hold_scheduler()/release_scheduler();
 # reboot() (boot again after a recorded reset, keeping the cause); reset_all() (fresh board,
 # power-on).
 import hostclock
@@ -754,10 +755,17 @@ class PWM:
 # --- I2C and SPI ---
 
 def i2c_attach(bus, addr, regs=None):
-    """Test API: put a device with registers `regs` (dict register -> byte) on bus `bus`."""
+    """Test API: put a device with registers `regs` (dict register -> byte) on bus `bus`; or a
+    stream device (a peer object with i2c_write(data) and i2c_read_into(buf), e.g. the fake
+    PN532): every write goes to it whole, every read is filled by it."""
     dev = {} if regs is None else regs
     i2c_devices.setdefault(bus, {})[addr] = dev
     return dev
+
+
+def i2c_detach(bus, addr):
+    """Test API: the device leaves the bus (unplugged): its address is NACKed (ENODEV)."""
+    i2c_devices.get(bus, {}).pop(addr, None)
 
 
 class I2C:
@@ -771,7 +779,8 @@ class I2C:
         self._ptr = {}
 
     def _dev(self, addr):
-        dev = i2c_devices.get(self.id, {}).get(addr)
+        bus = i2c_devices.get(self.id)      # (no `{}` default: a read must not allocate)
+        dev = bus.get(addr) if bus is not None else None
         if dev is None:
             raise OSError(19, "ENODEV")     # address NACKed
         return dev
@@ -793,6 +802,9 @@ class I2C:
 
     def writeto(self, addr, buf, stop=True):
         dev = self._dev(addr)
+        if not isinstance(dev, dict):
+            dev.i2c_write(buf)              # a stream device (peer object)
+            return len(buf)
         data = bytes(buf)
         if data:
             self._ptr[addr] = data[0]
@@ -801,10 +813,18 @@ class I2C:
         return len(data)
 
     def readfrom(self, addr, nbytes, stop=True):
-        self._dev(addr)
+        dev = self._dev(addr)
+        if not isinstance(dev, dict):
+            buf = bytearray(nbytes)
+            dev.i2c_read_into(buf)
+            return bytes(buf)
         return self.readfrom_mem(addr, self._ptr.get(addr, 0), nbytes)
 
     def readfrom_into(self, addr, buf, stop=True):
+        dev = self._dev(addr)
+        if not isinstance(dev, dict):
+            dev.i2c_read_into(buf)          # a stream device fills it (allocation-free)
+            return
         buf[:] = self.readfrom(addr, len(buf))
 
 

@@ -16,7 +16,7 @@ import sys
 import time
 
 from simlib import devices
-from simlib.site import SAMPLE_CARD, SAMPLE_CODE, Site
+from simlib.site import SAMPLE_CARD, SAMPLE_CODE, SAMPLE_FELICA, STRANGER_CARD, Site
 from simlib.text import clock, fit, wrap
 
 ZONE_KEYS = "abcdefghijklmnopqrstuvwxyz"
@@ -41,6 +41,10 @@ KEY_HELP = ("a-%s センサー (上の表)   0-9 暗証番号 (BS 消去)   L �
             "R 異常リセット",
             "早送り: > +1分  + +1時間  * +12時間      B ブローカー 停止/復旧  T 電話回線 切断/復旧")
 LABEL_W = 9             # the column where values start after 表示 / モード / ブザー
+# card taps on the house's reader (the fake PN532): key -> (card id, kind)
+CARD_KEYS = {"M": (SAMPLE_CARD, "mifare"), "N": (SAMPLE_FELICA, "felica"),
+             "U": (STRANGER_CARD, "mifare")}
+CARD_HELP = "M MIFAREカード  N FeliCaカード  U 未登録カード (リーダーにかざす)"
 
 
 class Controls:
@@ -83,6 +87,8 @@ class Controls:
             self.force = not self.force
         elif ch == "L":
             self.card = not self.card
+        elif ch in CARD_KEYS and s.reader:
+            self.answer = s.tap_card(*CARD_KEYS[ch]) or "カードを読み取れませんでした"
         elif ch in self._jumps:
             s.skip(self._jumps[ch])
             self.jumped_ms += self._jumps[ch]
@@ -205,6 +211,9 @@ class Screen:
             self.put(y, 1, line.replace("%s", last) if "%s" in line else line, curses.A_DIM,
                      pw - 2)
             y += 1
+        if s.reader:
+            self.put(y, 1, CARD_HELP, curses.A_DIM, pw - 2)
+            y += 1
         return y
 
     def draw_zones(self, y, pw):
@@ -304,7 +313,7 @@ def loop(scr, site):
 def main(broker=None):
     _utf8_locale()
     print("make sim: starting the broker, the centre and the controller ...", flush=True)
-    site = Site(clock="real", broker=broker, landline=True)
+    site = Site(clock="real", broker=broker, landline=True, reader=True)
     try:
         curses.wrapper(loop, site)
     except KeyboardInterrupt:

@@ -36,6 +36,10 @@ from simlib.centre import Centre, LandlinePath, MqttPath  # noqa: E402
 BOARD_DIR = os.path.join(hostpath.ROOT, "boards", "esp32-devkitc")
 SAMPLE_CODE = "1234"        # the sample resident's code (secrets.sample.json)
 SAMPLE_CARD = "04A1B2C3"    # the sample resident's ライフカード
+SAMPLE_FELICA = "012E4CD1A2B3C4D5"  # the resident's own FeliCa card (enrolled with a reader)
+STRANGER_CARD = "04DEADBEEF0102"    # nobody's card
+# With a reader (Site(reader=True)) zones 8 and 11 give GPIO21 and GPIO25 to its I2C bus
+READER_WIRING = {"gives_up_zones": (8, 11), "i2c": {"sda": 21, "scl": 25}}
 LOOP_MS = vboard.LOOP_MS
 PACE_S = 0.001              # virtual clock, waiting on the network: real seconds per loop pass
 
@@ -49,11 +53,15 @@ def load_json(path):
 
 
 class Site:
-    def __init__(self, clock="real", broker=None, board_dir=BOARD_DIR, out=None, landline=False):
+    def __init__(self, clock="real", broker=None, board_dir=BOARD_DIR, out=None, landline=False,
+                 reader=False):
         """out(entry): called for every timeline entry (t_ms, source, text) as it happens.
         landline: the house also has the fixed line as its second report path (LandlinePath;
-        the sample board then gives zones 4 and 5 to the modem's UART)."""
+        the sample board then gives zones 4 and 5 to the modem's UART).
+        reader: the house has the ライフカード reader (a fake PN532 on I2C; READER_WIRING), the
+        sample card and a FeliCa card enrolled: tap_card()."""
         self.landline = landline
+        self.reader = reader
         self.out = out
         self.timeline = []
         self.tmp = tempfile.mkdtemp(prefix="mimamori-sim-")
@@ -74,12 +82,20 @@ class Site:
         raw = load_json(os.path.join(board_dir, "config.sample.json"))
         for p in self.paths:
             p.configure(raw)
+        if self.reader:
+            raw["zones"] = [z for z in raw["zones"]
+                            if z["id"] not in READER_WIRING["gives_up_zones"]]
+            raw["i2c"] = dict(READER_WIRING["i2c"])
+            raw["card_reader"] = {}
         self.config = validate_config(raw, load_json(os.path.join(board_dir, "pins.json")))
         # the house's own secrets, as an installer makes them (the samples themselves would
         # raise the sample-secrets trouble); the codes and card stay SAMPLE_CODE / SAMPLE_CARD
-        self.secrets = validate_secrets(
-            vboard.own_secrets(load_json(os.path.join(board_dir, "secrets.sample.json"))),
-            self.config)
+        sec = vboard.own_secrets(load_json(os.path.join(board_dir, "secrets.sample.json")))
+        if self.reader:
+            from mimamori.core import auth
+            sec["cards"].append({"id": 2, "user": 1, "uid": auth.make_entry(
+                "card", SAMPLE_FELICA, os.urandom(16), auth.ITERATIONS)})
+        self.secrets = validate_secrets(sec, self.config)
         self.site_id = self.config["site_id"]
         ll = self.config["comms"].get("landline") or {}
         self.centre.add_site(self.site_id, self.secrets["site_key"],
@@ -220,6 +236,13 @@ class Site:
         what = ("強制" if force else "") + ARM_JA[mode] if action == "arm" else \
             ACTION_JA.get(action, action)
         self.note("操作", "%s (%s) -> %s" % (what, "カード" if card else "暗証番号", text))
+        return text
+
+    def tap_card(self, card_id, kind="mifare"):
+        """A card held on the house's reader until read, then taken away: the panel's answer."""
+        text = self.board.tap_card(card_id, kind, step=self.step)
+        self.note("操作", "カード %s -> %s" % ("FeliCa" if kind == "felica" else "MIFARE",
+                                            text if text is not None else "(読み取れません)"))
         return text
 
     def close(self):

@@ -49,6 +49,8 @@ CID_SYSTEM_TROUBLE = const(300) # System trouble: the sample site key or codes a
 CID_AC_LOSS = const(301)        # AC Loss
 CID_SYSTEM_RESET = const(305)   # System reset: sent at every boot (power cut, watchdog, update)
 CID_LOW_BATTERY = const(302)    # Low system battery
+CID_PERIPHERAL = const(330)     # System peripheral trouble: the ライフカード reader (PN532)
+                                # does not answer
 CID_SELF_TEST = const(307)      # Self-test failure: a saved file failed its check at boot
                                 # (store/health.py: booted in the fail-secure state)
 CID_COMM_TROUBLE = const(350)   # Communication trouble (MQTT path)
@@ -92,6 +94,7 @@ CATALOGUE = {
     CID_LOW_BATTERY: ("G", False),
     CID_SELF_TEST: ("G", True),
     CID_LOG_OVERFLOW: ("G", False),
+    CID_PERIPHERAL: ("G", False),
     CID_COMM_TROUBLE: ("F", False),
     CID_TELCO_FAULT: ("F", False),
     CID_FAIL_TO_COMM: ("F", False),

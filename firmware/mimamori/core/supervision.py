@@ -41,6 +41,7 @@
 #                                    RTC); sup.clear_departure(now) cancels it and its reminder.
 #   sup.start_self_check(now)        the resident starts the monthly inspection.
 #   sup.sample_secrets(in_use, now)  at boot: the sample site key / codes are in use (300).
+#   sup.card_reader(answering, now)  each step with a ライフカード reader: its chip answers (330).
 #   sup.snapshot() -> dict           persist it when sup.revision differs from the revision
 #                                    last written (about once an hour when idle, never per tick).
 #   sup.troubles() -> [(cid, zone, text)]   active conditions, Japanese text (panel, state topic).
@@ -67,6 +68,7 @@ from mimamori.core.events import TROUBLE
 from mimamori.core.vocab import MODE_DISARMED
 # one import line for the package's modules: each import costs its names again in the .mpy
 from mimamori.core.watch import base, life, power, comm, line, stuck, departure, selfcheck, secrets
+from mimamori.core.watch import reader
 
 SELF_CHECK_STEPS = selfcheck.SELF_CHECK_STEPS   # the outputs in the order the self-check drives
 
@@ -104,12 +106,13 @@ class Supervisor:
             ctx, timers["forgot_arm_grace_min"] * 60)
         self._check = selfcheck.SelfCheckWatcher(ctx, timers["self_check_days"] * 86400,
                                                  checks.paths, now)
+        self._reader = reader.ReaderWatcher(ctx)   # the ライフカード reader answers (330)
         # In the order the panel lists their troubles (the display shows the first) ...
         self._all = (self._samples, self._life, self._power, self._comm, self._line,
-                     self._stuck, self._departure, self._check)
+                     self._stuck, self._departure, self._check, self._reader)
         # ... and the order they are ticked in (the order their events are journalled).
         self._ticking = (self._life, self._stuck, self._power, self._line, self._comm,
-                         self._departure, self._check)
+                         self._departure, self._check, self._reader)
 
     # ---- state the app reads ----------------------------------------------------------------
     @property
@@ -190,6 +193,10 @@ class Supervisor:
         # a reading confirms its debounced condition at once when it has held long enough
         self._power.tick(now)
         self._line.tick(now)
+
+    def card_reader(self, answering, now):
+        """Every loop step with a card reader: whether its chip answered (io/cardreader.py)."""
+        self._reader.reader_state(answering, now)
 
     def test_result(self, path, ok, now):
         self._ctx.advance(now)

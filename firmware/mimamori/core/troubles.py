@@ -1,6 +1,7 @@
 # Building blocks of supervision: a debounced condition, and the state-topic code of each
-# supervised condition (its Japanese text: core/texts.py TROUBLE_TEXT). Sans-I/O: time is a ticks_ms value passed in; nothing here allocates
-# in `feed`/`settle`, so the supervisor can call them from its steady-state tick.
+# supervised condition (its Japanese text: core/texts.py TROUBLE_TEXT). Sans-I/O: time is a
+# ticks_ms value passed in; nothing here allocates in `feed`/`settle`, so the supervisor can call
+# them from its steady-state tick.
 from mimamori.compat import ticks_diff
 from mimamori.core import events as ev
 
@@ -50,6 +51,7 @@ CODE = {
     ev.CID_SYSTEM_TROUBLE: "sample_secrets",
     ev.CID_SELF_TEST: "storage_damaged",
     ev.CID_LOG_OVERFLOW: "flash_full",
+    ev.CID_PERIPHERAL: "card_reader",
 }
 
 

@@ -17,6 +17,7 @@
 import json
 import os
 
+from mimamori.store.config_bus import card_reader, i2c
 from mimamori.store.config_check import REQUIRED, Check, ConfigError, is_int, kind, only
 from mimamori.store.config_comms import comms
 from mimamori.store.config_pins import PinUse, Pins
@@ -64,7 +65,7 @@ class _Config(PinUse):
     def build(self, cfg):
         c = self.c
         known = ("version", "site_id", "board", "utc_offset_min", "zones", "timers", "comms",
-                 "outputs", "supervision", "strapping_override")
+                 "outputs", "supervision", "strapping_override", "i2c", "card_reader")
         if c.obj("", cfg, known) is None:
             return None
         out = {}
@@ -96,6 +97,8 @@ class _Config(PinUse):
         out["comms"] = comms(self, cfg.get("comms", REQUIRED))
         out["supervision"] = self.supervision(cfg.get("supervision", {}))
         out["timers"] = self.timers(cfg.get("timers", {}))
+        out["i2c"] = i2c(self, cfg.get("i2c", REQUIRED))
+        out["card_reader"] = card_reader(self, cfg.get("card_reader", REQUIRED), out["i2c"])
         return out
 
     def outputs(self, v):

@@ -10,7 +10,7 @@ class Pins:
     def __init__(self, p, c):
         self.ok = False
         known = ("board", "mcu", "module", "gpio", "input_only", "no_pull", "adc", "forbidden",
-                 "strapping", "notes")
+                 "strapping", "i2c", "notes")
         if c.obj("pins", p, known) is None:
             return
         n0 = len(c.errors)
@@ -23,6 +23,8 @@ class Pins:
         self.adc = self._ints(c, "pins.adc", p.get("adc", REQUIRED), self.gpio)
         self.forbidden = self._reasons(c, "pins.forbidden", p.get("forbidden", REQUIRED), "reason")
         self.strapping = self._strapping(c, p.get("strapping", REQUIRED))
+        # the I2C controllers' ids (optional; store/config_bus.py assumes 0 and 1 without it)
+        self.i2c = self._ints(c, "pins.i2c", p.get("i2c", []), None)
         notes = p.get("notes", [])
         if not isinstance(notes, list):
             c.bad("pins.notes", "expected a list of strings, got " + kind(notes))
