@@ -273,8 +273,13 @@ def _show(app, w):
 
 
 def _boot():
+    """The controller, booted as main.py would (watchdog, Wi-Fi, the 305 boot report), its log
+    kept in the ring and on flash but not printed: the installer's output stays JSON lines."""
     from mimamori import boot
-    app = boot.main(data=_p(DATA), config_paths=(_p(CONFIG), _p(SECRETS), _p(PINS)), run=False)
+    from mimamori.log import Logger, Ring
+    log = Logger(_drop, ring=Ring(_p(DATA) + LOG))
+    app = boot.main(data=_p(DATA), config_paths=(_p(CONFIG), _p(SECRETS), _p(PINS)), run=False,
+                    log=log)
     if app is None:
         raise ValueError("the configuration is refused (run `check`)")
     return app
@@ -282,7 +287,8 @@ def _boot():
 
 def _walktest(code, seconds, app, on_step):
     from mimamori.core import walktest
-    if app is None:
+    booted = app is None
+    if booted:
         app = _boot()
     now = ticks_ms()
     user = app.auth.check_code(code, now)
@@ -310,6 +316,13 @@ def _walktest(code, seconds, app, on_step):
     _flush(app)
     _out({"walk": "end", "untriggered": [{"zone": z.id, "name": z.name}
                                          for z in w.untriggered()]})
+    if booted:
+        # The loop stops here: the watchdog boot.main started would reset the board in 8 s.
+        # Give the installer's session its full length instead (mimamori/usbrepl.py); the
+        # board then restarts and guards.
+        import machine
+        from mimamori.usbrepl import SESSION_MS
+        machine.WDT(timeout=SESSION_MS)
 
 
 def _flush(app):
