@@ -77,6 +77,7 @@ def test_status_reads_what_the_controller_left_on_flash():
         assert 290 <= d["lockout_s"] <= 300, d
         assert d["walk_test"] is False
     assert saved["troubles"] == live["troubles"]
+    assert (live["state"], saved["state"]) == ("running", "ok")
 
 
 def test_status_says_why_when_the_config_is_missing():

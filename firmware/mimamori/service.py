@@ -113,7 +113,8 @@ def info():
 class _Saved:
     """The controller as it left the flash: its config, the alarm core, supervision and the
     lockout restored from the state file (events they emit are dropped: a view, not a boot),
-    the zones' levels read from the pins now, and the journal."""
+    and the zones' levels read from the pins now. `state`: none (nothing saved yet), ok, or
+    damaged (the next boot refuses it and boots fail-secure)."""
 
     def __init__(self, now):
         from mimamori.core.arming import AlarmCore
@@ -211,8 +212,9 @@ def _status(app):
     now = ticks_ms()
     if app is None:
         v = _Saved(now)
-        core, auth, seq, troubles = v.core, v.auth, _top_seq(), v.troubles()
+        core, auth, seq, troubles, state = v.core, v.auth, _top_seq(), v.troubles(), v.state
     else:
+        state = "running"
         from mimamori import status as st
         core, auth, seq, troubles = app.core, app.auth, app.journal.next_seq - 1, \
             st.troubles(app)
@@ -224,7 +226,7 @@ def _status(app):
           "open_zones": [{"zone": z.id, "name": z.name} for z in core.zones if z.open],
           "alarm_memory": len(core.memory) > 0,
           "seq": seq,
-          "lockout_s": left, "walk_test": core.walk is not None})
+          "lockout_s": left, "walk_test": core.walk is not None, "state": state})
 
 
 def status(app=None):
