@@ -172,6 +172,8 @@ def test_read_card_gives_the_card_id_and_kind():
                                                    {"done": True}]
     assert r.asked == 5000
     assert _call(S.read_card, reader=_Reader(None)) == [{"error": "no card"}]
+    out = _call(S.read_card, 100)      # the sample house has no reader configured
+    assert len(out) == 1 and "card reader" in out[0]["error"], out
 
 
 def test_factory_reset_erases_the_house_only_when_confirmed():
