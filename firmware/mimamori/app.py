@@ -47,6 +47,8 @@ class App:
         self.log = log or _print_log   # a Logger (mimamori/log.py), still a plain callable
         self.key = frame.site_key(secrets["site_key"])
         self.wall = wall or WallClock(machine_module.RTC(), config.get("utc_offset_min", 540))
+        if self.log.ring is not None and self.log.ring.clock is None:
+            self.log.ring.clock = self.wall.iso     # the log ring's times: wall time when set
         self.wifi = wifi
         self.wdt = wdt              # boot.main starts it before the App (a hung boot resets)
         self._last_step = now
@@ -98,6 +100,7 @@ class App:
         self._trouble = status.any_trouble(self)   # trouble LED and chirp
         self._state_dirty = True    # the retained state topic needs a new frame
         self._ha_key = -1           # what HA's state depends on, as last published
+        self.repl = None            # the USB REPL's lock on a real board (usbrepl.py)
 
     @property
     def log(self):
@@ -127,6 +130,8 @@ class App:
         self.sup.tick(now)
         self.analog.poll(now)
         self.router.poll(now)
+        if self.repl is not None:
+            self.repl.poll(now)
         status.render(self, now)
         # save what moved, then the storage check: both every step (| evaluates both, not `or`)
         status.publish(self, self.keeper.save(now) | self.keeper.storage_check(now), now)

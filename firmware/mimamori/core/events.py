@@ -67,6 +67,11 @@ CID_PARTIAL_ARM = const(456)    # Partial arm: 部分セット
 CID_BYPASS = const(570)         # Zone/sensor bypass
 CID_MANUAL_TEST = const(601)    # Manual trigger test report (monthly self-check)
 CID_PERIODIC_TEST = const(602)  # Periodic test report (36-hour communication check)
+CID_WALK_TEST = const(607)      # Walk test mode: Q1 the installer started it, Q3 it ended
+                                # (core/walktest.py: zones tripped meanwhile are not alarms)
+CID_PROGRAM_MODE = const(627)   # Program mode entry: the panel stopped guarding for the
+                                # installer's USB session (mimamori/usbrepl.py); its next boot
+                                # reports 305
 CID_LIFE = const(641)           # Senior watch trouble: ライフ監視 (no activity for the set time)
 CID_LOG_OVERFLOW = const(624)   # Event log overflow: the flash refuses writes (full); reports
                                 # live in RAM only until it takes them again
@@ -108,6 +113,9 @@ CATALOGUE = {
     CID_BYPASS: ("A", False),
     CID_MANUAL_TEST: ("G", False),
     CID_PERIODIC_TEST: ("F", False),
+    # urgent: the centre must know at once that this house's zones report no alarms for a while
+    CID_WALK_TEST: ("G", True),
+    CID_PROGRAM_MODE: ("G", True),
     CID_LIFE: ("H", True),
 }
 
@@ -152,6 +160,8 @@ class Event:
         base = tx.EVENT_LABELS[self.cid]
         if self.kind == RESTORE:
             return base + tx.RESTORED
+        if self.cid == CID_WALK_TEST:
+            return base + (tx.WALK_END if self.qualifier == Q_RESTORE else tx.WALK_START)
         return base
 
     @property

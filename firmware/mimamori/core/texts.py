@@ -62,6 +62,8 @@ EVENT_LABELS = {
     601: "点検(手動試験)",
     602: "定期通信試験",
     641: "ライフ監視",
+    607: "歩行試験",
+    627: "施工モード(監視停止)",
 }
 RESTORED = " 復旧"          # after a label when the condition has ended
 
@@ -141,3 +143,20 @@ HA_PROBLEM = "故障・異常"
 HA_PATHS = "通報経路"
 HA_BATTERY = "バッテリー"
 HA_DEVICE = "見守り "
+
+
+# ---- walk test (core/walktest.py, operations.py; issue 13) ----------------------------------
+WALK_ON = "歩行試験中"                       # the panel while no sensor has triggered yet
+WALK_ZONE = "歩行試験 %s %s"                 # 歩行試験 玄関ドア 検知
+WALK_ACTIVE = "検知"
+WALK_CLEAR = "復旧"
+WALK_START = " 開始"                        # after the 607 label: start / end
+WALK_END = " 終了"
+WALK_STARTED = "歩行試験を開始します"
+WALK_ENDED = "歩行試験を終了しました (未検知 %d)"
+WALK_NOT_INSTALLER = "歩行試験は施工者コードで開始します"
+WALK_NOT_DISARMED = "解除してから歩行試験を開始してください"
+
+# ---- installer mode: the USB REPL (mimamori/usbrepl.py; issue 13) ------------------------------
+REPL_OPEN = "施工モード: %d分以内にUSBで接続してください"
+REPL_NOT_INSTALLER = "施工モードは施工者コードで開始します"
