@@ -12,10 +12,41 @@
 # codes (6-8 digits: minutes to hours per code on a core) and for bulk cracking of many panels'
 # files. The real defence of a short code is the lockout below at the panel and keeping the
 # flash out of reach. (README "secrets.json" has the figures; `make bench` measures them.)
+#
+# Roles (README "Roles and codes"): `master` and `resident` operate the house (arm, disarm,
+# cancel, reset, watch-over calls, chime); `master` also manages users and cards; `installer`
+# only enters installer mode (walk test, configuration) and only while the house is disarmed, so
+# an installer's code can never disarm an armed house; `centre` is the code the monitoring centre
+# seals into its remote arm / disarm commands (core/commands.py) and acts as a resident.
+# A user may also have a duress code (強要): it is accepted exactly as the user's own code, and
+# `duress` is set on that check so the caller reports 121 silently (mimamori/operations.py).
 import hashlib
 import binascii
 
 from mimamori.compat import const, ticks_add, ticks_diff
+from mimamori.core.vocab import MODE_DISARMED
+
+# role -> the operations it may start (operations.py names; README "Roles and codes")
+HOUSE_ACTIONS = ("arm", "disarm", "cancel", "reset", "self_check", "answer", "watch", "chime",
+                 "departure")
+INSTALLER_ACTIONS = ("installer", "walk_test", "service")   # installer mode (issue 13)
+MASTER_ACTIONS = ("revoke_card", "users")                   # managing users and cards
+ROLE_ACTIONS = {
+    "master": HOUSE_ACTIONS + MASTER_ACTIONS + INSTALLER_ACTIONS,
+    "resident": HOUSE_ACTIONS,
+    "centre": HOUSE_ACTIONS,
+    "installer": INSTALLER_ACTIONS,
+}
+
+
+def allowed(role, action, mode):
+    """May a user of this role start `action` while the house is in `mode`? Installer mode is
+    entered only while disarmed: an installer's code cannot disarm, nor open an armed house."""
+    if action not in ROLE_ACTIONS.get(role, ()):
+        return False
+    if action in INSTALLER_ACTIONS and mode != MODE_DISARMED:
+        return False
+    return True
 
 # Hash rounds. The floor is what the board can afford at a keypress, since a check hashes the
 # code once per enrolled user (each has its own salt). `make bench` measures one round on the real
@@ -104,11 +135,16 @@ class Authenticator:
 
     def __init__(self, secrets, now_ms):
         self._users = []   # (public dict, salt, hash, iterations), in file order
+        self._duress = []  # the same for the users' duress codes
         self._by_id = {}   # user id -> public dict
         for u in secrets["users"]:
             pub = {"id": u["id"], "name": u["name"], "role": u["role"]}
             self._users.append((pub,) + _stored(u["code"]))
+            if u.get("duress"):
+                self._duress.append((pub,) + _stored(u["duress"]))
             self._by_id[u["id"]] = pub
+        # 外出 is disarmed by a card only together with a code (secrets card_and_code)
+        self.card_and_code = bool(secrets.get("card_and_code"))
         self._cards = []   # (card id, user id, salt, hash, iterations)
         for c in secrets.get("cards") or ():
             self._cards.append((c["id"], c["user"]) + _stored(c["uid"]))
@@ -120,6 +156,7 @@ class Authenticator:
         self.outcome = None
         self.lockout_started = False
         self.card_id = None
+        self.duress = False        # the latest accepted code was a duress code
         self._now = now_ms
         # Bumped (_touch) whenever snapshot() would persist something new: a failure counted or
         # forgotten, a lockout begun or ended, a card revoked. The app saves when it moved.
@@ -143,6 +180,13 @@ class Authenticator:
         self.poll(now)
         return self.locked_until is not None
 
+    def lock_left_s(self, now):
+        """Whole seconds the running lockout still lasts (rounded up), 0 when none."""
+        self.poll(now)
+        if self.locked_until is None:
+            return 0
+        return (ticks_diff(self.locked_until, now) + 999) // 1000
+
     def poll(self, now):
         """Expire the lockout and forget failures older than the window. Allocates nothing."""
         self._now = now
@@ -165,6 +209,7 @@ class Authenticator:
         self.poll(now)
         self.lockout_started = False
         self.card_id = None
+        self.duress = False
         if self.locked_until is not None:
             self.outcome = LOCKED
             return False
@@ -199,6 +244,10 @@ class Authenticator:
             return None
         for pub, salt, want, n in self._users:
             if same_bytes(hash_code(code, salt, n), want):
+                return self._success(pub)
+        for pub, salt, want, n in self._duress:
+            if same_bytes(hash_code(code, salt, n), want):
+                self.duress = True     # accepted as the user's own code: nothing differs here
                 return self._success(pub)
         return self._fail(now, WRONG)
 

@@ -39,10 +39,14 @@ SERVICES = {
 # 3xx troubles, 4xx open/close, 5xx bypass, 6xx test/misc). Where the standard has no code for a
 # sensor (glass break, vibration) we chose the nearest standard one and say so.
 CID_MEDICAL = const(100)        # Medical
+CID_PERSONAL_EMERGENCY = const(101)  # Personal emergency: みつめてコール not answered in time
+CID_FAIL_TO_REPORT = const(102)  # Fail to report in: しらせてコール not answered (q1); its restore
+                                 # (q3) is the resident's answer, early or late
 CID_FIRE = const(110)           # Fire
 CID_SMOKE = const(111)          # Smoke
 CID_HEAT = const(114)           # Heat
 CID_PANIC = const(120)          # Panic
+CID_DURESS = const(121)         # Duress: a duress code (強要) was used; silent, user in CCC
 CID_BURGLARY = const(130)       # Burglary
 CID_PERIMETER = const(131)      # Perimeter (doors, windows, shutters)
 CID_INTERIOR = const(132)       # Interior (space / PIR)
@@ -83,7 +87,10 @@ CATALOGUE = {
     CID_FIRE: ("B", "火災", True),
     CID_SMOKE: ("B", "火災(煙)", True),
     CID_HEAT: ("B", "火災(熱)", True),
+    CID_PERSONAL_EMERGENCY: ("D", "救急(みつめてコール)", True),
+    CID_FAIL_TO_REPORT: ("H", "しらせてコール 応答なし", True),
     CID_PANIC: ("C", "非常", True),
+    CID_DURESS: ("C", "強要", True),
     CID_BURGLARY: ("A", "侵入", True),
     CID_PERIMETER: ("A", "侵入(外周)", True),
     CID_INTERIOR: ("A", "侵入(屋内)", True),
@@ -114,6 +121,9 @@ CATALOGUE = {
     CID_PERIODIC_TEST: ("F", "定期通信試験", False),
     CID_LIFE: ("H", "ライフ監視", True),
 }
+
+# A restore whose plain "<label> 復旧" would mislead the operator: its own label.
+RESTORE_LABELS = {CID_FAIL_TO_REPORT: "しらせてコール 応答あり"}
 
 
 class Event:
@@ -149,7 +159,7 @@ class Event:
         """Resident-facing Japanese label, e.g. 火災(煙), with 復旧 on a restore."""
         base = CATALOGUE[self.cid][1]
         if self.kind == RESTORE:
-            return base + " 復旧"
+            return RESTORE_LABELS.get(self.cid) or base + " 復旧"
         return base
 
     @property
