@@ -213,7 +213,7 @@ def test_wrong_codes_lock_out_and_report_461(house):
         b.run(100)
     assert [e.cid for e, _u, _a in b.app.journal.history() if e.kind == "alarm"] == [461]
     assert b.app.statefile.writes == writes        # junk on the cmd topic writes no flash
-    assert b.app.operate("disarm", b.now(), code=CODE) == "ロック中です"
+    assert b.app.operate("disarm", b.now(), code=CODE) == "ロック中です あと5分00秒"  # time left
     assert [e.cid for e, _u, _a in b.app.journal.history() if e.kind == "alarm"] == [461]
 
 

@@ -19,7 +19,8 @@ ZONE_TYPES = ("magnet, glass, fire, gas, vibration, space, panic, medical, cance
               "case_tamper")
 TIMER_KEYS = ("entry_delay_s, exit_delay_s, cancel_window_s, siren_cutoff_min, life_monitor_h, "
               "comm_check_h, first_test_after_boot_min, fault_trouble_h, line_cut_debounce_s, "
-              "forgot_arm_grace_min, self_check_days")
+              "forgot_arm_grace_min, self_check_days, mitsumete_min, mitsumete_warn_s, "
+              "shirasete_answer_min")
 
 _texts = {}
 
@@ -319,7 +320,7 @@ def test_unknown_keys_are_named():
         "sitename: unknown key (known keys: version, site_id, board, utc_offset_min, zones, "
         "timers, comms, outputs, supervision, strapping_override)",
         "zones[0].colour: unknown key (known keys: id, name, type, gpio, wiring, pull, "
-        "debounce_ms, modes, entry_route, always_armed, detector, follower, sounder)",
+        "debounce_ms, modes, entry_route, always_armed, detector, follower, sounder, chime)",
         "timers.entry_dealy_s: unknown key (known keys: " + TIMER_KEYS + ")"]
 
 

@@ -156,7 +156,8 @@ class Authenticator:
         self.outcome = None
         self.lockout_started = False
         self.card_id = None
-        self.duress = False        # the latest accepted code was a duress code
+        self.duress = False        # the latest accepted code was a duress code ...
+        self.duress_user = 0       # ... of this user
         self._now = now_ms
         # Bumped (_touch) whenever snapshot() would persist something new: a failure counted or
         # forgotten, a lockout begun or ended, a card revoked. The app saves when it moved.
@@ -248,6 +249,7 @@ class Authenticator:
         for pub, salt, want, n in self._duress:
             if same_bytes(hash_code(code, salt, n), want):
                 self.duress = True     # accepted as the user's own code: nothing differs here
+                self.duress_user = pub["id"]
                 return self._success(pub)
         return self._fail(now, WRONG)
 

@@ -1,0 +1,177 @@
+# The resident at the panel: keys (core/keys.py), ライフカード taps, the watch-over calls
+# (core/watchover.py) and the door chime (core/chime.py), wired to the one dispatch
+# (operations.py). The app builds one Resident and calls it:
+#
+#   app.resident.on_key(key, down, now)   the keypad driver (io/keypad.py), every key down / up
+#   app.resident.tap(card, now)           the card reader (io/pn532.py), once per tap
+#   app.resident.zone(z, active, now)     every debounced zone change (the door chime)
+#   app.resident.tick(now)                every loop (非常 hold, entry timeout, calls, chime)
+#   app.resident.merge(r)                 after core/panel.merge: the call and chime sounds
+#   app.resident.prompt(now)              the panel line that comes first (None: the core's)
+#
+# Every key press and card tap is activity for ライフ監視. While a call waits for an answer (the
+# みつめてコール chime, a しらせてコール question, a みつめてコール already reported), the next key
+# press answers it and does nothing else; 非常 and 救急 are never taken for an answer.
+# A tap does what the letter chosen before it says (A-D); with none it disarms an armed house and
+# arms a disarmed one 外出 (SECOM's ライフカード: tap to set, tap to unset).
+from mimamori.compat import const, ticks_diff
+from mimamori.core import events as ev
+from mimamori.core import keys as K
+from mimamori.core import outputs as out
+from mimamori.core import texts
+from mimamori.core.chime import DoorChime
+from mimamori.core.vocab import MODE_AWAY, MODE_DISARMED
+from mimamori.core.watchover import WatchOver
+
+MESSAGE_MS = const(5000)      # an operation's result stays on the panel this long
+CARD_WAIT_MS = const(30000)   # card_and_code: the code must follow the card within this
+FN_WATCH = const(1)           # *1#: みつめてコール on / off
+FN_CHIME = const(2)           # *2#: door chime on / off
+CHIME_VALUE = "chime"         # journal small value: the door chime setting
+
+
+class Resident:
+    def __init__(self, app, now):
+        self.app = app
+        self.entry = K.KeyEntry()
+        self.watch = WatchOver(app.config["timers"], app._emit)
+        on = app.journal.load_value(CHIME_VALUE, True)
+        self.chime = DoorChime(on if isinstance(on, bool) else True)
+        self.message = None       # the latest operation's panel text ...
+        self._message_at = 0      # ... shown from then for MESSAGE_MS
+        self._card = None         # card_and_code: the card that asked for the code ...
+        self._card_at = 0         # ... and when
+        self._lock_left = -1      # the lockout line, rebuilt only when its seconds change
+        self._lock_text = None
+
+    # ---- inputs -------------------------------------------------------------------------------
+
+    def on_key(self, key, down, now):
+        a = self.app
+        if down:
+            a.sup.activity(now)          # ライフ監視: someone is up and about
+            a._state_dirty = True
+            if key != "PANIC" and key != "MEDICAL" and self.watch.waiting:
+                self.entry.clear()
+                self._show(self.watch.answer(now, a.core.mode), now)
+                return
+        self._act(self.entry.key(key, down, now), now)
+
+    def tap(self, card, now):
+        a = self.app
+        a.sup.activity(now)
+        a._state_dirty = True
+        if self.watch.waiting:
+            self._show(self.watch.answer(now, a.core.mode), now)
+            return
+        e = self.entry
+        letter = e.selected
+        mode = K.LETTERS.get(letter) if letter else None
+        if letter == "D" or (letter is None and a.core.mode != MODE_DISARMED):
+            action = "disarm"
+        else:
+            action = "arm"
+            mode = mode or MODE_AWAY
+        e.clear()
+        r = a.ops.attempt(action, now, card=card, mode=mode)
+        if r.reason == "needs_code":
+            self._card = card
+            self._card_at = now
+            e.select("D", now)        # the code and # that follow disarm with this card
+        self._show(r.text, now)
+
+    def zone(self, z, active, now):
+        if active:
+            self.chime.zone_opened(z, self.app.core.mode, now)
+
+    def tick(self, now):
+        a = self.app
+        if self.entry.tick(now) == K.PANIC:
+            a.core.key_alarm(ev.CID_PANIC, texts.PANEL_PANIC, now)
+        self.watch.tick(now, a.core.mode)
+        self.chime.tick(now)
+        if self._card is not None and ticks_diff(now, self._card_at) >= CARD_WAIT_MS:
+            self._card = None
+
+    # ---- what the panel shows and sounds ------------------------------------------------------
+
+    def merge(self, r):
+        """Add the call chime and the door chime to the merged OutputState (never over a more
+        urgent sound). Allocates nothing."""
+        b = r.buzzer
+        if self.watch.chiming and out.buzzer_rank(out.BUZ_CALL) < out.buzzer_rank(b):
+            b = out.BUZ_CALL
+        if self.chime.sounding and out.buzzer_rank(out.BUZ_CHIME) < out.buzzer_rank(b):
+            b = out.BUZ_CHIME
+        r.buzzer = b
+        return r
+
+    def prompt(self, now):
+        """The line that comes before the core's: a call, the entry being typed, the latest
+        operation's result, a running lockout. None: the core's line."""
+        t = self.watch.text(now)
+        if t is not None:
+            return t
+        e = self.entry
+        if e.typing:
+            if e.in_function:
+                return texts.KEY_FUNCTION
+            if e.n == 0 and e.letter is not None:
+                return texts.KEY_SELECTED[_SELECT[e.letter]]
+            return texts.KEY_CODE + "*" * e.n
+        if self.message is not None:
+            if ticks_diff(now, self._message_at) < MESSAGE_MS:
+                return self.message
+            self.message = None
+        left = self.app.auth.lock_left_s(now)
+        if left:
+            if left != self._lock_left:
+                self._lock_left = left
+                self._lock_text = texts.LOCKED % (left // 60, left % 60)
+            return self._lock_text
+        return None
+
+    # ---- internals ----------------------------------------------------------------------------
+
+    def _show(self, text, now):
+        if text:
+            self.message = text
+            self._message_at = now
+
+    def _act(self, act, now):
+        if act is None:
+            return
+        a = self.app
+        e = self.entry
+        if act == K.ARM or act == K.DISARM:
+            code = e.code()
+            e.clear()
+            card = self._card if act == K.DISARM else None
+            self._card = None
+            r = a.ops.attempt(act, now, code=code, card=card, mode=e.mode)
+            self._show(r.text, now)
+        elif act == K.FUNCTION:
+            self._function(e.function, now)
+        elif act == K.PANIC:
+            a.core.key_alarm(ev.CID_PANIC, texts.PANEL_PANIC, now)     # silent: nothing shown
+        elif act == K.MEDICAL:
+            a.core.key_alarm(ev.CID_MEDICAL, texts.PANEL_MEDICAL, now)
+        elif act == K.CANCEL:
+            self._card = None
+            a.core.cancel(0, now)        # as the キャンセルボタン: the cancel window, the glass warble
+        a._state_dirty = True
+
+    def _function(self, n, now):
+        a = self.app
+        if n == FN_WATCH:
+            w = self.watch
+            self._show(w.stop_watch(now) if w.watching else w.start_watch(now), now)
+        elif n == FN_CHIME:
+            on = self.chime.toggle()
+            a.journal.save_value(CHIME_VALUE, on)    # one small write per toggle
+            self._show(texts.CHIME_ON if on else texts.CHIME_OFF, now)
+        else:
+            self._show(texts.KEY_UNKNOWN_FUNCTION, now)
+
+
+_SELECT = {"A": "arm_away", "B": "arm_stay", "C": "arm_partial", "D": "disarm"}
