@@ -38,7 +38,8 @@ class Resident:
         on = app.journal.load_value(CHIME_VALUE, True)
         self.chime = DoorChime(on if isinstance(on, bool) else True)
         self.message = None       # the latest operation's panel text ...
-        self._message_at = 0      # ... shown from then for MESSAGE_MS
+        self._message_at = 0      # ... shown from then for MESSAGE_MS ...
+        self._message_rev = 0     # ... while the alarm core stays as it was then
         self._card = None         # card_and_code: the card that asked for the code ...
         self._card_at = 0         # ... and when
         self._lock_left = -1      # the lockout line, rebuilt only when its seconds change
@@ -120,7 +121,9 @@ class Resident:
                 return texts.KEY_SELECTED[_SELECT[e.letter]]
             return texts.KEY_CODE + "*" * e.n
         if self.message is not None:
-            if ticks_diff(now, self._message_at) < MESSAGE_MS:
+            # the core moved on (a delay began, an alarm): its line matters more than ours
+            if (ticks_diff(now, self._message_at) < MESSAGE_MS
+                    and self.app.core.revision == self._message_rev):
                 return self.message
             self.message = None
         left = self.app.auth.lock_left_s(now)
@@ -137,6 +140,7 @@ class Resident:
         if text:
             self.message = text
             self._message_at = now
+            self._message_rev = self.app.core.revision
 
     def _act(self, act, now):
         if act is None:
