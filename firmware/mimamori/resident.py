@@ -110,9 +110,9 @@ class Resident:
     def prompt(self, now):
         """The line that comes before the core's: a call, the entry being typed, the latest
         operation's result, a running lockout. None: the core's line."""
-        t = self.watch.text(now)
-        if t is not None:
-            return t
+        w = self.watch
+        if w.waiting:
+            return w.text(now)        # a question, the watch's last minute, a 101 sent
         e = self.entry
         if e.typing:
             if e.in_function:
@@ -126,6 +126,8 @@ class Resident:
                     and self.app.core.revision == self._message_rev):
                 return self.message
             self.message = None
+        if w.watching:
+            return w.text(now)        # みつめてコール中 あと N分
         left = self.app.auth.lock_left_s(now)
         if left:
             if left != self._lock_left:
