@@ -91,7 +91,7 @@ class Operations:
         card's id: the log is no place for what opens the house)."""
         a = self.app
         outcome = a.auth.outcome
-        if outcome == au.LOCKED:
+        if outcome == au.LOCKED or a.auth.locked_until is not None:   # or this one began it
             return Result(False, "locked_out", self.lockout_text(now))
         if what == "card":
             if outcome == au.REVOKED:

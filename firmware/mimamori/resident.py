@@ -79,7 +79,7 @@ class Resident:
             self._card = card
             self._card_at = now
             e.select("D", now)        # the code and # that follow disarm with this card
-        self._show(r.text, now)
+        self._result(r, now)
 
     def zone(self, z, active, now):
         if active:
@@ -117,6 +117,8 @@ class Resident:
         if e.typing:
             if e.in_function:
                 return texts.KEY_FUNCTION
+            if e.n == 0 and self._card is not None:
+                return texts.CARD_NEEDS_CODE
             if e.n == 0 and e.letter is not None:
                 return texts.KEY_SELECTED[_SELECT[e.letter]]
             return texts.KEY_CODE + "*" * e.n
@@ -138,6 +140,12 @@ class Resident:
 
     # ---- internals ----------------------------------------------------------------------------
 
+    def _result(self, r, now):
+        if r.reason == "locked_out":
+            self.message = None       # the live lockout line (prompt) counts down instead
+        else:
+            self._show(r.text, now)
+
     def _show(self, text, now):
         if text:
             self.message = text
@@ -155,7 +163,7 @@ class Resident:
             card = self._card if act == K.DISARM else None
             self._card = None
             r = a.ops.attempt(act, now, code=code, card=card, mode=e.mode)
-            self._show(r.text, now)
+            self._result(r, now)
         elif act == K.FUNCTION:
             self._function(e.function, now)
         elif act == K.PANIC:
