@@ -162,3 +162,25 @@ def test_cancel_key_ends_the_cancel_window_as_the_cancel_button_does():
     b.press("CANCEL")
     b.run(40000)
     assert [c for c in b.cids() if c < 400] == []    # nothing reported
+
+
+def test_alarm_memory_reset_and_the_monthly_check_ask_for_the_code():
+    b = Board("keys_reset")
+    b.keys("A" + CODE + "#")
+    b.run(61000)
+    b.zone(2, True)                       # リビング窓 opens while 外出: 異常
+    b.run(1000)
+    b.keys(CODE + "D")
+    b.zone(2, False)
+    b.run(6000)
+    assert b.display().startswith("異常 侵入(外周) リビング窓") and b.app.rendered.alarm_memory
+    b.keys("*3#")
+    assert b.display() == "異常リセット: 暗証番号と#"
+    b.keys("0000#")                       # a wrong code resets nothing
+    assert b.app.rendered.alarm_memory
+    b.keys("*3#" + CODE + "#")
+    assert b.display() == "異常表示をリセットしました"
+    b.run(100)
+    assert not b.app.rendered.alarm_memory and not b.app.rendered.flash
+    b.keys("*4#" + CODE + "#")
+    assert b.display() == "点検を開始します"

@@ -27,6 +27,8 @@ MESSAGE_MS = const(5000)      # an operation's result stays on the panel this lo
 CARD_WAIT_MS = const(30000)   # card_and_code: the code must follow the card within this
 FN_WATCH = const(1)           # *1#: みつめてコール on / off
 FN_CHIME = const(2)           # *2#: door chime on / off
+FN_RESET = const(3)           # *3#, then the code and #: 異常リセット (the alarm memory)
+FN_CHECK = const(4)           # *4#, then the code and #: the monthly 点検
 CHIME_VALUE = "chime"         # journal small value: the door chime setting
 
 
@@ -68,7 +70,9 @@ class Resident:
         e = self.entry
         letter = e.selected
         mode = K.LETTERS.get(letter) if letter else None
-        if letter == "D" or (letter is None and a.core.mode != MODE_DISARMED):
+        if letter in K.SELECTED:
+            action = K.SELECTED[letter]           # *3# / *4# then a card: reset / 点検
+        elif letter == "D" or (letter is None and a.core.mode != MODE_DISARMED):
             action = "disarm"
         else:
             action = "arm"
@@ -157,7 +161,7 @@ class Resident:
             return
         a = self.app
         e = self.entry
-        if act == K.ARM or act == K.DISARM:
+        if act == K.ARM or act == K.DISARM or act == K.RESET or act == K.SELF_CHECK:
             code = e.code()
             e.clear()
             card = self._card if act == K.DISARM else None
@@ -184,8 +188,11 @@ class Resident:
             on = self.chime.toggle()
             a.journal.save_value(CHIME_VALUE, on)    # one small write per toggle
             self._show(texts.CHIME_ON if on else texts.CHIME_OFF, now)
+        elif n == FN_RESET or n == FN_CHECK:
+            self.entry.select("R" if n == FN_RESET else "S", now)   # the code and # follow
         else:
             self._show(texts.KEY_UNKNOWN_FUNCTION, now)
 
 
-_SELECT = {"A": "arm_away", "B": "arm_stay", "C": "arm_partial", "D": "disarm"}
+_SELECT = {"A": "arm_away", "B": "arm_stay", "C": "arm_partial", "D": "disarm", "R": "reset",
+           "S": "self_check"}

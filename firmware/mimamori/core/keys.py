@@ -6,7 +6,9 @@
 #              entry.mode says which mode, entry.code() the digits typed.
 #   "disarm"   D (解除) then the code and #; or the code then D; or the code then # alone.
 #   "function" * with nothing typed, a number, #: entry.function is the number
-#              (1 みつめてコール on/off, 2 door chime on/off: README "住まいの方へ").
+#              (1 みつめてコール on/off, 2 door chime on/off, 3 異常リセット and 4 点検 ask for
+#              the code: README "住まいの方へ").
+#   "reset", "self_check"   the code and # after *3# / *4# (select("R") / select("S")).
 #   "panic"    非常 held PANIC_HOLD_MS: a brush of the key does nothing (silent 120).
 #   "medical"  救急 pressed (100, silent, as the medical zone).
 #   "cancel"   キャンセル pressed (as the cancel button; it also forgets a code being typed).
@@ -32,6 +34,10 @@ FUNCTION = "function"
 PANIC = "panic"
 MEDICAL = "medical"
 CANCEL = "cancel"
+RESET = "reset"
+SELF_CHECK = "self_check"
+# actions chosen by a function (select()) rather than a key, then the code and #
+SELECTED = {"R": RESET, "S": SELF_CHECK}
 
 _IDLE = const(0)
 _CODE = const(1)        # digits (and maybe a letter) being typed
@@ -162,6 +168,8 @@ class KeyEntry:
         letter = self.letter
         self.state = _IDLE        # the digits stay for code(); the caller clears
         self._touch()
+        if letter in SELECTED:
+            return SELECTED[letter]
         if letter is None or letter == "D":
             self.mode = None
             return DISARM

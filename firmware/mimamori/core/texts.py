@@ -6,8 +6,9 @@
 # core/keys.py, core/watchover.py, core/chime.py, mimamori/resident.py, mimamori/operations.py)
 KEY_CODE = "暗証番号 "                      # + one * per digit typed (the digits never show)
 KEY_SELECTED = {"arm_away": "外出セット: 暗証番号と#", "arm_stay": "在宅セット: 暗証番号と#",
-                "arm_partial": "部分セット: 暗証番号と#", "disarm": "解除: 暗証番号と#"}
-KEY_FUNCTION = "機能: 1#みつめてコール 2#チャイム"
+                "arm_partial": "部分セット: 暗証番号と#", "disarm": "解除: 暗証番号と#",
+                "reset": "異常リセット: 暗証番号と#", "self_check": "点検: 暗証番号と#"}
+KEY_FUNCTION = "機能: 1#みつめて 2#チャイム 3#リセット 4#点検"
 KEY_UNKNOWN_FUNCTION = "その機能はありません"
 WRONG_CODE = "暗証番号またはカードが違います"
 UNKNOWN_CARD = "登録されていないカードです"
