@@ -184,3 +184,15 @@ def test_alarm_memory_reset_and_the_monthly_check_ask_for_the_code():
     assert not b.app.rendered.alarm_memory and not b.app.rendered.flash
     b.keys("*4#" + CODE + "#")
     assert b.display() == "点検を開始します"
+
+
+def test_a_card_tap_during_a_fire_alarm_silences_it_and_never_arms():
+    from residentboard import CARD
+    b = Board("keys_fire_tap")
+    b.zone(6, True)                       # 台所 熱感知器 (NO contact): fire while disarmed
+    b.run(1000)
+    assert b.app.rendered.buzzer == "fire"
+    b.zone(6, False)
+    b.tap(CARD)
+    assert b.app.core.mode == "disarmed" and b.app.rendered.buzzer != "fire"
+    assert 406 in b.cids()                # the centre learns someone silenced it

@@ -12,8 +12,9 @@
 # Every key press and card tap is activity for ライフ監視. While a call waits for an answer (the
 # みつめてコール chime, a しらせてコール question, a みつめてコール already reported), the next key
 # press answers it and does nothing else; 非常 and 救急 are never taken for an answer.
-# A tap does what the letter chosen before it says (A-D); with none it disarms an armed house and
-# arms a disarmed one 外出 (SECOM's ライフカード: tap to set, tap to unset).
+# A tap does what the letter chosen before it says (A-D); with none it disarms an armed house (or
+# silences an alarm sounding while disarmed) and arms a disarmed one 外出 (SECOM's ライフカード: tap
+# to set, tap to unset).
 from mimamori.compat import const, ticks_diff
 from mimamori.core import events as ev
 from mimamori.core import keys as K
@@ -72,8 +73,9 @@ class Resident:
         mode = K.LETTERS.get(letter) if letter else None
         if letter in K.SELECTED:
             action = K.SELECTED[letter]           # *3# / *4# then a card: reset / 点検
-        elif letter == "D" or (letter is None and a.core.mode != MODE_DISARMED):
-            action = "disarm"
+        elif letter == "D" or (letter is None and (a.core.mode != MODE_DISARMED
+                                                     or a.core.phase() == "alarm")):
+            action = "disarm"         # armed, or an alarm sounding: a tap silences, never arms
         else:
             action = "arm"
             mode = mode or MODE_AWAY
