@@ -124,3 +124,37 @@ def test_the_loop_allocates_nothing_while_a_watch_call_runs():
     finally:
         micropython.heap_unlock()
     assert b.app.resident.watch.watching
+
+
+def test_a_reboot_does_not_end_a_running_watch():
+    b = Board("watch_reboot")
+    b.keys("*1#")
+    b.run(10 * MIN, step=1000)
+    b.reboot(off_ms=5 * MIN)                            # the power was off 5 minutes (RTC kept)
+    assert b.display() == "みつめてコール中 あと15分"
+    b.run(15 * MIN + 2000, step=1000)
+    assert call_reports(b) == [(101, 1)]
+
+
+def test_a_watch_that_ran_out_while_the_power_was_off_chimes_first():
+    b = Board("watch_outage")
+    b.keys("*1#")
+    b.run(25 * MIN, step=1000)
+    b.reboot(off_ms=20 * MIN)
+    assert b.app.rendered.buzzer == out.BUZ_CALL        # the resident gets the chime first
+    b.press("3")
+    b.run(5 * MIN, step=1000)
+    assert call_reports(b) == []
+
+
+def test_a_reboot_does_not_lose_a_question_nor_its_deadline():
+    b = Board("call_reboot")
+    shirasete(b, "お薬の時間です")
+    b.run(4 * MIN, step=1000)
+    b.reboot(off_ms=1 * MIN)
+    assert b.display() == "しらせてコール: お薬の時間です"
+    b.run(5 * MIN, step=1000)
+    assert call_reports(b) == [(102, 1)]                # 10 min after it was asked
+    b.reboot()
+    b.press("1")                                        # a late answer after another reboot
+    assert call_reports(b) == [(102, 1), (102, 3)]

@@ -31,6 +31,7 @@ FN_CHIME = const(2)           # *2#: door chime on / off
 FN_RESET = const(3)           # *3#, then the code and #: 異常リセット (the alarm memory)
 FN_CHECK = const(4)           # *4#, then the code and #: the monthly 点検
 CHIME_VALUE = "chime"         # journal small value: the door chime setting
+CALLS_VALUE = "calls"         # journal small value: the watch-over calls (core/watchover.py)
 
 
 class Resident:
@@ -40,6 +41,13 @@ class Resident:
         self.watch = WatchOver(app.config["timers"], app._emit)
         on = app.journal.load_value(CHIME_VALUE, True)
         self.chime = DoorChime(on if isinstance(on, bool) else True)
+        saved = app.journal.load_value(CALLS_VALUE, None)
+        if saved is not None:
+            try:
+                self.watch.restore(saved, now, app.wall.unix())
+            except Exception as e:   # noqa: BLE001 - damage must not stop the boot
+                app._findings.append("calls: %r" % (e,))
+        self._calls_saved = self.watch.revision
         self.message = None       # the latest operation's panel text ...
         self._message_at = 0      # ... shown from then for MESSAGE_MS ...
         self._message_rev = 0     # ... while the alarm core stays as it was then
@@ -95,7 +103,11 @@ class Resident:
         a = self.app
         if self.entry.tick(now) == K.PANIC:
             a.core.key_alarm(ev.CID_PANIC, texts.PANEL_PANIC, now)
-        self.watch.tick(now, a.core.mode)
+        w = self.watch
+        w.tick(now, a.core.mode)
+        if w.revision != self._calls_saved:    # a call started, answered, reported: rare
+            self._calls_saved = w.revision
+            a.journal.save_value(CALLS_VALUE, w.snapshot(now, a.wall.unix()))
         self.chime.tick(now)
         if self._card is not None and ticks_diff(now, self._card_at) >= CARD_WAIT_MS:
             self._card = None
