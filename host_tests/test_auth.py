@@ -425,3 +425,18 @@ def test_card_and_code_wants_the_code_too_for_disarming_away():
     b.run(2000)
     b.tap(CARD)
     assert b.app.core.mode == "disarmed"
+
+
+def test_card_and_code_a_cloned_card_cannot_guess_the_code_for_ever():
+    from residentboard import CARD, CODE
+    b = _board("card_and_code_guess", card_and_code=True)
+    b.tap(CARD)
+    b.run(61000)
+    for guess in ("0001", "0002", "0003", "0004", "0005"):
+        b.tap(CARD)                                    # the card opens nothing alone ...
+        b.keys(guess + "#")                            # ... and each wrong code counts
+    assert b.cids().count(461) == 1
+    assert b.app.core.mode == "away" and b.display().startswith("ロック中です")
+    b.tap(CARD)
+    b.keys(CODE + "#")
+    assert b.app.core.mode == "away"                   # locked out: even the right code waits

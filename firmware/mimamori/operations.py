@@ -61,7 +61,7 @@ class Operations:
         a = self.app
         user = None
         if card is not None:
-            user = a.auth.check_card(card, now)
+            user = a.auth.check_card(card, now, clear=False)   # cleared below, when it opens
             if user is None:
                 self.after_auth(now)
                 return self._refused(now, "card")
@@ -84,6 +84,7 @@ class Operations:
                 and a.auth.card_and_code):
             # a card can be cloned: 外出 also wants the code (README "ライフカード")
             return Result(False, "needs_code", texts.CARD_NEEDS_CODE)
+        a.auth.succeeded()
         return self.run(action, user["id"], now, mode, force)
 
     def _refused(self, now, what):

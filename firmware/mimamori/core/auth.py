@@ -232,13 +232,20 @@ class Authenticator:
             self.lockout_started = True
         return None
 
-    def _success(self, user):
+    def _success(self, user, clear=True):
         self.outcome = OK
+        if clear:
+            self.succeeded()
+        return user
+
+    def succeeded(self):
+        """Someone got in: forget the failures and the lockout level. check_code does it; a
+        card checked with clear=False waits for this (card_and_code: a card alone must not
+        wipe the count of wrong codes typed after it)."""
         if self._fail_at or self._level:
             del self._fail_at[:]
             self._level = 0
             self._touch()
-        return user
 
     def check_code(self, code, now):
         if not self._begin(now):
@@ -253,7 +260,7 @@ class Authenticator:
                 return self._success(pub)
         return self._fail(now, WRONG)
 
-    def check_card(self, uid, now):
+    def check_card(self, uid, now, clear=True):
         if not self._begin(now):
             return None
         for card_id, user_id, salt, want, n in self._cards:
@@ -261,7 +268,7 @@ class Authenticator:
                 self.card_id = card_id
                 if card_id in self._revoked or user_id not in self._by_id:
                     return self._fail(now, REVOKED)
-                return self._success(self._by_id[user_id])
+                return self._success(self._by_id[user_id], clear)
         return self._fail(now, WRONG)
 
     def revoke_card(self, card_id):
