@@ -27,8 +27,8 @@ from mimamori.compat import const, ticks_add, ticks_diff
 from mimamori.core.vocab import MODE_DISARMED
 
 # role -> the operations it may start (operations.py names; README "Roles and codes")
-HOUSE_ACTIONS = ("arm", "disarm", "cancel", "reset", "self_check", "answer", "watch", "chime",
-                 "departure")
+# (みつめてコール and the door chime are panel functions that need no code: resident.py)
+HOUSE_ACTIONS = ("arm", "disarm", "cancel", "reset", "self_check", "answer", "departure")
 INSTALLER_ACTIONS = ("installer", "walk_test", "service")   # installer mode (issue 13)
 MASTER_ACTIONS = ("revoke_card", "users")                   # managing users and cards
 ROLE_ACTIONS = {
