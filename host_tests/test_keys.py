@@ -143,12 +143,14 @@ def test_medical_key_sends_100_silently():
     assert b.display() == shown and b.outputs() == outs
 
 
-def test_every_key_press_is_activity_for_life_monitoring():
+def test_every_key_press_and_card_tap_is_activity_for_life_monitoring():
     b = Board("keys_life")
     b.run(11 * H, step=60000)
     b.press("5")                          # any key, even one that does nothing on its own
     b.run(11 * H, step=60000)
-    assert 641 not in b.cids()            # 22 h, but never 12 h without a key
+    b.tap("04FFFFFF")                     # a card tap, even a card the panel refuses
+    b.run(11 * H, step=60000)
+    assert 641 not in b.cids()            # 33 h, but never 12 h without a key or a tap
     b.run(2 * H, step=60000)
     assert b.cids().count(641) == 1
 
