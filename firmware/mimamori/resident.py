@@ -11,7 +11,8 @@
 #
 # Every key press and card tap is activity for ライフ監視. While a call waits for an answer (the
 # みつめてコール chime, a しらせてコール question, a みつめてコール already reported), the next key
-# press answers it and does nothing else; 非常 and 救急 are never taken for an answer.
+# press (or card tap) answers it and does nothing else; 非常 and 救急 are never taken for an
+# answer.
 # A tap does what the letter chosen before it says (A-D); with none it disarms an armed house (or
 # silences an alarm sounding while disarmed) and arms a disarmed one 外出 (SECOM's ライフカード: tap
 # to set, tap to unset).
@@ -25,7 +26,6 @@ from mimamori.core.vocab import MODE_AWAY, MODE_DISARMED
 from mimamori.core.watchover import WatchOver
 
 MESSAGE_MS = const(5000)      # an operation's result stays on the panel this long
-CARD_WAIT_MS = const(30000)   # card_and_code: the code must follow the card within this
 FN_WATCH = const(1)           # *1#: みつめてコール on / off
 FN_CHIME = const(2)           # *2#: door chime on / off
 FN_RESET = const(3)           # *3#, then the code and #: 異常リセット (the alarm memory)
@@ -51,8 +51,8 @@ class Resident:
         self.message = None       # the latest operation's panel text ...
         self._message_at = 0      # ... shown from then for MESSAGE_MS ...
         self._message_rev = 0     # ... while the alarm core stays as it was then
-        self._card = None         # card_and_code: the card that asked for the code ...
-        self._card_at = 0         # ... and when
+        self._card = None         # card_and_code: the card that asked for the code (kept
+                                  # while its entry is open: 10 s after the last key)
         self._lock_left = -1      # the lockout line, rebuilt only when its seconds change
         self._lock_text = None
 
@@ -91,7 +91,6 @@ class Resident:
         r = a.ops.attempt(action, now, card=card, mode=mode)
         if r.reason == "needs_code":
             self._card = card
-            self._card_at = now
             e.select("D", now)        # the code and # that follow disarm with this card
         self._result(r, now)
 
@@ -109,8 +108,8 @@ class Resident:
             self._calls_saved = w.revision
             a.journal.save_value(CALLS_VALUE, w.snapshot(now, a.wall.unix()))
         self.chime.tick(now)
-        if self._card is not None and ticks_diff(now, self._card_at) >= CARD_WAIT_MS:
-            self._card = None
+        if self._card is not None and not self.entry.typing:
+            self._card = None         # its entry timed out or was cleared: the card is forgotten
 
     # ---- what the panel shows and sounds ------------------------------------------------------
 
