@@ -269,6 +269,7 @@ def test_roles_say_who_may_do_what():
     for role in ("master", "resident", "centre"):
         assert allowed(role, "disarm", "away") and allowed(role, "arm", "disarmed")
     assert allowed("master", "revoke_card", "away")
+    assert not allowed("master", "walk_test", "disarmed")    # installer mode is the installer's
     assert not allowed("resident", "revoke_card", "disarmed")
     assert allowed("installer", "walk_test", "disarmed")
     assert not allowed("installer", "walk_test", "stay")     # installer mode: disarmed only

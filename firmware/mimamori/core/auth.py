@@ -13,8 +13,8 @@
 # files. The real defence of a short code is the lockout below at the panel and keeping the
 # flash out of reach. (README "secrets.json" has the figures; `make bench` measures them.)
 #
-# Roles (README "Roles and codes"): `master` and `resident` operate the house (arm, disarm,
-# cancel, reset, watch-over calls, chime); `master` also manages users and cards; `installer`
+# Roles (README "Residents at the panel"): `master` and `resident` operate the house (arm,
+# disarm, cancel, reset, answers to calls); `master` also manages users and cards; `installer`
 # only enters installer mode (walk test, configuration) and only while the house is disarmed, so
 # an installer's code can never disarm an armed house; `centre` is the code the monitoring centre
 # seals into its remote arm / disarm commands (core/commands.py) and acts as a resident.
@@ -26,13 +26,13 @@ import binascii
 from mimamori.compat import const, ticks_add, ticks_diff
 from mimamori.core.vocab import MODE_DISARMED
 
-# role -> the operations it may start (operations.py names; README "Roles and codes")
+# role -> the operations it may start (operations.py names; README "Residents at the panel")
 # (みつめてコール and the door chime are panel functions that need no code: resident.py)
 HOUSE_ACTIONS = ("arm", "disarm", "cancel", "reset", "self_check", "answer", "departure")
-INSTALLER_ACTIONS = ("installer", "walk_test", "service")   # installer mode (issue 13)
-MASTER_ACTIONS = ("revoke_card", "users")                   # managing users and cards
+INSTALLER_ACTIONS = ("walk_test", "installer_mode")   # installer mode (issue 13, operations.py)
+MASTER_ACTIONS = ("revoke_card", "users")              # managing users and cards
 ROLE_ACTIONS = {
-    "master": HOUSE_ACTIONS + MASTER_ACTIONS + INSTALLER_ACTIONS,
+    "master": HOUSE_ACTIONS + MASTER_ACTIONS,
     "resident": HOUSE_ACTIONS,
     "centre": HOUSE_ACTIONS,
     "installer": INSTALLER_ACTIONS,
