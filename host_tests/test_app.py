@@ -204,16 +204,19 @@ def test_bounce_shorter_than_the_debounce_is_ignored(house):
 
 def test_wrong_codes_lock_out_and_report_461(house):
     b = house
-    for _ in range(5):
+    for _ in range(4):
         assert b.app.operate("disarm", b.now(), code="0000") == "暗証番号またはカードが違います"
         b.run(100)
+    # the fifth begins the lockout: the panel says how long it lasts
+    assert b.app.operate("disarm", b.now(), code="0000") == "ロック中です あと5分00秒"
+    b.run(100)
     writes = b.app.statefile.writes
     for junk in (b"garbage", b'{"v":1}', b"{}"):   # rejected before any code is checked
         b.app.ops.remote(junk, b.now())
         b.run(100)
     assert [e.cid for e, _u, _a in b.app.journal.history() if e.kind == "alarm"] == [461]
     assert b.app.statefile.writes == writes        # junk on the cmd topic writes no flash
-    assert b.app.operate("disarm", b.now(), code=CODE) == "ロック中です"
+    assert b.app.operate("disarm", b.now(), code=CODE) == "ロック中です あと5分00秒"  # time left
     assert [e.cid for e, _u, _a in b.app.journal.history() if e.kind == "alarm"] == [461]
 
 

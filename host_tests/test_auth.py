@@ -260,3 +260,186 @@ def test_hash_secret_tool_output_opens_the_panel():
     s["users"][0]["code"] = entry
     a = Authenticator(s, 0)
     assert a.check_code("1234", 0)["id"] == 1
+
+
+# ---- roles, duress, cards and the lockout at the panel (issue 14) ------------------------------
+
+def test_roles_say_who_may_do_what():
+    allowed = auth.allowed
+    for role in ("master", "resident", "centre"):
+        assert allowed(role, "disarm", "away") and allowed(role, "arm", "disarmed")
+    assert allowed("master", "revoke_card", "away")
+    assert not allowed("master", "walk_test", "disarmed")    # installer mode is the installer's
+    assert not allowed("resident", "revoke_card", "disarmed")
+    assert allowed("installer", "walk_test", "disarmed")
+    assert not allowed("installer", "walk_test", "stay")     # installer mode: disarmed only
+    for action in ("disarm", "arm", "cancel", "reset"):
+        assert not allowed("installer", action, "away"), action
+    assert not allowed("nobody", "disarm", "away")
+
+
+def test_a_duress_code_is_accepted_as_the_users_own():
+    raw = {"wifi": {"ssid": "home", "password": "password1"}, "site_key": "00" * 32,
+           "users": [{"id": 1, "name": "田中", "role": "master",
+                      "code": auth.make_entry("code", "1234", SALTS[0], ITER),
+                      "duress": auth.make_entry("code", "1235", SALTS[1], ITER)}]}
+    a = Authenticator(validate_secrets(raw), 0)
+    assert a.check_code("1234", 0)["id"] == 1 and not a.duress
+    assert a.check_code("1235", 0)["id"] == 1 and a.duress and a.duress_user == 1
+    assert a.outcome == OK and a.failures == 0
+    assert a.check_code("1236", 0) is None and not a.duress
+
+
+def test_secrets_validate_roles_duress_and_card_and_code():
+    from mimamori.store.config import ConfigError
+    raw = {"wifi": {"ssid": "home", "password": "password1"}, "site_key": "00" * 32,
+           "card_and_code": "yes",
+           "users": [{"id": 1, "name": "施工者", "role": "installer", "duress": "1111",
+                      "code": auth.make_entry("code", "9876", SALTS[0], ITER)}]}
+    try:
+        validate_secrets(raw)
+        raise AssertionError("accepted")
+    except ConfigError as e:
+        assert e.errors == [
+            "secrets.card_and_code: expected true or false, got a string",
+            "secrets.users[0].duress: store the hash, not the duress code: run "
+            "tools/hash_secret.py code",
+            "secrets.users: at least one user must have the role master or resident"], e.errors
+    raw["card_and_code"] = True
+    raw["users"][0]["role"] = "master"
+    del raw["users"][0]["duress"]
+    s = validate_secrets(raw)
+    assert s["card_and_code"] is True and s["users"][0]["duress"] is None
+
+
+def _board(name, **kw):
+    from residentboard import Board
+    return Board(name, **kw)
+
+
+def test_installers_code_cannot_disarm_an_armed_house():
+    from residentboard import CODE, INSTALLER
+    b = _board("role_installer")
+    b.keys("A" + CODE + "#")
+    b.run(61000)
+    b.keys("D" + INSTALLER + "#")
+    assert b.app.core.mode == "away"
+    assert b.display() == "この暗証番号では操作できません"
+    r = b.app.ops.attempt("walk_test", b.now(), code=INSTALLER)
+    assert (r.ok, r.reason, r.text) == (False, "armed", "解除してから歩行試験を開始してください")
+    r = b.app.ops.attempt("installer_mode", b.now(), code=INSTALLER)
+    assert (r.ok, r.reason, r.text) == (False, "armed", "セット中は施工モードに入れません")
+    assert b.app.auth.failures == 0          # a right code, the wrong role: not a guess
+    b.keys("D" + CODE + "#")
+    assert b.app.core.mode == "disarmed"
+
+
+def test_the_master_manages_cards_a_resident_does_not():
+    from residentboard import CODE, MASTER, CARD
+    b = _board("role_master")
+    r = b.app.ops.attempt("revoke_card", b.now(), code=CODE)
+    assert (r.ok, r.reason) == (False, "not_allowed")
+    r = b.app.ops.attempt("revoke_card", b.now(), code=MASTER)
+    assert r.ok is False and r.reason == "unknown_card"   # allowed; which card is an argument
+    assert b.app.ops.run("revoke_card", 3, b.now(), card=1).ok
+    b.tap(CARD)
+    assert b.display() == "無効にされたカードです" and b.app.core.mode == "disarmed"
+
+
+def test_a_mifare_and_a_felica_card_each_arm_and_disarm():
+    from residentboard import CARD, CARD_2
+    b = _board("cards_kinds")
+    for card in (CARD, CARD_2.lower()):       # 4-byte MIFARE UID, 8-byte FeliCa IDm
+        b.tap(card)                           # disarmed: a tap sets 外出
+        assert b.app.core.mode == "away", card
+        b.run(2000)
+        b.tap(card)                           # armed: a tap disarms
+        assert b.app.core.mode == "disarmed" and b.display() == "解除しました", card
+
+
+def test_unknown_and_revoked_cards_are_refused_logged_and_count_towards_the_lockout():
+    from residentboard import CARD
+    b = _board("cards_refused")
+    b.app.ops.run("revoke_card", 3, b.now(), card=1)
+    b.tap("04FFFFFF")
+    assert b.display() == "登録されていないカードです"
+    b.tap(CARD)
+    assert b.display() == "無効にされたカードです"
+    assert b.app.core.mode == "disarmed" and b.app.auth.failures == 2
+    lines = [m for m in b.logs if "card refused" in m]
+    assert len(lines) == 2 and "revoked card 1" in lines[1]
+    assert not [m for m in b.logs if "04FFFFFF" in m.upper() or "04A1B2C3" in m.upper()]
+
+
+def _locked_out_by(b, attempt):
+    for _ in range(5):
+        attempt()
+        b.run(1000)
+    assert [c for c in b.cids() if c == 461] == [461]
+
+
+def test_brute_force_by_card_locks_out_shows_the_time_and_survives_a_reboot():
+    from residentboard import CARD, CODE
+    b = _board("brute_card")
+    b.keys("A" + CODE + "#")
+    b.run(61000)
+    _locked_out_by(b, lambda: b.tap("0400000%d" % b.app.auth.failures))
+    b.run(10000)
+    assert b.display() == "ロック中です あと4分49秒"      # 5 min from the 5th card, 11.1 s on
+    b.tap(CARD)                                           # even the right card waits
+    assert b.app.core.mode == "away"
+    b.reboot()                                            # pulling the plug does not help
+    assert b.display().startswith("ロック中です あと4分")
+    b.tap(CARD)
+    assert b.app.core.mode == "away"
+    b.run(5 * MIN, step=1000)                             # the lockout ends ...
+    assert not b.display().startswith("ロック中")
+    b.tap(CARD)                                           # ... and the card works again
+    assert b.app.core.mode == "disarmed"
+
+
+def test_brute_force_by_code_at_the_keys_locks_out_shows_the_time_and_survives_a_reboot():
+    from residentboard import CODE
+    b = _board("brute_code")
+    _locked_out_by(b, lambda: b.keys("D0000#"))
+    assert b.display().startswith("ロック中です あと4分5")
+    b.reboot()
+    b.keys("A" + CODE + "#")
+    assert b.app.core.mode == "disarmed" and b.display().startswith("ロック中です")
+    b.run(5 * MIN, step=1000)
+    b.keys("A" + CODE + "#")
+    assert b.app.core.mode == "away"
+
+
+def test_card_and_code_wants_the_code_too_for_disarming_away():
+    from residentboard import CARD, CODE, MASTER
+    b = _board("card_and_code", card_and_code=True)
+    b.tap(CARD)                                        # arming with a card alone: fine
+    assert b.app.core.mode == "away"
+    b.run(61000)
+    b.tap(CARD)
+    assert b.app.core.mode == "away" and b.display() == "カードを確認しました 暗証番号と#"
+    b.keys(MASTER + "#")                               # someone else's code: no
+    assert b.app.core.mode == "away" and b.display() == "カードと暗証番号の持ち主が違います"
+    b.tap(CARD)
+    b.keys(CODE + "#")
+    assert b.app.core.mode == "disarmed" and b.display() == "解除しました"
+    b.keys("B" + CODE + "#")                           # 在宅セット: a card alone disarms it
+    b.run(2000)
+    b.tap(CARD)
+    assert b.app.core.mode == "disarmed"
+
+
+def test_card_and_code_a_cloned_card_cannot_guess_the_code_for_ever():
+    from residentboard import CARD, CODE
+    b = _board("card_and_code_guess", card_and_code=True)
+    b.tap(CARD)
+    b.run(61000)
+    for guess in ("0001", "0002", "0003", "0004", "0005"):
+        b.tap(CARD)                                    # the card opens nothing alone ...
+        b.keys(guess + "#")                            # ... and each wrong code counts
+    assert b.cids().count(461) == 1
+    assert b.app.core.mode == "away" and b.display().startswith("ロック中です")
+    b.tap(CARD)
+    b.keys(CODE + "#")
+    assert b.app.core.mode == "away"                   # locked out: even the right code waits

@@ -142,7 +142,7 @@ def test_a_felica_card_enrolled_disarms():
     card = Felica(FELICA_ID, rates=(424,))
     assert _tap(app, chip, card, hold_ms=3000) == "解除しました"    # held 3 s: one operation
     assert app.core.mode == "disarmed"
-    assert any("card 2 (felica): disarm" in line for line in logs), logs
+    assert any("card 2 (felica) accepted" in line for line in logs), logs
 
 
 def test_a_card_held_during_an_alarm_silences_it():
@@ -158,10 +158,11 @@ def test_a_card_held_during_an_alarm_silences_it():
 
 def test_the_panel_can_choose_the_operation_before_the_tap():
     app, chip, logs = _house("chosen")
-    app.cards.next_action = ("arm", "stay")         # 在宅セット chosen on the keys, then the card
+    app.on_key("B", True, _now())                    # 在宅セット chosen on the keys, then the card
+    app.on_key("B", False, _now())
     assert _tap(app, chip, Felica(FELICA_ID)) == "セットしました"
     assert app.core.mode == "stay"
-    assert app.cards.next_action is None            # one tap, one operation
+    assert app.resident.entry.selected is None       # one tap, one operation
 
 
 def test_a_revoked_card_is_refused():
@@ -170,9 +171,9 @@ def test_a_revoked_card_is_refused():
     assert r.ok
     app.operate("arm", _now(), code="1234", mode="away")
     _run(app, 61000)
-    assert _tap(app, chip, Felica(FELICA_ID)) == "暗証番号またはカードが違います"
+    assert _tap(app, chip, Felica(FELICA_ID)) == "無効にされたカードです"
     assert app.core.mode == "away"
-    assert any("card refused: card 2 (felica) revoked" in line for line in logs), logs
+    assert any("card refused: revoked card 2" in line for line in logs), logs
     assert _tap(app, chip, Mifare(MIFARE_ID)) == "解除しました"     # the other card still works
 
 
@@ -183,12 +184,13 @@ def test_an_unknown_card_is_logged_and_counts_towards_the_lockout():
     for i in range(5):
         _tap(app, chip, Mifare(STRANGER_ID))
     assert app.core.mode == "away"
-    refused = [line for line in logs if "card refused: wrong mifare card" in line]
+    refused = [line for line in logs if "card refused: unknown card" in line]
     assert len(refused) == 5, logs
     assert not any(STRANGER_ID in line or FELICA_ID in line or MIFARE_ID in line
                    for line in logs)                # a card id is never logged
     assert ev.CID_WRONG_CODE in _cids(app)          # the lockout began: 461 to the centre
-    assert _tap(app, chip, Mifare(MIFARE_ID)) == "ロック中です"    # locked: even a good card
+    # locked: even a good card; the panel says how long the lockout still lasts
+    assert _tap(app, chip, Mifare(MIFARE_ID)).startswith("ロック中です あと")
     assert app.core.mode == "away"
 
 
@@ -228,7 +230,7 @@ def test_a_revoked_card_stays_refused_after_a_power_cut():
     assert app.ops.run("revoke_card", 0, _now(), card=1).ok
     _run(app, 1000)                                 # saved
     app = _reboot(app)
-    assert _tap(app, chip, Mifare(MIFARE_ID)) == "暗証番号またはカードが違います"
+    assert _tap(app, chip, Mifare(MIFARE_ID)) == "無効にされたカードです"
     assert app.core.mode == "disarmed"
 
 

@@ -19,7 +19,8 @@ ZONE_TYPES = ("magnet, glass, fire, gas, vibration, space, panic, medical, cance
               "case_tamper")
 TIMER_KEYS = ("entry_delay_s, exit_delay_s, cancel_window_s, siren_cutoff_min, life_monitor_h, "
               "comm_check_h, first_test_after_boot_min, fault_trouble_h, line_cut_debounce_s, "
-              "forgot_arm_grace_min, self_check_days")
+              "forgot_arm_grace_min, self_check_days, mitsumete_min, mitsumete_warn_s, "
+              "shirasete_answer_min")
 
 _texts = {}
 
@@ -144,7 +145,8 @@ def test_defaults_are_filled_in():
                            "siren_cutoff_min": 5, "life_monitor_h": 12, "comm_check_h": 36,
                            "first_test_after_boot_min": 10, "fault_trouble_h": 24,
                            "line_cut_debounce_s": 10, "forgot_arm_grace_min": 15,
-                           "self_check_days": 30}
+                           "self_check_days": 30, "mitsumete_min": 30, "mitsumete_warn_s": 60,
+                           "shirasete_answer_min": 10}
     assert c["comms"]["mqtt"] == {"host": "broker.example.jp", "port": 1883, "tls": False,
                                   "ca_file": None, "tls_name": None, "keepalive_s": 60,
                                   "ack_deadline_s": 20,
@@ -159,7 +161,7 @@ def test_defaults_are_filled_in():
     assert magnet == {"id": 1, "name": "玄関ドア", "type": "magnet", "gpio": 4, "wiring": "NC",
                       "pull": "up", "debounce_ms": 50, "modes": ["away", "stay", "partial"],
                       "entry_route": False, "always_armed": False, "detector": None,
-                      "follower": False, "sounder": None}
+                      "follower": False, "sounder": None, "chime": False}
     assert space["modes"] == ["away"]
     assert fire["sounder"] == "buzzer"
     assert fire["modes"] == [] and fire["always_armed"] is True and fire["detector"] == "generic"
@@ -318,7 +320,7 @@ def test_unknown_keys_are_named():
         "sitename: unknown key (known keys: version, site_id, board, utc_offset_min, zones, "
         "timers, comms, outputs, supervision, strapping_override, i2c, card_reader)",
         "zones[0].colour: unknown key (known keys: id, name, type, gpio, wiring, pull, "
-        "debounce_ms, modes, entry_route, always_armed, detector, follower, sounder)",
+        "debounce_ms, modes, entry_route, always_armed, detector, follower, sounder, chime)",
         "timers.entry_dealy_s: unknown key (known keys: " + TIMER_KEYS + ")"]
 
 
@@ -534,10 +536,10 @@ def test_secret_values_never_appear_in_messages():
         "secrets.wifi.ssid: expected a string of 1-32 bytes (UTF-8)",
         "secrets.wifi.password: expected a string of 8-63 characters",
         "secrets.site_key: expected 64 hex characters (a 32-byte key)",
-        "secrets.users[0].role: expected one of resident, installer, centre",
+        "secrets.users[0].role: expected one of master, resident, installer, centre",
         "secrets.users[0].code.salt: expected 16-64 hex characters (8-32 bytes)",
         "secrets.users[0].code.hash: expected 64 hex characters (SHA-256)",
-        "secrets.users: at least one user must have the role resident"]
+        "secrets.users: at least one user must have the role master or resident"]
     text = "\n".join(errs)
     for value in ("hunter2", "hunter3", "s3cr3t", "abc", "zz", "とても"):
         assert value not in text, value
@@ -550,7 +552,7 @@ def test_no_resident_and_bad_iterations():
     sec["cards"] = []
     assert secrets_errors(sec) == [
         "secrets.users[0].code.iter: 0 is below the minimum %d" % auth.MIN_ITERATIONS,
-        "secrets.users: at least one user must have the role resident"]
+        "secrets.users: at least one user must have the role master or resident"]
 
 
 def test_hash_rounds_below_the_floor_are_refused():

@@ -14,6 +14,7 @@ from dc09_judge import Judge, Scripted, drive
 import hostclock
 from mimamori.comms.path_dc09 import Dc09Path, key_bytes
 from mimamori.core import events as E
+from mimamori.proto import contactid
 from mimamori.proto import dc09 as D
 
 ACCOUNT = "AB12"
@@ -98,8 +99,8 @@ def test_pysiaalarm_parses_every_report_kind_in_the_clear_and_encrypted():
             assert ev.response.value == "ACK", (m, ev)
             assert (ev.event_qualifier, ev.event_type, ev.partition, ev.account) == (
                 str(e.qualifier), "%03d" % e.cid, "00", ACCOUNT)
-            assert int(ev.ri) == (e.user if e.kind in (E.OPENING, E.CLOSING, E.CANCEL)
-                                  else e.zone)
+            # the user in CCC for openings, closings and their relatives (121 duress too)
+            assert int(ev.ri) == (e.user if contactid.carries_user(e) else e.zone)
             assert ev.sequence == "%04d" % (i + 1)
     # pysiaalarm's names for a few: fire, burglary, closing by user, periodic test
     names = {}

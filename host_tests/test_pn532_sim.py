@@ -20,9 +20,9 @@ def test_panel_keys_tap_a_mifare_and_a_felica_card_and_a_stranger_is_refused():
         assert controls.answer == "セットしました" and site.app.core.mode == "away"
         controls.key(">")                       # past the exit delay
         controls.key("U")                       # a stranger's card
-        assert controls.answer == "暗証番号またはカードが違います"
+        assert controls.answer == "登録されていないカードです"
         assert site.app.core.mode == "away"
-        assert any("card refused: wrong mifare card" in e[2] for e in site.timeline)
+        assert any("card refused: unknown card" in e[2] for e in site.timeline)
         controls.key("N")                       # the resident's FeliCa card: 解除
         assert controls.answer == "解除しました" and site.app.core.mode == "disarmed"
         # the centre hears the closing and the opening, by user 1 (the cards' owner)

@@ -13,11 +13,18 @@ from mimamori.core import events as ev  # noqa: E402
 
 # What raises each code, for the reader (the firmware's own comments say the same).
 WHEN = {
-    ev.CID_MEDICAL: ("alarm", "救急ボタン (medical) pressed"),
+    ev.CID_MEDICAL: ("alarm", "救急ボタン (medical) or the panel's 救急 key pressed"),
     ev.CID_FIRE: ("alarm", "fire zone, detector generic"),
     ev.CID_SMOKE: ("alarm", "fire zone, detector smoke"),
     ev.CID_HEAT: ("alarm", "fire zone, detector heat"),
-    ev.CID_PANIC: ("alarm", "非常ボタン (panic) pressed"),
+    ev.CID_PANIC: ("alarm", "非常ボタン (panic) pressed, or the panel's 非常 key held 2 s"),
+    ev.CID_PERSONAL_EMERGENCY: ("alarm / restore", "みつめてコール not answered in time (q1); "
+                                                   "a key pressed after that (q3)"),
+    ev.CID_FAIL_TO_REPORT: ("alarm / restore", "しらせてコール not answered within "
+                                               "shirasete_answer_min (q1); the answer (q3, "
+                                               "label しらせてコール 応答あり)"),
+    ev.CID_DURESS: ("alarm", "a duress code (強要) used at the panel or in a remote command; "
+                             "silent, the user in CCC"),
     ev.CID_BURGLARY: ("alarm", "burglary, general"),
     ev.CID_PERIMETER: ("alarm", "magnet zone opened while armed"),
     ev.CID_INTERIOR: ("alarm", "space (PIR) zone while armed"),

@@ -17,6 +17,7 @@ from mimamori import cards, restore, status
 from mimamori.operations import Operations
 from mimamori.persist import Keeper
 from mimamori.reports import Reports
+from mimamori.resident import Resident
 from mimamori.core import outputs as out
 from mimamori.core.arming import AlarmCore
 from mimamori.core.auth import Authenticator
@@ -96,6 +97,9 @@ class App:
             self.key, self.site, self.auth, last_ctr=restore.command_counter(self),
             save_ctr=lambda c: self.journal.save_value("cmd_ctr", c), log=self.log,
             now_unix=self.wall.unix(), now_ms=now)
+        # keys, card taps, watch-over calls, door chime (resident.py)
+        self.resident = Resident(self, now)
+        self.on_key, self.tap = self.resident.on_key, self.resident.tap
         restore.announce(self, secrets, now)   # 305, sample secrets, the findings (307)
         self._trouble = status.any_trouble(self)   # trouble LED and chirp
         self._state_dirty = True    # the retained state topic needs a new frame
@@ -127,6 +131,7 @@ class App:
             self.cards.step(now)
         self.auth.poll(now)
         self.core.tick(now)
+        self.resident.tick(now)
         self.sup.tick(now)
         self.analog.poll(now)
         self.router.poll(now)
@@ -157,6 +162,7 @@ class App:
         self.core.zone_changed(index, active, edge_ticks)
         self.sup.activity(edge_ticks)
         self.sup.zone_fault(z.id, z.name, active, edge_ticks)
+        self.resident.zone(z, active, edge_ticks)
         self._state_dirty = True
 
 

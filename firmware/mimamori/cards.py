@@ -4,14 +4,12 @@
 #
 #   cards = attach(app, machine, now)   # None when the house has no reader
 #   cards.step(now)                      # every loop step: allocation-free with no card
-#   cards.next_action = ("arm", "stay")  # the panel chose the operation before the tap (keys)
 #
-# A tap with no operation chosen does what the card is for: disarmed and quiet, 外出セット;
-# armed, arming, or an alarm sounding, 解除. Every tap counts as activity for ライフ監視, a refused
-# one too (someone is there). A refused card is logged with its kind and why (unknown, revoked,
-# locked), never its id: the id opens the house and is stored only as a salted hash.
-from mimamori.core import panel
-from mimamori.core.vocab import MODE_AWAY, MODE_DISARMED
+# What a tap does is decided at the panel (resident.py: a letter chosen on the keys first; else
+# disarmed and quiet, 外出セット; armed, arming, or an alarm sounding, 解除). Every tap counts as
+# activity for ライフ監視, a refused one too (someone is there). A refused card is logged by
+# operations.py (unknown, revoked), never with its id: the id opens the house and is stored only
+# as a salted hash.
 from mimamori.io import cardreader
 
 
@@ -19,7 +17,6 @@ class Cards:
     def __init__(self, app, reader):
         self.app = app
         self.reader = reader
-        self.next_action = None      # (action, mode) for the next tap, or None: by the mode
         self.last_text = None        # what the panel answered to the latest tap
         self.taps = 0
 
@@ -30,28 +27,15 @@ class Cards:
         if card is not None:
             self.tap(card, r.kind, now)
 
-    def action(self):
-        """What a tap does now, when the panel has not chosen: (action, mode)."""
-        core = self.app.core
-        if core.mode == MODE_DISARMED and not panel.sounding(core.outputs):
-            return "arm", MODE_AWAY
-        return "disarm", None
-
     def tap(self, card, kind, now):
-        """One card presented (also the simulator's and the tests' entry): the panel's text."""
+        """One card presented (also the simulator's and the tests' entry): the panel's text.
+        What it does is the panel's (resident.py: the letter chosen on the keys, else by the
+        mode); a refused card is logged there by operations.py, never with its id."""
         a = self.app
         self.taps += 1
-        a.sup.activity(now)
-        action, mode = self.next_action or self.action()
-        self.next_action = None
-        text = a.operate(action, now, card=card, mode=mode)
-        auth = a.auth
-        if auth.outcome == "ok":
-            a.log.info("card %s (%s): %s", auth.card_id, kind, action)
-        elif auth.card_id is not None:
-            a.log.warn("card refused: card %s (%s) %s", auth.card_id, kind, auth.outcome)
-        else:
-            a.log.warn("card refused: %s %s card", auth.outcome, kind)
+        text = a.resident.tap(card, now)
+        if a.auth.outcome == "ok":
+            a.log.info("card %s (%s) accepted", a.auth.card_id, kind)
         self.last_text = text
         return text
 

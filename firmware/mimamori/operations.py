@@ -8,16 +8,23 @@
 #   r.ok, r.reason, r.text
 #
 # Actions: arm (mode, force), disarm, cancel, reset (alarm memory), self_check, answer (the
-# resident's reply to a しらせてコール), ask (the centre's しらせてコール: message), departure (time
-# "HH:MM" or None), revoke_card (card), test (a manual test report on MQTT), status (the state
-# frame again), walk_test (the installer's code starts the walk test, and again ends it:
-# core/walktest.py), installer_mode (the installer's code opens the USB REPL: usbrepl.py).
-# Add an operation here: one branch, one Result; a remote verb also needs its
-# name in core/commands.py.
+# resident's reply to a しらせてコール or みつめてコール), ask (the centre's しらせてコール: message),
+# departure (time "HH:MM" or None), revoke_card (card), test (a manual test report on MQTT),
+# status (the state frame again), walk_test (the installer's code starts the walk test, and again
+# ends it: core/walktest.py), installer_mode (the installer's code opens the USB REPL:
+# usbrepl.py). Add an operation here: one branch, one Result; a remote verb also needs its name
+# in core/commands.py.
+#
+# At the panel (operate/attempt) the user's role must allow the action (core/auth.py allowed: an
+# installer's code never disarms); a duress code acts exactly as the user's code and adds a
+# silent 121 for the centre (after_auth); an unknown or revoked card is refused and logged and
+# counts towards the lockout, whose time left the refusal shows; with card_and_code a card alone
+# does not disarm 外出: the Result asks for the code (reason "needs_code").
+from mimamori.core import auth as au
 from mimamori.core import events as ev
 from mimamori.core import texts as tx
 from mimamori.core import walktest
-from mimamori.core.vocab import MODE_DISARMED
+from mimamori.core.vocab import MODE_AWAY, MODE_DISARMED
 from mimamori.proto import frame
 
 PATH_MQTT = "mqtt"
@@ -39,23 +46,71 @@ class Result:
 class Operations:
     def __init__(self, app):
         self.app = app              # the wired components: core, sup, storage, auth, wall
-        self.prompt = None          # しらせてコール: a question on the panel awaiting a press
         self.last_arm = None        # the last ArmResult
 
     def operate(self, action, now, code=None, card=None, mode=None, force=False):
         """A resident's operation at the panel or card reader: authenticate, then act. Returns
         the Japanese text the panel shows."""
+        return self.attempt(action, now, code, card, mode, force).text
+
+    def attempt(self, action, now, code=None, card=None, mode=None, force=False):
+        """operate() with its Result: authenticate the code, the card, or both (then they must
+        be the same user's), check the role, then run."""
         a = self.app
+        user = None
+        if card is not None:
+            user = a.auth.check_card(card, now, clear=False)   # cleared below, when it opens
+            if user is None:
+                self.after_auth(now)
+                return self._refused(now, "card")
         if code is not None:
-            user = a.auth.check_code(code, now)
-        elif card is not None:
-            user = a.auth.check_card(card, now)
-        else:
-            user = None
-        self.after_auth(now)
+            by_code = a.auth.check_code(code, now)
+            self.after_auth(now)
+            if by_code is None:
+                return self._refused(now, "code")
+            if user is not None and by_code["id"] != user["id"]:
+                return Result(False, "card_code_mismatch", tx.CARD_CODE_MISMATCH)
+            user = by_code
         if user is None:
-            return tx.LOCKED if a.auth.outcome == "locked" else tx.WRONG_CODE_OR_CARD
-        return self.run(action, user["id"], now, mode, force, role=user["role"]).text
+            return Result(False, "wrong_code", tx.WRONG_CODE_OR_CARD)
+        if not au.allowed(user["role"], action, a.core.mode):
+            a.log.info("operation refused: %s by user %d (%s)", action, user["id"], user["role"])
+            if action in au.INSTALLER_ACTIONS and au.allowed(user["role"], action, MODE_DISARMED):
+                return Result(False, "armed", tx.WALK_NOT_DISARMED
+                              if action == "walk_test" else tx.INSTALLER_ARMED)
+            if action in au.INSTALLER_ACTIONS:      # a resident's code: say whose code it takes
+                return Result(False, "not_installer", tx.WALK_NOT_INSTALLER
+                              if action == "walk_test" else tx.REPL_NOT_INSTALLER)
+            return Result(False, "not_allowed", tx.NOT_ALLOWED)
+        if (code is None and action == "disarm" and a.core.mode == MODE_AWAY
+                and a.auth.card_and_code):
+            # a card can be cloned: 外出 also wants the code (README "ライフカード")
+            return Result(False, "needs_code", tx.CARD_NEEDS_CODE)
+        a.auth.succeeded()
+        return self.run(action, user["id"], now, mode, force, role=user["role"])
+
+    def _refused(self, now, what):
+        """A code or card that did not open: the panel's text; cards are logged (never the
+        card's id: the log is no place for what opens the house)."""
+        a = self.app
+        outcome = a.auth.outcome
+        if what == "card":          # every refused card is logged, a locked-out one too
+            if outcome == au.REVOKED:
+                a.log.warn("card refused: revoked card %d", a.auth.card_id)
+            else:
+                a.log.warn("card refused: %s card", "locked out" if outcome == au.LOCKED
+                           else "unknown")
+        if outcome == au.LOCKED or a.auth.locked_until is not None:   # or this one began it
+            return Result(False, "locked_out", self.lockout_text(now))
+        if what == "card":
+            if outcome == au.REVOKED:
+                return Result(False, "revoked_card", tx.REVOKED_CARD)
+            return Result(False, "unknown_card", tx.UNKNOWN_CARD)
+        return Result(False, "wrong_code", tx.WRONG_CODE_OR_CARD)
+
+    def lockout_text(self, now):
+        left = self.app.auth.lock_left_s(now)
+        return tx.LOCKED_LEFT % (left // 60, left % 60)
 
     def apply(self, action, user, now, mode=None, force=False):
         """An authorised operation: its panel text."""
@@ -69,6 +124,12 @@ class Operations:
             # The flag is consumed: it stays set in the Authenticator until its next check.
             a.auth.lockout_started = False
             a._emit(ev.Event(now, ev.ALARM, ev.CID_WRONG_CODE, ev.Q_NEW, 0, 0, "", a.core.mode))
+        if a.auth.duress:
+            # 121 Duress: the centre alone learns of it; the operation goes on exactly as with
+            # the user's own code (nothing on the panel may differ: the forcer is watching).
+            a.auth.duress = False
+            uid = a.auth.duress_user
+            a._emit(ev.Event(now, ev.ALARM, ev.CID_DURESS, ev.Q_NEW, 0, uid, "", a.core.mode))
 
     def remote(self, payload, now):
         """A remote command from the MQTT path (core/commands.py verifies it): the signed reply."""
@@ -79,6 +140,9 @@ class Operations:
             return reply
         uid = cmd.user["id"] if cmd.user else 0
         args = cmd.args
+        if cmd.user and not au.allowed(cmd.user["role"], REMOTE[cmd.name], a.core.mode):
+            a.log.info("remote %s refused: role %s", cmd.name, cmd.user["role"])
+            return frame.result_frame(a.key, a.site, cmd.ctr, cmd.name, False, "not_allowed")
         r = self.run(REMOTE[cmd.name], uid, now, mode=args.get("mode"), time=args.get("time"),
                      card=args.get("card"), message=args.get("message"))
         if cmd.name == "arm" and not r.ok:
@@ -101,7 +165,6 @@ class Operations:
         if action in _RESIDENT:
             a.sup.activity(now)
             a.storage.operated(now, a.core.mode)    # the resident has set the state anew
-            self.prompt = None                      # the しらせてコール is answered
         if action == "arm":
             r = a.core.arm(mode, user, now, force)
             self.last_arm = r
@@ -118,10 +181,10 @@ class Operations:
         elif action == "self_check":
             a.sup.start_self_check(now)
         elif action == "answer":
-            pass
+            return Result(True, None, a.resident.watch.answer(now, a.core.mode)
+                          or tx.DONE["answer"])
         elif action == "ask":
-            self.prompt = tx.ASK_PREFIX + (message or tx.ASK_DEFAULT)
-            return Result(True, None, self.prompt)
+            return Result(True, None, a.resident.watch.ask(message, now))
         elif action == "departure":
             if time is None:
                 a.sup.clear_departure(now)

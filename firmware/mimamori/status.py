@@ -9,8 +9,8 @@ from mimamori.comms.discovery import state_payload, ha_state
 
 
 def render(app, now):
-    app.outputs.render(panel.merge(app.rendered, app.core.outputs, app.sup, app._trouble, now),
-                       now)
+    app.outputs.render(app.resident.merge(
+        panel.merge(app.rendered, app.core.outputs, app.sup, app._trouble, now)), now)
 
 
 def publish(app, moved, now):
@@ -66,4 +66,5 @@ def state_frame(app, now=None):
 
 def display(app, now):
     """The panel's display line (Japanese): core/panel.py."""
-    return panel.display(app.ops.prompt, app.core, app.sup.notices(), troubles(app), now)
+    return panel.display(app.resident.prompt(now), app.core, app.sup.notices(), troubles(app),
+                         now)

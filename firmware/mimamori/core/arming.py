@@ -195,6 +195,13 @@ class AlarmCore(Sounding):
         self._touch()
         self._update_outputs()
 
+    def key_alarm(self, cid, name, now):
+        """The panel's 非常 (120) or 救急 (100) key: silent like those zones (SILENT_TYPES), zone
+        0 named `name`; a later authorised disarm or cancel reports 406 as for any alarm."""
+        self._emit(ev.Event(now, ev.ALARM, cid, ev.Q_NEW, 0, 0, name, self.mode))
+        self._reported = True
+        self._touch()
+
     def tick(self, now):
         """Advance timers. Steady state (nothing due) allocates nothing."""
         if self.walk is not None:

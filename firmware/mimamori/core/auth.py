@@ -12,10 +12,41 @@
 # codes (6-8 digits: minutes to hours per code on a core) and for bulk cracking of many panels'
 # files. The real defence of a short code is the lockout below at the panel and keeping the
 # flash out of reach. (README "secrets.json" has the figures; `make bench` measures them.)
+#
+# Roles (README "Residents at the panel"): `master` and `resident` operate the house (arm,
+# disarm, cancel, reset, answers to calls); `master` also manages users and cards; `installer`
+# only enters installer mode (walk test, configuration) and only while the house is disarmed, so
+# an installer's code can never disarm an armed house; `centre` is the code the monitoring centre
+# seals into its remote arm / disarm commands (core/commands.py) and acts as a resident.
+# A user may also have a duress code (強要): it is accepted exactly as the user's own code, and
+# `duress` is set on that check so the caller reports 121 silently (mimamori/operations.py).
 import hashlib
 import binascii
 
 from mimamori.compat import const, ticks_add, ticks_diff
+from mimamori.core.vocab import MODE_DISARMED
+
+# role -> the operations it may start (operations.py names; README "Residents at the panel")
+# (みつめてコール and the door chime are panel functions that need no code: resident.py)
+HOUSE_ACTIONS = ("arm", "disarm", "cancel", "reset", "self_check", "answer", "departure")
+INSTALLER_ACTIONS = ("walk_test", "installer_mode")   # installer mode (issue 13, operations.py)
+MASTER_ACTIONS = ("revoke_card", "users")              # managing users and cards
+ROLE_ACTIONS = {
+    "master": HOUSE_ACTIONS + MASTER_ACTIONS,
+    "resident": HOUSE_ACTIONS,
+    "centre": HOUSE_ACTIONS,
+    "installer": INSTALLER_ACTIONS,
+}
+
+
+def allowed(role, action, mode):
+    """May a user of this role start `action` while the house is in `mode`? Installer mode is
+    entered only while disarmed: an installer's code cannot disarm, nor open an armed house."""
+    if action not in ROLE_ACTIONS.get(role, ()):
+        return False
+    if action in INSTALLER_ACTIONS and mode != MODE_DISARMED:
+        return False
+    return True
 
 # Hash rounds. The floor is what the board can afford at a keypress, since a check hashes the
 # code once per enrolled user (each has its own salt). `make bench` measures one round on the real
@@ -104,11 +135,16 @@ class Authenticator:
 
     def __init__(self, secrets, now_ms):
         self._users = []   # (public dict, salt, hash, iterations), in file order
+        self._duress = []  # the same for the users' duress codes
         self._by_id = {}   # user id -> public dict
         for u in secrets["users"]:
             pub = {"id": u["id"], "name": u["name"], "role": u["role"]}
             self._users.append((pub,) + _stored(u["code"]))
+            if u.get("duress"):
+                self._duress.append((pub,) + _stored(u["duress"]))
             self._by_id[u["id"]] = pub
+        # 外出 is disarmed by a card only together with a code (secrets card_and_code)
+        self.card_and_code = bool(secrets.get("card_and_code"))
         self._cards = []   # (card id, user id, salt, hash, iterations)
         for c in secrets["cards"]:
             self._cards.append((c["id"], c["user"]) + _stored(c["uid"]))
@@ -120,6 +156,8 @@ class Authenticator:
         self.outcome = None
         self.lockout_started = False
         self.card_id = None
+        self.duress = False        # the latest accepted code was a duress code ...
+        self.duress_user = 0       # ... of this user
         self._now = now_ms
         # Bumped (_touch) whenever snapshot() would persist something new: a failure counted or
         # forgotten, a lockout begun or ended, a card revoked. The app saves when it moved.
@@ -143,6 +181,13 @@ class Authenticator:
         self.poll(now)
         return self.locked_until is not None
 
+    def lock_left_s(self, now):
+        """Whole seconds the running lockout still lasts (rounded up), 0 when none."""
+        self.poll(now)
+        if self.locked_until is None:
+            return 0
+        return (ticks_diff(self.locked_until, now) + 999) // 1000
+
     def poll(self, now):
         """Expire the lockout and forget failures older than the window. Allocates nothing."""
         self._now = now
@@ -165,6 +210,7 @@ class Authenticator:
         self.poll(now)
         self.lockout_started = False
         self.card_id = None
+        self.duress = False
         if self.locked_until is not None:
             self.outcome = LOCKED
             return False
@@ -186,13 +232,20 @@ class Authenticator:
             self.lockout_started = True
         return None
 
-    def _success(self, user):
+    def _success(self, user, clear=True):
         self.outcome = OK
+        if clear:
+            self.succeeded()
+        return user
+
+    def succeeded(self):
+        """Someone got in: forget the failures and the lockout level. check_code does it; a
+        card checked with clear=False waits for this (card_and_code: a card alone must not
+        wipe the count of wrong codes typed after it)."""
         if self._fail_at or self._level:
             del self._fail_at[:]
             self._level = 0
             self._touch()
-        return user
 
     def check_code(self, code, now):
         if not self._begin(now):
@@ -200,9 +253,14 @@ class Authenticator:
         for pub, salt, want, n in self._users:
             if same_bytes(hash_code(code, salt, n), want):
                 return self._success(pub)
+        for pub, salt, want, n in self._duress:
+            if same_bytes(hash_code(code, salt, n), want):
+                self.duress = True     # accepted as the user's own code: nothing differs here
+                self.duress_user = pub["id"]
+                return self._success(pub)
         return self._fail(now, WRONG)
 
-    def check_card(self, uid, now):
+    def check_card(self, uid, now, clear=True):
         if not self._begin(now):
             return None
         for card_id, user_id, salt, want, n in self._cards:
@@ -210,7 +268,7 @@ class Authenticator:
                 self.card_id = card_id
                 if card_id in self._revoked or user_id not in self._by_id:
                     return self._fail(now, REVOKED)
-                return self._success(self._by_id[user_id])
+                return self._success(self._by_id[user_id], clear)
         return self._fail(now, WRONG)
 
     def revoke_card(self, card_id):

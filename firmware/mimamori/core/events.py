@@ -32,10 +32,14 @@ SERVICES = tx.SERVICE_LABELS
 # 3xx troubles, 4xx open/close, 5xx bypass, 6xx test/misc). Where the standard has no code for a
 # sensor (glass break, vibration) we chose the nearest standard one and say so.
 CID_MEDICAL = const(100)        # Medical
+CID_PERSONAL_EMERGENCY = const(101)  # Personal emergency: みつめてコール not answered in time
+CID_FAIL_TO_REPORT = const(102)  # Fail to report in: しらせてコール not answered (q1); its restore
+                                 # (q3) is the resident's answer, early or late
 CID_FIRE = const(110)           # Fire
 CID_SMOKE = const(111)          # Smoke
 CID_HEAT = const(114)           # Heat
 CID_PANIC = const(120)          # Panic
+CID_DURESS = const(121)         # Duress: a duress code (強要) was used; silent, user in CCC
 CID_BURGLARY = const(130)       # Burglary
 CID_PERIMETER = const(131)      # Perimeter (doors, windows, shutters)
 CID_INTERIOR = const(132)       # Interior (space / PIR)
@@ -83,7 +87,10 @@ CATALOGUE = {
     CID_FIRE: ("B", True),
     CID_SMOKE: ("B", True),
     CID_HEAT: ("B", True),
+    CID_PERSONAL_EMERGENCY: ("D", True),
+    CID_FAIL_TO_REPORT: ("H", True),
     CID_PANIC: ("C", True),
+    CID_DURESS: ("C", True),
     CID_BURGLARY: ("A", True),
     CID_PERIMETER: ("A", True),
     CID_INTERIOR: ("A", True),
@@ -159,7 +166,7 @@ class Event:
         """Resident-facing Japanese label, e.g. 火災(煙), with 復旧 on a restore."""
         base = tx.EVENT_LABELS[self.cid]
         if self.kind == RESTORE:
-            return base + tx.RESTORED
+            return tx.RESTORE_LABELS.get(self.cid) or base + tx.RESTORED
         if self.cid == CID_WALK_TEST:
             return base + (tx.WALK_END if self.qualifier == Q_RESTORE else tx.WALK_START)
         return base

@@ -11,10 +11,12 @@ BUZ_FIRE = "fire"          # fire: temporal-3 (three beeps, pause; ISO 8201)
 BUZ_ALARM = "alarm"        # any other 異常 at the panel: continuous tone
 BUZ_TROUBLE = "trouble"    # trouble chirp: one short chirp every 30 s
 BUZ_REMIND = "remind"      # セット忘れ reminder / monthly self-check prompt: double chirp every 10 s
+BUZ_CALL = "call"          # みつめてコール about to run out / しらせてコール: ding-dong every 3 s
+BUZ_CHIME = "chime"        # door chime: one ding-dong when a chime zone opens while disarmed
 
 # Priority when several want the buzzer at once: the most urgent wins.
-_BUZ_PRIORITY = (BUZ_FIRE, BUZ_ALARM, BUZ_GLASS, BUZ_ENTRY, BUZ_EXIT, BUZ_REMIND, BUZ_TROUBLE,
-                 BUZ_OFF)
+_BUZ_PRIORITY = (BUZ_FIRE, BUZ_ALARM, BUZ_GLASS, BUZ_ENTRY, BUZ_EXIT, BUZ_CALL, BUZ_CHIME,
+                 BUZ_REMIND, BUZ_TROUBLE, BUZ_OFF)
 
 
 def buzzer_rank(pattern):

@@ -47,8 +47,9 @@ def sounding(c):
 
 
 def display(prompt, core, notices, troubles, now):
-    """The panel's display line (Japanese): a しらせてコール question first, then the core's
-    text; at rest, the first trouble or else the first notice beside the mode."""
+    """The panel's display line (Japanese): the resident's prompt first (resident.py: a call,
+    the code being typed, a result, a lockout), then the core's text; at rest, the first trouble
+    or else the first notice beside the mode."""
     if prompt:
         return prompt
     text = core.display(now)

@@ -62,10 +62,15 @@ EVENT_LABELS = {
     601: "点検(手動試験)",
     602: "定期通信試験",
     641: "ライフ監視",
+    101: "救急(みつめてコール)",
+    102: "しらせてコール 応答なし",
+    121: "強要",
     607: "歩行試験",
     627: "施工モード(監視停止)",
 }
 RESTORED = " 復旧"          # after a label when the condition has ended
+# A restore whose plain "<label> 復旧" would mislead the operator: its own label.
+RESTORE_LABELS = {102: "しらせてコール 応答あり"}
 
 # Panel / `state` topic text of each supervised condition (core/troubles.py).
 # `%s` takes a path name or a zone name, `%d` a zone number or hours.
@@ -160,3 +165,31 @@ WALK_NOT_DISARMED = "解除してから歩行試験を開始してください"
 # ---- installer mode: the USB REPL (mimamori/usbrepl.py; issue 13) ------------------------------
 REPL_OPEN = "施工モード: %d分以内にUSBで接続してください"
 REPL_NOT_INSTALLER = "施工モードは施工者コードで開始します"
+
+
+# ---- residents at the panel: keys, cards, roles, lockout, watch-over calls, door chime (issue 14,
+# core/keys.py, core/watchover.py, core/chime.py, mimamori/resident.py, mimamori/operations.py)
+KEY_CODE = "暗証番号 "                      # + one * per digit typed (the digits never show)
+KEY_SELECTED = {"arm_away": "外出セット: 暗証番号と#", "arm_stay": "在宅セット: 暗証番号と#",
+                "arm_partial": "部分セット: 暗証番号と#", "disarm": "解除: 暗証番号と#",
+                "reset": "異常リセット: 暗証番号と#", "self_check": "点検: 暗証番号と#"}
+KEY_FUNCTION = "機能: 1#みつめて 2#チャイム 3#リセット 4#点検"
+KEY_UNKNOWN_FUNCTION = "その機能はありません"
+REVOKED_CARD = "無効にされたカードです"
+LOCKED_LEFT = "ロック中です あと%d分%02d秒"  # minutes, seconds left of the lockout
+NOT_ALLOWED = "この暗証番号では操作できません"
+INSTALLER_ARMED = "セット中は施工モードに入れません"
+CARD_NEEDS_CODE = "カードを確認しました 暗証番号と#"
+CARD_CODE_MISMATCH = "カードと暗証番号の持ち主が違います"
+PANEL_PANIC = "操作パネル 非常キー"          # zone name of a 120 from the panel's key
+PANEL_MEDICAL = "操作パネル 救急キー"        # zone name of a 100 from the panel's key
+WATCH_STARTED = "みつめてコール開始 %d分"
+WATCH_RUNNING = "みつめてコール中 あと%d分"
+WATCH_WARN = "みつめてコール: ボタンを押してください あと%d秒"
+WATCH_ENDED = "みつめてコールを終了しました"
+WATCH_REPORTED = "みつめてコール: 通報しました"
+CALL_ASK = "しらせてコール: "                 # + the centre's question
+CALL_DEFAULT = "確認ボタンを押してください"
+CALL_ANSWERED = "確認しました"
+CHIME_ON = "チャイム 入"
+CHIME_OFF = "チャイム 切"

@@ -23,6 +23,7 @@ ALWAYS_ARMED_TYPES = ("fire", "gas", "glass", "panic", "medical", "tamper", "cas
 NEVER_ALWAYS_ARMED_TYPES = ("magnet", "space", "cancel")
 ENTRY_ROUTE_TYPES = ("magnet", "space")
 FOLLOWER_TYPES = ("magnet", "space")    # interior followers (follow a running entry delay)
+CHIME_TYPES = ("magnet", "space")       # may sound the door chime while disarmed (`chime`)
 # Detectors whose warning outlives the siren cut-off while they still detect; `sounder` says what
 # keeps sounding: the buzzer (default) or the siren too.
 WARNING_TYPES = ("fire", "gas")
@@ -44,4 +45,8 @@ DEFAULT_MODES = {"magnet": ARM_MODES, "space": (MODE_AWAY,), "vibration": ARM_MO
 WIRINGS = ("NC", "NO")
 PULLS = ("up", "down", "none")
 
-ROLES = ("resident", "installer", "centre")
+# User roles (core/auth.py ROLE_ACTIONS says what each may do): master (the household's manager:
+# everything a resident does, plus users and cards), resident, installer (installer mode only,
+# never while armed), centre (the code the centre seals into remote arm / disarm).
+ROLES = ("master", "resident", "installer", "centre")
+HOUSE_ROLES = ("master", "resident")    # at least one user must be able to run the house

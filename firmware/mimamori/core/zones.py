@@ -42,6 +42,7 @@ class Zone:
         self.follower = cfg["follower"]
         self.sounder = cfg["sounder"]      # fire/gas: what sounds after the cut-off (else None)
         self.always_armed = cfg["always_armed"]     # true for every 24-hour type (vocab.py)
+        self.chime = cfg.get("chime", False)        # door chime while disarmed (core/chime.py)
         if self.type == "fire":
             self.cid = _FIRE_CID[cfg["detector"]]
         else:

@@ -25,6 +25,8 @@
 # | alarm   | 2700 Hz continuous                                  | -       |
 # | trouble | 2700 Hz 100 ms chirp, silent 29.9 s                 | 30 s    |
 # | remind  | 2700 Hz 100 ms, silent 100, 100 ms, silent 9.7 s    | 10 s    |
+# | call    | 1300 Hz 300 ms, 1000 Hz 400 ms, silent 2.3 s        | 3 s     |
+# | chime   | 1300 Hz 300 ms, 1000 Hz 400 ms (held 700 ms: once)  | -       |
 #
 # LEDs: a mode LED is lit while that mode is set and blinks 500 ms on / 500 ms off during the
 # exit delay (state.arming); the flash light blinks 500 / 500; the trouble LED is steady; the
@@ -46,6 +48,8 @@ CADENCE_FIRE = (3100, 500, 0, 500, 3100, 500, 0, 500, 3100, 500, 0, 1500)
 CADENCE_ALARM = (TONE_HZ, 1000)
 CADENCE_TROUBLE = (TONE_HZ, 100, 0, 29900)
 CADENCE_REMIND = (TONE_HZ, 100, 0, 100, TONE_HZ, 100, 0, 9700)
+CADENCE_CALL = (1300, 300, 1000, 400, 0, 2300)    # ding-dong: a call, not an alarm
+CADENCE_CHIME = (1300, 300, 1000, 400)            # the core holds it for one ding-dong
 CADENCE_OFF = (0, 1000)
 
 CADENCES = {
@@ -57,6 +61,8 @@ CADENCES = {
     out.BUZ_ALARM: CADENCE_ALARM,
     out.BUZ_TROUBLE: CADENCE_TROUBLE,
     out.BUZ_REMIND: CADENCE_REMIND,
+    out.BUZ_CALL: CADENCE_CALL,
+    out.BUZ_CHIME: CADENCE_CHIME,
 }
 
 _MODE_KEYS = tuple(["led_" + m for m in ARM_MODES])   # outputs.led_away, led_stay, ...

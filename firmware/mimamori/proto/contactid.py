@@ -57,7 +57,7 @@ _VALUE_OF_ZERO = const(10)
 # Codes whose CCC field carries the user (DC-05 appendix: the open/close family, cancel,
 # armed stay, failed to close, partial arm). Everything else carries the zone (000 = the panel).
 USER_CODES = (E.CID_OPEN_CLOSE, E.CID_CANCEL, E.CID_STAY_ARM, E.CID_FAIL_TO_CLOSE,
-              E.CID_PARTIAL_ARM)
+              E.CID_PARTIAL_ARM, E.CID_DURESS)   # 121: the user forced (DC-05)
 USER_KINDS = (E.OPENING, E.CLOSING, E.CANCEL)
 
 

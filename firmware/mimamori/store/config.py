@@ -38,6 +38,9 @@ TIMERS = (
     ("line_cut_debounce_s", 10, 2, 600),
     ("forgot_arm_grace_min", 15, 1, 240),
     ("self_check_days", 30, 7, 31),
+    ("mitsumete_min", 30, 5, 240),       # みつめてコール: the watch timer a resident starts
+    ("mitsumete_warn_s", 60, 10, 240),   # ... its chime this long before it runs out
+    ("shirasete_answer_min", 10, 1, 60),  # しらせてコール: no answer by then is reported (102)
 )
 
 

@@ -1,7 +1,7 @@
 # secrets.json: Wi-Fi and broker credentials, the site key, users with their hashed codes and the
 # hashed card ids. Messages name the field and the rule, never the value (Check(secret=True)).
 from mimamori.core.auth import ITERATIONS, MAX_ITERATIONS, MIN_ITERATIONS
-from mimamori.core.vocab import ROLES
+from mimamori.core.vocab import HOUSE_ROLES, ROLES
 from mimamori.store.config_check import REQUIRED, Check, text_ok
 
 
@@ -12,9 +12,13 @@ class Secrets:
 
     def build(self, s, config):
         c = self.c
-        if c.obj("secrets", s, ("wifi", "mqtt", "site_key", "users", "cards")) is None:
+        if c.obj("secrets", s, ("wifi", "mqtt", "site_key", "users", "cards",
+                                "card_and_code")) is None:
             return None
         out = {"wifi": None, "mqtt": None}
+        # 外出 disarmed by a card only with the code too (README "ライフカード and codes")
+        out["card_and_code"] = c.bool("secrets.card_and_code", s.get("card_and_code", REQUIRED),
+                                      default=False)
         w = s.get("wifi", REQUIRED)
         if c.obj("secrets.wifi", w, ("ssid", "password"),
                  "an object with ssid and password") is not None:
@@ -79,22 +83,26 @@ class Secrets:
         residents = 0
         for i, u in enumerate(v):
             p = "secrets.users[%d]" % i
-            if c.obj(p, u, ("id", "name", "role", "code")) is None:
+            if c.obj(p, u, ("id", "name", "role", "code", "duress")) is None:
                 continue
             user = {"id": c.int(p + ".id", u.get("id", REQUIRED), 1, 99),
                     "name": c.str(p + ".name", u.get("name", REQUIRED), 1, 32),
                     "role": c.choice(p + ".role", u.get("role", REQUIRED), ROLES),
-                    "code": self.hashed(p + ".code", u.get("code", REQUIRED), "code", "code")}
+                    "code": self.hashed(p + ".code", u.get("code", REQUIRED), "code", "code"),
+                    "duress": None}
+            if u.get("duress", REQUIRED) is not REQUIRED:
+                # the duress code (強要): disarms as the code does and reports 121 silently
+                user["duress"] = self.hashed(p + ".duress", u["duress"], "duress code", "code")
             if user["id"] is not None:
                 if user["id"] in ids:
                     c.bad(p + ".id", "%d is already used by %s" % (user["id"], ids[user["id"]]))
                 else:
                     ids[user["id"]] = p
-            if user["role"] == "resident":
+            if user["role"] in HOUSE_ROLES:
                 residents += 1
             users.append(user)
         if not residents:
-            c.bad("secrets.users", "at least one user must have the role resident")
+            c.bad("secrets.users", "at least one user must have the role master or resident")
         return users
 
     def cards(self, v, users):

@@ -1,9 +1,10 @@
 # config.json `zones`: each zone's type, pin, wiring and what its type allows (arm modes, entry
 # route, follower, sounder, 24-hour, detector), with every default filled in. The words come from
 # core/vocab.py, their one home.
-from mimamori.core.vocab import (ALWAYS_ARMED_TYPES, ARM_MODES, DEFAULT_MODES, DETECTORS,
-                                 ENTRY_ROUTE_TYPES, FOLLOWER_TYPES, NEVER_ALWAYS_ARMED_TYPES,
-                                 PULLS, SOUNDERS, WARNING_TYPES, WIRINGS, ZONE_TYPES)
+from mimamori.core.vocab import (ALWAYS_ARMED_TYPES, ARM_MODES, CHIME_TYPES, DEFAULT_MODES,
+                                 DETECTORS, ENTRY_ROUTE_TYPES, FOLLOWER_TYPES,
+                                 NEVER_ALWAYS_ARMED_TYPES, PULLS, SOUNDERS, WARNING_TYPES,
+                                 WIRINGS, ZONE_TYPES)
 from mimamori.store.config_check import REQUIRED
 
 MAX_ZONES = 64
@@ -32,7 +33,7 @@ def zones(k, v):
 def zone(k, p, z):
     c = k.c
     known = ("id", "name", "type", "gpio", "wiring", "pull", "debounce_ms", "modes",
-             "entry_route", "always_armed", "detector", "follower", "sounder")
+             "entry_route", "always_armed", "detector", "follower", "sounder", "chime")
     if c.obj(p, z, known) is None:
         return None
     g = z.get
@@ -68,6 +69,11 @@ def zone(k, p, z):
         c.bad(p + ".follower", "an entry_route zone starts the entry delay, a follower "
               "follows it: set one of them")
     zone["follower"] = follower
+    # door chime (core/chime.py): a short tone when it opens while disarmed
+    chime = c.bool(p + ".chime", g("chime", REQUIRED), default=False)
+    if chime and t is not None and t not in CHIME_TYPES:
+        c.bad(p + ".chime", "only magnet and space zones can chime, not a %s zone" % t)
+    zone["chime"] = chime
     sounder = g("sounder", REQUIRED)
     if t in WARNING_TYPES:
         zone["sounder"] = c.choice(p + ".sounder", sounder, SOUNDERS, default="buzzer")
