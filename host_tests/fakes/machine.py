@@ -754,7 +754,9 @@ class PWM:
 # --- I2C and SPI ---
 
 def i2c_attach(bus, addr, regs=None):
-    """Test API: put a device with registers `regs` (dict register -> byte) on bus `bus`."""
+    """Test API: put a device with registers `regs` (dict register -> byte) on bus `bus`; or a
+    chip peer (an object with i2c_write(bytes) and i2c_read(n), e.g. ssd1306_peer.py) that
+    decodes the transfers itself, as the chip does."""
     dev = {} if regs is None else regs
     i2c_devices.setdefault(bus, {})[addr] = dev
     return dev
@@ -788,12 +790,18 @@ class I2C:
 
     def writeto_mem(self, addr, memaddr, buf, addrsize=8):
         dev = self._dev(addr)
+        if hasattr(dev, "i2c_write"):       # a chip peer: the whole transfer, as on the wire
+            dev.i2c_write(bytes([memaddr]) + bytes(buf))
+            return
         for i, b in enumerate(bytes(buf)):
             dev[memaddr + i] = b
 
     def writeto(self, addr, buf, stop=True):
         dev = self._dev(addr)
         data = bytes(buf)
+        if hasattr(dev, "i2c_write"):
+            dev.i2c_write(data)
+            return len(data)
         if data:
             self._ptr[addr] = data[0]
             for i, b in enumerate(data[1:]):
@@ -801,7 +809,9 @@ class I2C:
         return len(data)
 
     def readfrom(self, addr, nbytes, stop=True):
-        self._dev(addr)
+        dev = self._dev(addr)
+        if hasattr(dev, "i2c_read"):
+            return dev.i2c_read(nbytes)
         return self.readfrom_mem(addr, self._ptr.get(addr, 0), nbytes)
 
     def readfrom_into(self, addr, buf, stop=True):
