@@ -15,7 +15,7 @@ Only the glyphs the panel can show are kept:
 - ROOM_KANJI: the kanji an installer may use in zone names (room and sensor words, listed and
   documented in README "Display"); a config zone name with a character outside the font is
   refused by the validator (store/config_zones.py);
-- the zone names of the sample configs (boards/*/config.sample.json).
+- the zone names of the sample configs (boards/*/config*.json).
 A needed character the source font does not have FAILS THE BUILD, naming the text it is in: the
 board never meets a glyph it cannot draw.
 
@@ -54,7 +54,7 @@ ROOM_KANJI = (
     "一二三四五六七八九十百階地屋根裏納戸倉庫物置車庫駐輪車門塀庭裏表前後左右東西南北中"
     "奥側大小新旧主親父母祖兄弟姉妹息娘離店事務所作業応接仏茶食堂家族共用"
     "窓扉戸口出入雨錠鍵金庫振動熱煙感知器空間赤外線人体ガ硝子破壊非常救急取消本体"
-    "電源盤分電気水道湯給湯器機械警報設備装置監視番号第棟号室"
+    "電源盤分電気水道湯給湯器機械警報設備装置監視番号第棟号室制御"
 )
 EXTRA = ASCII + HIRAGANA + KATAKANA + PUNCTUATION + FULLWIDTH_DIGITS + ROOM_KANJI
 
@@ -218,12 +218,13 @@ def sample_zone_names():
     out = []
     boards = os.path.join(ROOT, "boards")
     for b in sorted(os.listdir(boards)):
-        p = os.path.join(boards, b, "config.sample.json")
-        if os.path.exists(p):
-            with open(p, encoding="utf-8") as f:
+        for name in sorted(os.listdir(os.path.join(boards, b))):
+            if not (name.startswith("config") and name.endswith(".json")):
+                continue
+            with open(os.path.join(boards, b, name), encoding="utf-8") as f:
                 cfg = json.load(f)
             for i, z in enumerate(cfg.get("zones", [])):
-                out.append(("boards/%s/config.sample.json zones[%d].name" % (b, i), z["name"]))
+                out.append(("boards/%s/%s zones[%d].name" % (b, name, i), z["name"]))
     return out
 
 

@@ -13,7 +13,7 @@
 # state frame), comms/routes.py (the report paths).
 from mimamori.compat import const, ticks_diff, ticks_ms
 from mimamori.log import Logger
-from mimamori import restore, status
+from mimamori import frontpanel, restore, status
 from mimamori.operations import Operations
 from mimamori.persist import Keeper
 from mimamori.reports import Reports
@@ -81,6 +81,11 @@ class App:
         self.inputs = ZoneInputs(config["zones"], machine_module)
         self.outputs = Outputs(config["outputs"], machine_module)
         self.analog = Analog(self.sup, config.get("supervision"), now)
+        # The panel (issue 14), each optional: keypad -> _on_key; the OLED redrawn on change.
+        self.keys = None        # core/keys.py KeyEntry: .key(key, down, now) (wired by the lead)
+        self.keypad = frontpanel.make_keypad(config.get("keypad"), machine_module)
+        self.screen = frontpanel.make_screen(config, machine_module, self.log)
+        self._key_sink = self._on_key
         self.rendered = out.OutputState()   # what is on the pins: core + supervision merged
         self._zone_sink = self._on_zone     # bound once: a bound method allocates per use
         restore.feed_boot_levels(self, now)
@@ -119,12 +124,16 @@ class App:
         if self.wifi is not None:
             self.wifi.poll(now)
         self.inputs.poll(now, self._zone_sink)
+        if self.keypad is not None:
+            self.keypad.poll(now, self._key_sink)
         self.auth.poll(now)
         self.core.tick(now)
         self.sup.tick(now)
         self.analog.poll(now)
         self.router.poll(now)
         status.render(self, now)
+        if self.screen is not None:
+            self.screen.poll(self, now)     # before publish, which clears _state_dirty
         # save what moved, then the storage check: both every step (| evaluates both, not `or`)
         status.publish(self, self.keeper.save(now) | self.keeper.storage_check(now), now)
         if self.wdt is not None:
@@ -150,6 +159,14 @@ class App:
         self.sup.activity(edge_ticks)
         self.sup.zone_fault(z.id, z.name, active, edge_ticks)
         self._state_dirty = True
+
+    def _on_key(self, key, down, edge_ticks):
+        """A panel key pressed or released (io/keypad.py). Every press is activity for
+        ライフ監視; what the key means is core/keys.py's (self.keys)."""
+        if down:
+            self.sup.activity(edge_ticks)
+        if self.keys is not None:
+            self.keys.key(key, down, edge_ticks)
 
 
 def _print_log(msg):

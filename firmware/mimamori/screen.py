@@ -3,9 +3,11 @@
 #
 #   line 0   title bar (inverse): the mode (解除 / 外出 / 在宅セット / 部分セット), 故障 when a
 #            trouble is shown, 異常記憶 when the alarm memory is set
-#   line 1-2 the panel line (core/panel.py via status.display): a しらせてコール question, the
-#            exit / entry / cancel countdown, the latest alarm, the refusal of an arming, a
-#            trouble or notice at rest; wrapped onto line 2 when long
+#   line 1-2 for ANSWER_MS after an operation at the panel, its answer (解除しました, セット
+#            できません: 勝手口 が開いています, 暗証番号またはカードが違います ...); otherwise the
+#            panel line (core/panel.py via status.display): a しらせてコール question, the exit /
+#            entry / cancel countdown, the latest alarm, a trouble or notice at rest. Wrapped
+#            onto line 2 when long
 #   line 3-7 details: open doors and windows (開 玄関ドア), troubles (故障 停電), older alarm
 #            memory lines (記憶 ...); "ほか N件" when they do not fit
 #
@@ -17,28 +19,48 @@
 # the prompt, the countdown's second. Each step compares those integers and allocates nothing;
 # composing the lines (string work) happens only then, and only the lines that differ are sent.
 from mimamori import status
+from mimamori.compat import const, ticks_diff
 from mimamori.core import texts
 from mimamori.core.vocab import MODE_LABELS
 from mimamori.io import display as dsp
 
 DETAIL_LINES = 5
-FIRST_DETAIL = 3
+RETRY_MS = const(5000)       # a display that does not answer is tried again this often
+ANSWER_MS = const(4000)      # how long the answer to an operation stays on lines 1-2
 
 
 class Screen:
-    def __init__(self, text_display):
+    def __init__(self, text_display, contrast=None, log=None):
         self.d = text_display
+        self.contrast = contrast
+        self.log = log
+        self.errors = 0             # I2C failures (display unplugged, bus stuck)
+        self._retry_at = None       # ticks of the last failure, while the chip is not set up
         self._core_rev = -1
         self._sup_rev = -1
         self._sto_rev = -1
         self._prompt = None
         self._secs = -1
         self._ha = -1
+        self._answer = None
+        self._answering = False
         self._force = True
         self.updates = 0            # times the lines were composed (tests, bench)
 
     def poll(self, app, now):
-        """Once per loop step, before status.publish clears app._state_dirty."""
+        """Once per loop step, before status.publish clears app._state_dirty. A display that
+        does not answer never stops the loop: it is set up again every RETRY_MS."""
+        if not self.d.oled.on:
+            if self._retry_at is not None and ticks_diff(now, self._retry_at) < RETRY_MS:
+                return False
+            try:
+                self.d.oled.init(self.contrast)
+            except OSError as e:
+                self._failed(now, e)
+                return False
+            self._retry_at = None
+            self.d.forget()             # the chip's RAM is blank: every line again
+            self._force = True
         c = app.core
         secs = -1
         phase = c.phase()
@@ -49,30 +71,47 @@ class Screen:
         sto = app.storage.revision
         prompt = app.ops.prompt
         ha = status.ha_key(c)
+        ops = app.ops
+        answer = ops.answer
+        answering = answer is not None and ticks_diff(now, ops.answer_at) < ANSWER_MS
         if not (self._force or app._state_dirty or rev != self._core_rev or sup != self._sup_rev
                 or sto != self._sto_rev or prompt is not self._prompt or secs != self._secs
-                or ha != self._ha):
+                or ha != self._ha or answer is not self._answer
+                or answering != self._answering):
             return False
+        self._answer = answer
+        self._answering = answering
         self._force = False
         self._core_rev, self._sup_rev, self._sto_rev = rev, sup, sto
         self._prompt, self._secs, self._ha = prompt, secs, ha
-        self.show(lines(app, now))
+        try:
+            self.show(lines(app, now, answer if answering else None))
+        except OSError as e:
+            self._failed(now, e)
         return True
 
     def show(self, rows):
         d = self.d
         for n in range(dsp.LINES):
             d.line(n, rows[n] if n < len(rows) else "", n == 0)
-        d.flush()
         self.updates += 1
+        d.flush()
+
+    def _failed(self, now, e):
+        self.errors += 1
+        self._retry_at = now
+        self.d.oled.on = False          # set the chip up again before the next frame
+        if self.log is not None and (self.errors & (self.errors - 1)) == 0:   # 1, 2, 4, 8 ...
+            self.log.warn("display: no answer on I2C (%r), %d failures", e, self.errors)
 
     def redraw(self):
         """Compose again at the next poll (after the chip was reset, say)."""
         self._force = True
 
 
-def lines(app, now):
-    """The eight lines of the screen (allocates: called only when something changed)."""
+def lines(app, now, answer=None):
+    """The eight lines of the screen (allocates: called only when something changed). answer:
+    the answer to an operation just made, shown instead of the panel line."""
     c = app.core
     title = MODE_LABELS[c.mode]
     ts = status.troubles(app)
@@ -80,7 +119,7 @@ def lines(app, now):
         title += texts.SCREEN_FLAG_TROUBLE
     if c.outputs.alarm_memory:
         title += texts.SCREEN_FLAG_MEMORY
-    text = status.display(app, now)
+    text = answer if answer is not None else status.display(app, now)
     cut = dsp.fit(text)
     first, rest = text[:cut], text[cut:].lstrip()
     out = [title, first, rest]

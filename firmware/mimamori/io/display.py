@@ -52,6 +52,16 @@ def char_width(ch):
     return ((o[2 * i + 2] << 8) | o[2 * i + 3]) - ((o[2 * i] << 8) | o[2 * i + 1])
 
 
+def lacks(s):
+    """The characters of s the font cannot draw, each once, in order (the validator: zone
+    names)."""
+    out = []
+    for ch in s:
+        if find(ord(ch)) < 0 and ch not in out:
+            out.append(ch)
+    return out
+
+
 def text_width(s):
     w = 0
     for ch in s:
@@ -124,6 +134,11 @@ class TextDisplay:
 
     def text(self, n):
         return self._text[n]
+
+    def forget(self):
+        """The chip lost its picture (reset, re-initialised): send every page at the next
+        flush."""
+        self._dirty = (1 << LINES) - 1
 
     def flush(self):
         """Send the changed pages; False (and nothing on the bus) when none changed."""

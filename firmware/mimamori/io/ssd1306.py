@@ -1,6 +1,7 @@
 # SSD1306 128x64 OLED over I2C: the panel's display chip. Our own small driver on machine.I2C.
 #
 #   oled = SSD1306(i2c)              # the controller's I2C bus, the module at 0x3C
+#   oled.init()                      # power-on sequence, blank screen (OSError: no chip answers)
 #   oled.buf[...] = ...              # 1024 bytes: 8 pages of 128 columns (GDDRAM layout)
 #   oled.show_page(p)                # one page (8 pixel rows) to the chip
 #
@@ -61,14 +62,17 @@ class SSD1306:
         self._one_mv = (memoryview(self._one)[:1], memoryview(self._one))
         self.writes = 0          # I2C transfers (bench, tests: nothing is sent while idle)
         self.on = False
-        self.init()
 
-    def init(self):
-        """The power-on sequence, then a blank screen. Raises OSError when no chip answers."""
+    def init(self, contrast=None):
+        """The power-on sequence, then `buf` on the screen. Raises OSError when no chip answers
+        (absent, unpowered, or a wrong address)."""
+        self.on = False
         self._cmd(INIT)
-        self.on = True
+        if contrast is not None:
+            self.contrast(contrast)
         for p in range(PAGES):
             self.show_page(p)
+        self.on = True
 
     def _cmd(self, data):
         self.i2c.writeto_mem(self.address, CTRL_CMD, data)
