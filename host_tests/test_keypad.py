@@ -134,3 +134,74 @@ def test_without_dedicated_keys_the_matrix_still_works():
         clock.advance(10)
         kp.poll(hostclock.ticks_ms(), lambda k, d, t: got.append(k))
     assert got == ["#"]
+
+
+# ---- the configuration: keypad, I2C bus, display; zone names the display can draw ------------
+
+import json
+
+from check import raises
+from mimamori.store.config import ConfigError, validate_config
+
+S3 = "boards/esp32s3-devkitc/"
+DEVKITC = "boards/esp32-devkitc/"
+
+
+def _json(path):
+    with open(path) as f:
+        return json.loads(f.read())
+
+
+def _errors(cfg, pins):
+    with raises(ConfigError) as r:
+        validate_config(cfg, pins)
+    return r.value.errors
+
+
+def test_the_panel_sample_validates_with_every_default_filled_and_no_panel_means_none():
+    cfg = _json(S3 + "config.panel.sample.json")
+    del cfg["keypad"]["debounce_ms"]
+    del cfg["display"]["contrast"]
+    del cfg["i2c"]["freq"]
+    out = validate_config(cfg, _json(S3 + "pins.json"))
+    assert out["keypad"] == {"rows": [12, 13, 14, 15], "cols": [16, 17, 18, 8], "panic": 7,
+                             "medical": 3, "cancel": 46, "debounce_ms": 30}
+    assert out["i2c"] == {"id": 0, "sda": 38, "scl": 48, "freq": 400000}
+    assert out["display"] == {"type": "ssd1306", "address": 60, "contrast": 207}
+    plain = validate_config(_json(S3 + "config.sample.json"), _json(S3 + "pins.json"))
+    assert plain["keypad"] is None and plain["i2c"] is None and plain["display"] is None
+
+
+def test_keypad_pins_are_checked_against_the_board_with_path_named_errors():
+    cfg = _json(DEVKITC + "config.sample.json")
+    cfg["keypad"] = {"rows": [34, 4, 0, 40], "cols": [35, 1, 2], "panic": None}
+    assert _errors(cfg, _json(DEVKITC + "pins.json")) == [
+        "keypad.rows[0]: GPIO 34 is input-only on esp32-devkitc",
+        "keypad.rows[1]: GPIO 4 is already used by zones[0].gpio",
+        "keypad.rows[2]: GPIO 0 is a strapping pin on esp32-devkitc (internal pull-up; low at "
+        "reset enters the serial download mode (BOOT button): a closed contact or a load here "
+        "stops the controller booting): use another pin",
+        "keypad.rows[3]: GPIO 40 does not exist on esp32-devkitc",
+        "keypad.cols: expected a list of 4 GPIO numbers, got 3"]
+
+
+def test_a_keypad_column_needs_a_pull_up_and_the_display_needs_the_bus():
+    cfg = _json(DEVKITC + "config.sample.json")
+    cfg["zones"] = cfg["zones"][:3]
+    cfg["supervision"] = {}
+    cfg["keypad"] = {"rows": [17, 18, 19, 21], "cols": [22, 23, 25, 34]}
+    cfg["display"] = {"address": 62}
+    assert _errors(cfg, _json(DEVKITC + "pins.json")) == [
+        "keypad.cols[3]: GPIO 34 has no internal pull resistor on esp32-devkitc: a keypad "
+        "input needs one",
+        "display: the display is on the I2C bus: configure i2c (sda, scl) as well",
+        "display.address: 62 is not an SSD1306 address: 60 (0x3C, SA0 low) or 61 (0x3D, SA0 "
+        "high)"]
+
+
+def test_a_zone_name_the_display_cannot_draw_is_refused_naming_the_zone_and_the_character():
+    cfg = _json(DEVKITC + "config.sample.json")
+    cfg["zones"][2]["name"] = "リビング\u2603窓"
+    assert _errors(cfg, _json(DEVKITC + "pins.json")) == [
+        "zones[2].name: 'リビング\u2603窓': the panel's display font has no \u2603 (use other "
+        "words, or add the kanji to tools/font.py ROOM_KANJI and rebuild the font)"]
