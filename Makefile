@@ -37,7 +37,7 @@ soak: $(STAMP)
 	$(VPY) tools/soak.py $(SOAK_ARGS)
 
 sim: $(STAMP)
-	$(VPY) tools/sim.py $(if $(SCENARIO),--scenario $(SCENARIO))
+	$(VPY) tools/sim.py $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(PANEL),--panel)
 
 deploy flash:
 	@echo "make $@: not built yet - it arrives with the installer issue (mpremote scripts)."; exit 2
