@@ -166,7 +166,7 @@ def fig_panel():
     return [
         ("keypad scan per loop, at rest (7 pin reads)", "%.1f" % r["scan_rest_us"], "us",
          "(figure)", mp),
-        ("keypad scan per loop, a key held (rows walked; incl. the fake pad's 8 edge "
+        ("keypad scan per loop, a key held (rows walked; incl. the fake pad's 16 edge "
          "callbacks)", "%.1f" % r["scan_held_us"], "us", "(figure)", mp),
         ("bytes allocated per keypad scan (rest / held)", "%.0f / %.0f" % (
             r["scan_rest_bytes"], r["scan_held_bytes"]), "B", "0 B", mp),
