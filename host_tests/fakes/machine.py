@@ -26,7 +26,7 @@
 #
 # Test-side API (not on the board): pins[n] (registry by GPIO number), Pin.drive(level),
 # Pin.release(), Pin.irq_handler; ADC.set_uv(); UART.peer_write/peer_read/attach_peer;
-# i2c_attach(); SPI.peer; resets, sleeps, dropped_irqs; hold_scheduler()/release_scheduler();
+# i2c_attach() (register or stream devices), i2c_detach(); SPI.peer; resets, sleeps, dropped_irqs; hold_scheduler()/release_scheduler();
 # reboot() (boot again after a recorded reset, keeping the cause); reset_all() (fresh board,
 # power-on).
 import hostclock
@@ -755,11 +755,16 @@ class PWM:
 
 def i2c_attach(bus, addr, regs=None):
     """Test API: put a device with registers `regs` (dict register -> byte) on bus `bus`; or a
-    chip peer (an object with i2c_write(bytes) and i2c_read(n), e.g. ssd1306_peer.py) that
-    decodes the transfers itself, as the chip does."""
+    stream device (a peer object with i2c_write(data) and i2c_read_into(buf), e.g. the fake
+    PN532): every write goes to it whole, every read is filled by it."""
     dev = {} if regs is None else regs
     i2c_devices.setdefault(bus, {})[addr] = dev
     return dev
+
+
+def i2c_detach(bus, addr):
+    """Test API: the device leaves the bus (unplugged): its address is NACKed (ENODEV)."""
+    i2c_devices.get(bus, {}).pop(addr, None)
 
 
 class I2C:
@@ -773,7 +778,8 @@ class I2C:
         self._ptr = {}
 
     def _dev(self, addr):
-        dev = i2c_devices.get(self.id, {}).get(addr)
+        bus = i2c_devices.get(self.id)      # (no `{}` default: a read must not allocate)
+        dev = bus.get(addr) if bus is not None else None
         if dev is None:
             raise OSError(19, "ENODEV")     # address NACKed
         return dev
@@ -790,18 +796,18 @@ class I2C:
 
     def writeto_mem(self, addr, memaddr, buf, addrsize=8):
         dev = self._dev(addr)
-        if hasattr(dev, "i2c_write"):       # a chip peer: the whole transfer, as on the wire
-            dev.i2c_write(bytes([memaddr]) + bytes(buf))
+        if not isinstance(dev, dict):       # a stream device: the "register" byte, then the data
+            dev.i2c_write(bytes([memaddr]) + bytes(buf))      # (SSD1306: the control byte)
             return
         for i, b in enumerate(bytes(buf)):
             dev[memaddr + i] = b
 
     def writeto(self, addr, buf, stop=True):
         dev = self._dev(addr)
+        if not isinstance(dev, dict):
+            dev.i2c_write(buf)              # a stream device (peer object)
+            return len(buf)
         data = bytes(buf)
-        if hasattr(dev, "i2c_write"):
-            dev.i2c_write(data)
-            return len(data)
         if data:
             self._ptr[addr] = data[0]
             for i, b in enumerate(data[1:]):
@@ -810,11 +816,17 @@ class I2C:
 
     def readfrom(self, addr, nbytes, stop=True):
         dev = self._dev(addr)
-        if hasattr(dev, "i2c_read"):
-            return dev.i2c_read(nbytes)
+        if not isinstance(dev, dict):
+            buf = bytearray(nbytes)
+            dev.i2c_read_into(buf)
+            return bytes(buf)
         return self.readfrom_mem(addr, self._ptr.get(addr, 0), nbytes)
 
     def readfrom_into(self, addr, buf, stop=True):
+        dev = self._dev(addr)
+        if not isinstance(dev, dict):
+            dev.i2c_read_into(buf)          # a stream device fills it (allocation-free)
+            return
         buf[:] = self.readfrom(addr, len(buf))
 
 

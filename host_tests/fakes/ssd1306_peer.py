@@ -62,9 +62,10 @@ class SSD1306Peer:
                 i += 1
         return n
 
-    def i2c_read(self, nbytes):
+    def i2c_read_into(self, buf):
         status = 0x40 if not self.on else 0x00
-        return bytes([status] * nbytes)
+        for i in range(len(buf)):
+            buf[i] = status
 
     def _byte(self, b, data):
         if data:

@@ -19,7 +19,8 @@ import os
 
 from mimamori.store.config_check import REQUIRED, Check, ConfigError, is_int, kind, only
 from mimamori.store.config_comms import comms
-from mimamori.store.config_pins import PinUse, Pins, display, i2c, keypad
+from mimamori.store.config_bus import i2c
+from mimamori.store.config_pins import PinUse, Pins, display, keypad
 from mimamori.store.config_secrets import Secrets
 from mimamori.store.config_zones import zones
 
@@ -52,7 +53,7 @@ class _Config(PinUse):
     def build(self, cfg):
         c = self.c
         known = ("version", "site_id", "board", "utc_offset_min", "zones", "timers", "comms",
-                 "outputs", "supervision", "strapping_override", "keypad", "i2c", "display")
+                 "outputs", "supervision", "strapping_override", "i2c", "keypad", "display")
         if c.obj("", cfg, known) is None:
             return None
         out = {}
@@ -84,8 +85,8 @@ class _Config(PinUse):
         out["comms"] = comms(self, cfg.get("comms", REQUIRED))
         out["supervision"] = self.supervision(cfg.get("supervision", {}))
         out["timers"] = self.timers(cfg.get("timers", {}))
-        out["keypad"] = keypad(self, cfg.get("keypad", REQUIRED))      # the panel (issue 14)
         out["i2c"] = i2c(self, cfg.get("i2c", REQUIRED))
+        out["keypad"] = keypad(self, cfg.get("keypad", REQUIRED))      # the panel (issue 14)
         out["display"] = display(self, cfg.get("display", REQUIRED), out["i2c"])
         return out
 

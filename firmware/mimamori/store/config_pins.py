@@ -10,7 +10,7 @@ class Pins:
     def __init__(self, p, c):
         self.ok = False
         known = ("board", "mcu", "module", "gpio", "input_only", "no_pull", "adc", "forbidden",
-                 "strapping", "notes")
+                 "strapping", "i2c", "notes")
         if c.obj("pins", p, known) is None:
             return
         n0 = len(c.errors)
@@ -23,6 +23,8 @@ class Pins:
         self.adc = self._ints(c, "pins.adc", p.get("adc", REQUIRED), self.gpio)
         self.forbidden = self._reasons(c, "pins.forbidden", p.get("forbidden", REQUIRED), "reason")
         self.strapping = self._strapping(c, p.get("strapping", REQUIRED))
+        # the I2C controllers' ids (optional; store/config_bus.py assumes 0 and 1 without it)
+        self.i2c = self._ints(c, "pins.i2c", p.get("i2c", []), None)
         notes = p.get("notes", [])
         if not isinstance(notes, list):
             c.bad("pins.notes", "expected a list of strings, got " + kind(notes))
@@ -168,9 +170,10 @@ class PinUse:
 
 
 
-# ---- the panel: keypad, I2C bus, display (issue 14) --------------------------------------------
+# ---- the panel: keypad and display (issue 14) ------------------------------------------------
 # Each is optional: absent (or null) means the controller has none. The validator fills in every
-# default; io/keypad.py and io/ssd1306.py get Pin and I2C objects built from what is here.
+# default; io/keypad.py and io/ssd1306.py get Pin and I2C objects built from what is here. The
+# I2C bus itself (`i2c`, shared with the card reader) is store/config_bus.py's.
 KEYPAD_DEDICATED = ("panic", "medical", "cancel")
 
 
@@ -210,21 +213,6 @@ def keypad(k, v):
     out["debounce_ms"] = c.int("keypad.debounce_ms", v.get("debounce_ms", REQUIRED), 5, 200,
                                default=30)
     return out
-
-
-def i2c(k, v):
-    """`i2c`: the panel's I2C bus (display; the card reader shares it)."""
-    c = k.c
-    if v is REQUIRED or v is None:
-        return None
-    if c.obj("i2c", v, ("id", "sda", "scl", "freq"), "an object with sda and scl") is None:
-        return None
-    return {
-        "id": c.int("i2c.id", v.get("id", REQUIRED), 0, 1, default=0),
-        "sda": k.pin("i2c.sda", v.get("sda", REQUIRED), "out"),   # open drain: drives low
-        "scl": k.pin("i2c.scl", v.get("scl", REQUIRED), "out"),
-        "freq": c.int("i2c.freq", v.get("freq", REQUIRED), 10000, 1000000, default=400000),
-    }
 
 
 def display(k, v, bus):
