@@ -20,15 +20,17 @@ from mimamori.store.config import validate_config, validate_secrets  # noqa: E40
 S3 = os.path.join(ROOT, "boards", "esp32s3-devkitc")
 
 
-class Keys:
-    """Stands in for core/keys.py's KeyEntry (h14c): what the app hands it."""
+class KeyLog:
+    """Records the keys the keypad hands the app (app.on_key), then passes them on."""
 
-    def __init__(self):
+    def __init__(self, app):
+        self.on_key = app.on_key
         self.got = []
+        app.on_key = self
 
-    def key(self, key, down, now):
+    def __call__(self, key, down, now):
         self.got.append((key, down))
-        return ()
+        self.on_key(key, down, now)
 
 
 def _panel_board():
@@ -44,8 +46,7 @@ def _panel_board():
 
 def test_the_virtual_board_presses_keys_and_reads_the_oled_back_also_after_a_reboot():
     b = _panel_board()
-    keys = Keys()
-    b.app.keys = keys
+    keys = KeyLog(b.app)
     b.run(500)
     b.press_key("5", 100)
     b.press_key("D", 100)
@@ -56,8 +57,7 @@ def test_the_virtual_board_presses_keys_and_reads_the_oled_back_also_after_a_reb
     assert rows[0].count("#") > 64                    # the inverse title bar
     b.power_cut(1000)
     b.reboot()
-    keys = Keys()
-    b.app.keys = keys
+    keys = KeyLog(b.app)
     b.run(500)
     b.press_key("PANIC", 2100)
     assert keys.got == [("PANIC", True), ("PANIC", False)]
@@ -86,8 +86,7 @@ def test_make_sim_panel_shows_the_oled_and_takes_keypad_keys():
         assert site.board.oled is not None and site.board.keypad is not None
         assert site.config["keypad"] and not site.landline
         assert site.settle(site.ready, 10)
-        keys = Keys()
-        site.app.keys = keys
+        keys = KeyLog(site.app)
         controls = Controls(site)
         for ch in "12A!":
             controls.key(ch)

@@ -81,11 +81,11 @@ class App:
         self.inputs = ZoneInputs(config["zones"], machine_module)
         self.outputs = Outputs(config["outputs"], machine_module)
         self.analog = Analog(self.sup, config.get("supervision"), now)
-        # The panel (issue 14), each optional: keypad -> _on_key; the OLED redrawn on change.
-        self.keys = None        # core/keys.py KeyEntry: .key(key, down, now) (wired by the lead)
+        # The panel (issue 14), each optional: the keypad's keys go to self.on_key(key, down,
+        # now) (the resident's key handling replaces it); the OLED is redrawn on change.
         self.keypad = frontpanel.make_keypad(config.get("keypad"), machine_module)
         self.screen = frontpanel.make_screen(config, machine_module, self.log)
-        self._key_sink = self._on_key
+        self.on_key = self._on_key
         self.rendered = out.OutputState()   # what is on the pins: core + supervision merged
         self._zone_sink = self._on_zone     # bound once: a bound method allocates per use
         restore.feed_boot_levels(self, now)
@@ -125,7 +125,7 @@ class App:
             self.wifi.poll(now)
         self.inputs.poll(now, self._zone_sink)
         if self.keypad is not None:
-            self.keypad.poll(now, self._key_sink)
+            self.keypad.poll(now, self.on_key)     # a stored bound method: no allocation
         self.auth.poll(now)
         self.core.tick(now)
         self.sup.tick(now)
@@ -161,12 +161,11 @@ class App:
         self._state_dirty = True
 
     def _on_key(self, key, down, edge_ticks):
-        """A panel key pressed or released (io/keypad.py). Every press is activity for
-        ライフ監視; what the key means is core/keys.py's (self.keys)."""
+        """A panel key pressed or released (io/keypad.py), until the resident's key handling
+        (code entry, 非常 held 2 s: core/keys.py) takes self.on_key over: every press is
+        activity for ライフ監視."""
         if down:
             self.sup.activity(edge_ticks)
-        if self.keys is not None:
-            self.keys.key(key, down, edge_ticks)
 
 
 def _print_log(msg):

@@ -43,8 +43,6 @@ class Operations:
         self.app = app              # the wired components: core, sup, storage, auth, wall
         self.prompt = None          # しらせてコール: a question on the panel awaiting a press
         self.last_arm = None        # the last ArmResult
-        self.answer = None          # the panel's answer to the last operate() (the OLED shows
-        self.answer_at = 0          # it for a few seconds: mimamori/screen.py), and its ticks
 
     def operate(self, action, now, code=None, card=None, mode=None, force=False):
         """A resident's operation at the panel or card reader: authenticate, then act. Returns
@@ -58,11 +56,8 @@ class Operations:
             user = None
         self.after_auth(now)
         if user is None:
-            text = "ロック中です" if a.auth.outcome == "locked" else "暗証番号またはカードが違います"
-        else:
-            text = self.run(action, user["id"], now, mode, force).text
-        self.answer, self.answer_at = text, now
-        return text
+            return "ロック中です" if a.auth.outcome == "locked" else "暗証番号またはカードが違います"
+        return self.run(action, user["id"], now, mode, force).text
 
     def apply(self, action, user, now, mode=None, force=False):
         """An authorised operation: its panel text."""

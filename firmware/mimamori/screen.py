@@ -3,21 +3,21 @@
 #
 #   line 0   title bar (inverse): the mode (解除 / 外出 / 在宅セット / 部分セット), 故障 when a
 #            trouble is shown, 異常記憶 when the alarm memory is set
-#   line 1-2 for ANSWER_MS after an operation at the panel, its answer (解除しました, セット
-#            できません: 勝手口 が開いています, 暗証番号またはカードが違います ...); otherwise the
-#            panel line (core/panel.py via status.display): a しらせてコール question, the exit /
-#            entry / cancel countdown, the latest alarm, a trouble or notice at rest. Wrapped
-#            onto line 2 when long
+#   line 1-2 the panel line (core/panel.py via status.display): the resident's prompt (a
+#            しらせてコール question; with the resident's key handling also the code being typed,
+#            an operation's result, the lockout's time), the exit / entry / cancel countdown, the
+#            latest alarm, a trouble or notice at rest. Wrapped onto line 2 when long
 #   line 3-7 details: open doors and windows (開 玄関ドア), troubles (故障 停電), older alarm
 #            memory lines (記憶 ...); "ほか N件" when they do not fit
 #
 # Silent alarms show nothing here either: they are not in the alarm memory and a panic or medical
 # button is not listed as open (only magnet zones are: the doors and windows that stop an arming).
 #
-# Redrawn only when what it shows may have changed: an event, an operation or a zone change
-# (app._state_dirty, set for all of them), the core's, the supervisor's or the storage's revision,
-# the prompt, the countdown's second. Each step compares those integers and allocates nothing;
-# composing the lines (string work) happens only then, and only the lines that differ are sent.
+# Redrawn only when what it shows may have changed: an event, an operation, a key or a zone
+# change (app._state_dirty, set for all of them), the core's, the supervisor's or the storage's
+# revision, the prompt's text, the countdown's second. Each step compares those and allocates
+# nothing; composing the lines (string work) happens only then, and only the lines that differ
+# are sent.
 from mimamori import status
 from mimamori.compat import const, ticks_diff
 from mimamori.core import texts
@@ -26,7 +26,6 @@ from mimamori.io import display as dsp
 
 DETAIL_LINES = 5
 RETRY_MS = const(5000)       # a display that does not answer is tried again this often
-ANSWER_MS = const(4000)      # how long the answer to an operation stays on lines 1-2
 
 
 class Screen:
@@ -42,8 +41,7 @@ class Screen:
         self._prompt = None
         self._secs = -1
         self._ha = -1
-        self._answer = None
-        self._answering = False
+        self._prompt_of = None      # now -> the panel's prompt (bound at the first poll)
         self._force = True
         self.updates = 0            # times the lines were composed (tests, bench)
 
@@ -69,23 +67,19 @@ class Screen:
         rev = c.revision
         sup = app.sup.revision
         sto = app.storage.revision
-        prompt = app.ops.prompt
+        if self._prompt_of is None:
+            self._prompt_of = prompt_source(app)
+        prompt = self._prompt_of(now)
         ha = status.ha_key(c)
-        ops = app.ops
-        answer = ops.answer
-        answering = answer is not None and ticks_diff(now, ops.answer_at) < ANSWER_MS
         if not (self._force or app._state_dirty or rev != self._core_rev or sup != self._sup_rev
-                or sto != self._sto_rev or prompt is not self._prompt or secs != self._secs
-                or ha != self._ha or answer is not self._answer
-                or answering != self._answering):
+                or sto != self._sto_rev or prompt != self._prompt or secs != self._secs
+                or ha != self._ha):
             return False
-        self._answer = answer
-        self._answering = answering
         self._force = False
         self._core_rev, self._sup_rev, self._sto_rev = rev, sup, sto
         self._prompt, self._secs, self._ha = prompt, secs, ha
         try:
-            self.show(lines(app, now, answer if answering else None))
+            self.show(lines(app, now))
         except OSError as e:
             self._failed(now, e)
         return True
@@ -109,9 +103,18 @@ class Screen:
         self._force = True
 
 
-def lines(app, now, answer=None):
-    """The eight lines of the screen (allocates: called only when something changed). answer:
-    the answer to an operation just made, shown instead of the panel line."""
+def prompt_source(app):
+    """now -> the prompt core/panel.py puts first: the resident's (resident.py: calls, the code
+    being typed, results, the lockout) when the app has one, else the operations' しらせてコール
+    question."""
+    if hasattr(app, "resident"):
+        return app.resident.prompt
+    ops = app.ops
+    return lambda now: ops.prompt
+
+
+def lines(app, now):
+    """The eight lines of the screen (allocates: called only when something changed)."""
     c = app.core
     title = MODE_LABELS[c.mode]
     ts = status.troubles(app)
@@ -119,7 +122,7 @@ def lines(app, now, answer=None):
         title += texts.SCREEN_FLAG_TROUBLE
     if c.outputs.alarm_memory:
         title += texts.SCREEN_FLAG_MEMORY
-    text = answer if answer is not None else status.display(app, now)
+    text = status.display(app, now)
     cut = dsp.fit(text)
     first, rest = text[:cut], text[cut:].lstrip()
     out = [title, first, rest]
