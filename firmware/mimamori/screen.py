@@ -21,7 +21,10 @@
 from mimamori import status
 from mimamori.compat import const, ticks_diff
 from mimamori.core import texts
-from mimamori.core.vocab import MODE_LABELS
+try:                                  # issue 11.5 moves the mode labels into core/texts.py
+    from mimamori.core.texts import MODE_LABELS
+except ImportError:
+    from mimamori.core.vocab import MODE_LABELS
 from mimamori.io import display as dsp
 
 DETAIL_LINES = 5
