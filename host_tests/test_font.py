@@ -22,10 +22,12 @@ def test_regenerating_the_font_gives_the_checked_in_module():
 def test_every_resident_text_and_sample_zone_name_can_be_drawn():
     texts = font.needed()
     assert any("texts.py" in w for w, _t in texts)          # the shared texts are read
-    assert any("vocab.py" in w for w, _t in texts)          # the mode labels
-    assert any("events.py" in w for w, _t in texts)         # the event labels
     for where, text in texts:
         assert display.lacks(text.replace("\n", "")) == [], (where, text)
+    from mimamori.core import events
+    from mimamori.screen import MODE_LABELS
+    shown = list(MODE_LABELS.values()) + [v[1] for v in events.CATALOGUE.values()]
+    assert [t for t in shown if display.lacks(t)] == []     # the labels, wherever they live
 
 
 def test_every_glyph_is_the_misaki_bitmap_and_the_sizes_are_compact():
