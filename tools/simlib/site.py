@@ -227,7 +227,7 @@ class Site:
         """A keypad key: down now, released after hold_ms of board time (by step())."""
         self.board.key_down(key)
         self._keys_due.append((self.elapsed_ms() + hold_ms, key))
-        self.note("キー", key)
+        self.note("panel", "key %s" % key)
 
     def actuate(self, zone_id):
         devices.device_for(self.zones[zone_id]).actuate(self, zone_id)
