@@ -189,9 +189,9 @@ class House:
                        machine_module=machine, link=OfflineLink(config["site_id"]), wall=wall,
                        log=self.logs.append)
 
-    def run(self, ms):
-        for _ in range(ms // 10):
-            hostclock.clock.advance(10)
+    def run(self, ms, step_ms=10):
+        for _ in range(ms // step_ms):
+            hostclock.clock.advance(step_ms)
             self.app.step(hostclock.ticks_ms())
 
     def zone(self, zid, active):
@@ -288,6 +288,29 @@ def test_a_display_that_does_not_answer_never_stops_the_guarding_and_shows_once_
     peer = ssd1306_peer.attach(0)                     # plugged in
     h.run(5000)
     assert shows(peer, 0, "解除", invert=True) and shows(peer, 3, "開 玄関ドア")
+
+
+def test_a_quiet_panel_goes_dark_and_lights_at_a_change_or_a_key_but_not_for_nothing_shown():
+    h = House("sleep")
+    h.run(17 * 60000, 200)          # past the boot's troubles (the first comm tests fail at
+    assert h.peer.lit() and h.line(0) == "解除 故障"   # 10 and 15 min, the screen changes)
+    h.run(7 * 60000, 200)                             # 9 quiet minutes: still lit
+    assert h.peer.lit()
+    h.run(2 * 60000, 200)                             # 10 quiet minutes: dark (burn-in)
+    assert not h.peer.lit() and h.peer.lit_count() == 0
+    h.app._state_dirty = True                         # an event that shows nothing
+    h.run(1000)
+    assert not h.peer.lit()
+    h.pad.press("5")                                  # a key: lit, showing the current screen
+    h.run(50)
+    h.pad.release("5")
+    h.run(50)
+    assert h.peer.lit() and shows(h.peer, 0, "解除 故障", invert=True)
+    h.run(11 * 60000, 200)
+    assert not h.peer.lit()
+    h.zone(2, True)                                   # 勝手口 opens: what it shows changed
+    h.run(200)
+    assert h.peer.lit() and shows(h.peer, 3, "開 勝手口")
 
 
 class KeyLog:

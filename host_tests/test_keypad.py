@@ -162,12 +162,14 @@ def test_the_panel_sample_validates_with_every_default_filled_and_no_panel_means
     cfg = _json(S3 + "config.panel.sample.json")
     del cfg["keypad"]["debounce_ms"]
     del cfg["display"]["contrast"]
+    del cfg["display"]["sleep_min"]
     del cfg["i2c"]["freq"]
     out = validate_config(cfg, _json(S3 + "pins.json"))
     assert out["keypad"] == {"rows": [12, 13, 14, 15], "cols": [16, 17, 18, 8], "panic": 7,
                              "medical": 3, "cancel": 46, "debounce_ms": 30}
     assert out["i2c"] == {"id": 0, "sda": 38, "scl": 48, "freq": 400000}
-    assert out["display"] == {"type": "ssd1306", "address": 60, "contrast": 207}
+    assert out["display"] == {"type": "ssd1306", "address": 60, "contrast": 207,
+                              "sleep_min": 10}
     plain = validate_config(_json(S3 + "config.sample.json"), _json(S3 + "pins.json"))
     assert plain["keypad"] is None and plain["i2c"] is None and plain["display"] is None
 

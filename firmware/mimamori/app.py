@@ -84,7 +84,8 @@ class App:
         # The panel (issue 14), each optional: the keypad's keys go to self.on_key(key, down,
         # now) (the resident's key handling replaces it); the OLED is redrawn on change.
         self.keypad = frontpanel.make_keypad(config.get("keypad"), machine_module)
-        self.screen = frontpanel.make_screen(config, machine_module, self.log)
+        self.screen = frontpanel.make_screen(config, machine_module, self.log,
+                                             keypad=self.keypad)
         self.on_key = self._on_key
         self.rendered = out.OutputState()   # what is on the pins: core + supervision merged
         self._zone_sink = self._on_zone     # bound once: a bound method allocates per use

@@ -24,9 +24,10 @@ def make_i2c(cfg, machine):
                        freq=cfg["freq"])
 
 
-def make_screen(config, machine, log=None, i2c=None):
+def make_screen(config, machine, log=None, i2c=None, keypad=None):
     """screen.Screen on an SSD1306 on the I2C bus, or None. The chip is set up at the first
-    poll (and again while it does not answer), so a missing display never stops the boot."""
+    poll (and again while it does not answer), so a missing display never stops the boot.
+    keypad: a key held wakes a sleeping display."""
     d = config.get("display")
     if not d:
         return None
@@ -35,4 +36,5 @@ def make_screen(config, machine, log=None, i2c=None):
     from mimamori.screen import Screen
     if i2c is None:
         i2c = make_i2c(config["i2c"], machine)
-    return Screen(TextDisplay(SSD1306(i2c, d["address"])), d["contrast"], log)
+    return Screen(TextDisplay(SSD1306(i2c, d["address"])), d["contrast"], log,
+                  d["sleep_min"] * 60000, keypad)

@@ -13,6 +13,11 @@
 # Silent alarms show nothing here either: they are not in the alarm memory and a panic or medical
 # button is not listed as open (only magnet zones are: the doors and windows that stop an arming).
 #
+# Sleep: an OLED lit day and night burns its static pixels in (the title bar first), so with
+# display.sleep_min the panel goes dark after that many minutes in which nothing it shows changed
+# and no key was pressed, and lights again at the next change or key. Only a change of what it
+# shows wakes it, never an event that shows nothing: a silent alarm leaves a sleeping panel dark.
+#
 # Redrawn only when what it shows may have changed: an event, an operation, a key or a zone
 # change (app._state_dirty, set for all of them), the core's, the supervisor's or the storage's
 # revision, the prompt's text, the countdown's second. Each step compares those and allocates
@@ -32,10 +37,14 @@ RETRY_MS = const(5000)       # a display that does not answer is tried again thi
 
 
 class Screen:
-    def __init__(self, text_display, contrast=None, log=None):
+    def __init__(self, text_display, contrast=None, log=None, sleep_ms=0, keypad=None):
         self.d = text_display
         self.contrast = contrast
         self.log = log
+        self.sleep_ms = sleep_ms    # 0: never sleeps
+        self.keypad = keypad        # a key held wakes the display (io/keypad.py: .state)
+        self.asleep = False
+        self._lively_at = None      # ticks of the last change shown or key pressed
         self.errors = 0             # I2C failures (display unplugged, bus stuck)
         self._retry_at = None       # ticks of the last failure, while the chip is not set up
         self._core_rev = -1
@@ -51,7 +60,7 @@ class Screen:
     def poll(self, app, now):
         """Once per loop step, before status.publish clears app._state_dirty. A display that
         does not answer never stops the loop: it is set up again every RETRY_MS."""
-        if not self.d.oled.on:
+        if not self.d.oled.ready:
             if self._retry_at is not None and ticks_diff(now, self._retry_at) < RETRY_MS:
                 return False
             try:
@@ -60,8 +69,24 @@ class Screen:
                 self._failed(now, e)
                 return False
             self._retry_at = None
+            self.asleep = False         # init turns the display on
+            self._lively_at = now
             self.d.forget()             # the chip's RAM is blank: every line again
             self._force = True
+        if self._lively_at is None:
+            self._lively_at = now
+        kp = self.keypad
+        if kp is not None and kp.state:
+            self._lively_at = now
+            if self.asleep:
+                self._wake()
+        elif self.sleep_ms and not self.asleep and ticks_diff(now, self._lively_at) >= self.sleep_ms:
+            try:
+                self.d.oled.power(False)
+                self.asleep = True
+            except OSError as e:
+                self._failed(now, e)
+                return False
         c = app.core
         secs = -1
         phase = c.phase()
@@ -82,22 +107,33 @@ class Screen:
         self._core_rev, self._sup_rev, self._sto_rev = rev, sup, sto
         self._prompt, self._secs, self._ha = prompt, secs, ha
         try:
-            self.show(lines(app, now))
+            if self.show(lines(app, now)):
+                self._lively_at = now
+                if self.asleep:
+                    self._wake()
         except OSError as e:
             self._failed(now, e)
         return True
 
     def show(self, rows):
+        """Put the lines in the chip; True if any of them changed."""
         d = self.d
+        changed = False
         for n in range(dsp.LINES):
-            d.line(n, rows[n] if n < len(rows) else "", n == 0)
+            if d.line(n, rows[n] if n < len(rows) else "", n == 0):
+                changed = True
         self.updates += 1
         d.flush()
+        return changed
+
+    def _wake(self):
+        self.d.oled.power(True)
+        self.asleep = False
 
     def _failed(self, now, e):
         self.errors += 1
         self._retry_at = now
-        self.d.oled.on = False          # set the chip up again before the next frame
+        self.d.oled.ready = False       # set the chip up again before the next frame
         if self.log is not None and (self.errors & (self.errors - 1)) == 0:   # 1, 2, 4, 8 ...
             self.log.warn("display: no answer on I2C (%r), %d failures", e, self.errors)
 

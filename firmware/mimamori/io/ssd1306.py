@@ -61,17 +61,19 @@ class SSD1306:
         self._one = bytearray(2)
         self._one_mv = (memoryview(self._one)[:1], memoryview(self._one))
         self.writes = 0          # I2C transfers (bench, tests: nothing is sent while idle)
-        self.on = False
+        self.ready = False       # set up by init() (False again: set it up before drawing)
+        self.on = False          # the display lit (power())
 
     def init(self, contrast=None):
         """The power-on sequence, then `buf` on the screen. Raises OSError when no chip answers
         (absent, unpowered, or a wrong address)."""
-        self.on = False
+        self.ready = False
         self._cmd(INIT)
         if contrast is not None:
             self.contrast(contrast)
         for p in range(PAGES):
             self.show_page(p)
+        self.ready = True
         self.on = True
 
     def _cmd(self, data):

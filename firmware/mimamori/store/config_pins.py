@@ -220,7 +220,7 @@ def display(k, v, bus):
     c = k.c
     if v is REQUIRED or v is None:
         return None
-    if c.obj("display", v, ("type", "address", "contrast"), "an object") is None:
+    if c.obj("display", v, ("type", "address", "contrast", "sleep_min"), "an object") is None:
         return None
     if bus is None:
         c.bad("display", "the display is on the I2C bus: configure i2c (sda, scl) as well")
@@ -233,4 +233,7 @@ def display(k, v, bus):
     out["address"] = addr
     out["contrast"] = c.int("display.contrast", v.get("contrast", REQUIRED), 0, 255,
                             default=207)
+    # dark after this many quiet minutes (OLED burn-in), lit at the next change or key; 0: never
+    out["sleep_min"] = c.int("display.sleep_min", v.get("sleep_min", REQUIRED), 0, 60,
+                             default=10)
     return out
