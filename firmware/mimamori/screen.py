@@ -80,7 +80,8 @@ class Screen:
             self._lively_at = now
             if self.asleep:
                 self._wake()
-        elif self.sleep_ms and not self.asleep and ticks_diff(now, self._lively_at) >= self.sleep_ms:
+        elif (self.sleep_ms and not self.asleep
+              and ticks_diff(now, self._lively_at) >= self.sleep_ms):
             try:
                 self.d.oled.power(False)
                 self.asleep = True
