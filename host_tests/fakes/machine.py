@@ -26,7 +26,8 @@
 #
 # Test-side API (not on the board): pins[n] (registry by GPIO number), Pin.drive(level),
 # Pin.release(), Pin.irq_handler; ADC.set_uv(); UART.peer_write/peer_read/attach_peer;
-# i2c_attach() (register or stream devices), i2c_detach(); SPI.peer; resets, sleeps, dropped_irqs; hold_scheduler()/release_scheduler();
+# i2c_attach() (register or stream devices), i2c_detach(); SPI.peer; resets, sleeps,
+# dropped_irqs; hold_scheduler()/release_scheduler();
 # reboot() (boot again after a recorded reset, keeping the cause); reset_all() (fresh board,
 # power-on).
 import hostclock
