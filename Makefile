@@ -10,7 +10,7 @@ help:
 	@echo "make setup   - create .venv, install Python and npm tools, the Debian packages the tests use"
 	@echo "make test    - the whole host suite: CPython, real MicroPython (WebAssembly), mpy-cross"
 	@echo "make build   - compile firmware/ to .mpy in build/, print the size table, pack build/romfs.img"
-	@echo "make sim     - the virtual house: interactive panel; SCENARIO=<name> runs one headless (SCENARIO=list)"
+	@echo "make sim     - the virtual house: interactive panel; SCENARIO=<name> runs one headless (SCENARIO=list); PANEL=1 the house with keypad and OLED"
 	@echo "make bench   - speed and memory figures, measured and printed as one table"
 	@echo "make soak    - the long fault-injection and fuzz run (minutes): kill -9, damaged and full flash, hostile messages"
 	@echo "make deploy  - copy the firmware to a board with mpremote (arrives with the installer issue)"
@@ -38,7 +38,7 @@ soak: $(STAMP)
 	$(VPY) tools/soak.py $(SOAK_ARGS)
 
 sim: $(STAMP)
-	$(VPY) tools/sim.py $(if $(SCENARIO),--scenario $(SCENARIO))
+	$(VPY) tools/sim.py$(if $(SCENARIO), --scenario $(SCENARIO))$(if $(PANEL), --panel)
 
 deploy flash:
 	@echo "make $@: not built yet - it arrives with the installer issue (mpremote scripts)."; exit 2

@@ -318,7 +318,8 @@ def test_unknown_keys_are_named():
     cfg["sitename"] = "x"
     assert config_errors(cfg, pins) == [
         "sitename: unknown key (known keys: version, site_id, board, utc_offset_min, zones, "
-        "timers, comms, outputs, supervision, strapping_override, i2c, card_reader)",
+        "timers, comms, outputs, supervision, strapping_override, i2c, card_reader, keypad, "
+        "display)",
         "zones[0].colour: unknown key (known keys: id, name, type, gpio, wiring, pull, "
         "debounce_ms, modes, entry_route, always_armed, detector, follower, sounder, chime)",
         "timers.entry_dealy_s: unknown key (known keys: " + TIMER_KEYS + ")"]

@@ -212,9 +212,40 @@ def fig_landline():
     return landline.rows(landline.measure(5))
 
 
+def fig_panel():
+    """The resident's panel (issue 14): keypad scan and OLED costs per loop on real MicroPython
+    (tools/bench/panel.py), and the generated Japanese font's size (tools/font.py)."""
+    r = _mp_json("panel.py")
+    mp = "real MicroPython 1.29 (WebAssembly, .mpy), fake ESP32-S3 pins / SSD1306"
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "firmware"))
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "host_tests", "fakes"))
+    from mimamori.io import font_ja
+    data = len(font_ja.CODES) + len(font_ja.OFFS) + len(font_ja.GLYPHS)
+    with tempfile.TemporaryDirectory() as d:
+        rows = build.compile_all(d, "xtensawin")
+    mpy = [r2[2] for r2 in rows if r2[0].endswith("font_ja.py")][0]
+    return [
+        ("keypad scan per loop, at rest (7 pin reads)", "%.1f" % r["scan_rest_us"], "us",
+         "(figure)", mp),
+        ("keypad scan per loop, a key held (rows walked; incl. the fake pad's 16 edge "
+         "callbacks)", "%.1f" % r["scan_held_us"], "us", "(figure)", mp),
+        ("bytes allocated per keypad scan (rest / held)", "%.0f / %.0f" % (
+            r["scan_rest_bytes"], r["scan_held_bytes"]), "B", "0 B", mp),
+        ("OLED: one changed text line drawn and sent (128 B page; incl. the fake chip)",
+         "%.0f" % r["line_redraw_us"], "us", "(figure)", mp),
+        ("OLED: an unchanged line (compare only; bytes allocated)", "%.1f / %.0f" % (
+            max(0.0, r["unchanged_line_us"]), r["unchanged_line_bytes"]), "us / B", "- / 0 B",
+         mp),
+        ("display font: glyphs", "%d" % font_ja.COUNT, "glyphs", "(figure)",
+         "misaki 8x8, only what the texts use + kana + ASCII + room kanji"),
+        ("display font: data (codes + offsets + pixels)", "%d" % data, "B", "(figure)",
+         "io/font_ja.py; font_ja.mpy %d B (xtensawin)" % mpy),
+    ]
+
+
 FIGURES = [fig_mpy_size, fig_core_tick, fig_card_poll, fig_heap, fig_heap_code,
            fig_log_ring, fig_latency, fig_idle_day, fig_delay_writes, fig_hash_rounds,
-           fig_landline]
+           fig_landline, fig_panel]
 
 
 def main():

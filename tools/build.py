@@ -4,8 +4,9 @@ firmware as a ROMFS image.
     python tools/build.py [--march xtensawin] [--out build] [--romfs]
 
 Each firmware/*.py becomes build/<same path>.mpy. A module mpy-cross rejects stops the build
-with its message. The table lists bytes per module and the total (the .mpy target is <= 96 KB).
-
+with its message, and so does a panel text with a glyph the display font lacks (tools/font.py:
+the generated io/font_ja.py must be what the texts need). The table lists bytes per module and
+the total.
 --romfs also writes build/romfs.img (mpremote's ROMFS writer, the same as `mpremote romfs build`)
 from that .mpy build: the package under lib/ (the board mounts the image at /rom and has
 /rom/lib on sys.path) and main.py at its root. `mpremote romfs deploy build/romfs.img` writes it
@@ -26,8 +27,23 @@ def sources():
     return [os.path.relpath(p, FIRMWARE) for p in firmware_files()]
 
 
+def check_font():
+    """The display font holds every glyph the texts use (SystemExit naming what is missing)."""
+    import font
+    try:
+        text = font.build()
+    except font.FontError as e:
+        raise SystemExit("font: %s" % e)
+    with open(font.OUT, encoding="utf-8") as f:
+        if f.read() != text:
+            raise SystemExit("font: %s is out of date (a text uses a glyph it lacks, or the "
+                             "glyph list changed): run python tools/font.py" % os.path.relpath(
+                                 font.OUT, ROOT))
+
+
 def compile_all(out_dir, march=None):
     """Compile every module; return [(relative path, source bytes, mpy bytes)] or raise."""
+    check_font()
     rows = []
     for rel in sorted(sources()):
         src = os.path.join(FIRMWARE, rel)

@@ -18,9 +18,10 @@ fi
 
 # Debian packages the tests use as real peers: the MQTT broker and its clients, openssl (the
 # throwaway CA of the TLS tests), the DTMF decoder, sox for audio, and spandsp (libspandsp2: the
-# Contact ID receiver that judges the landline). Installed when we are root and they are missing;
+# Contact ID receiver that judges the landline), fonts-misaki (the display font's source,
+# tools/font.py). Installed when we are root and they are missing;
 # otherwise we say what to do.
-debs=(mosquitto mosquitto-clients multimon-ng sox openssl libspandsp2)
+debs=(mosquitto mosquitto-clients multimon-ng sox openssl libspandsp2 fonts-misaki)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

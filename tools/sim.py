@@ -5,6 +5,7 @@ broker and the monitoring-centre receiver, all on this machine.
     python tools/sim.py                        # the interactive panel (curses)
     python tools/sim.py --scenario intrusion   # a scripted run, headless; exit 0 = as expected
     python tools/sim.py --scenario list        # the scenarios
+    python tools/sim.py --panel                # the house with the keypad and the OLED
     python tools/sim.py --broker amqtt         # the pure-Python broker even when mosquitto exists
 
 The broker is mosquitto when installed, else amqtt in-process ($MIMAMORI_BROKER also chooses).
@@ -29,6 +30,8 @@ def main(argv=None):
         signal.signal(sig, _stop_on_signal)
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--scenario", help="run one scenario headless ('list' lists them)")
+    p.add_argument("--panel", action="store_true",
+                   help="the house with the resident's panel: keypad and OLED (ESP32-S3)")
     p.add_argument("--broker", choices=("mosquitto", "amqtt"),
                    help="which broker (default: mosquitto if installed, else amqtt)")
     o = p.parse_args(argv)
@@ -45,7 +48,7 @@ def main(argv=None):
         except KeyboardInterrupt:
             return 130
     from simlib import panel     # curses only for the interactive panel
-    return panel.main(broker=o.broker)
+    return panel.main(broker=o.broker, panel=o.panel)
 
 
 if __name__ == "__main__":

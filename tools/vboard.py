@@ -7,6 +7,8 @@ tests and by the simulator.
     board.run(2000)                  # two seconds of virtual time, the loop every 10 ms
     board.reboot()                   # power cut and back: a new App on the same flash
     board.tap_card("04A1B2C3")       # a ライフカード on the reader (a house with card_reader)
+    board.press_key("5", 100)        # the panel's keypad (config `keypad`): press, hold, release
+    board.oled_rows()                # the OLED's glass (config `display`): 64 rows of '#'/'.'
 
 Time: a hostclock VirtualClock (tests: instant) or a real clock that can also jump forward (the
 simulator's fast-forward).
@@ -98,6 +100,15 @@ class VirtualBoard:
         if config.get("card_reader"):
             from pn532_chip import PN532Chip
             self.card_chip = PN532Chip().attach(config["i2c"]["id"], config["card_reader"]["addr"])
+        self.keypad = self.oled = None      # the panel's keypad and OLED, when configured
+        if config.get("keypad"):
+            from keypad_peer import KeyMatrix
+            kp = config["keypad"]
+            self.keypad = KeyMatrix(kp["rows"], kp["cols"], kp["panic"], kp["medical"],
+                                    kp["cancel"])
+        if config.get("display"):
+            import ssd1306_peer
+            self.oled = ssd1306_peer.attach(config["i2c"]["id"], config["display"]["address"])
         self.app = self._boot()
 
     def _boot(self):
@@ -152,6 +163,35 @@ class VirtualBoard:
     def is_active(self, zone_id):
         return self._active[zone_id]
 
+    # ---- the panel: keypad and OLED ------------------------------------------------------------
+
+    def press_key(self, key, ms=100):
+        """A keypad key ("0".."9", "*", "#", "A".."D", "PANIC", "MEDICAL", "CANCEL") pressed for
+        `ms` of board time, then released; the loop runs until the release is debounced."""
+        self.key_down(key)
+        self.run(ms)
+        self.key_up(key)
+        self.run(max(LOOP_MS, self.config["keypad"]["debounce_ms"] + 2 * LOOP_MS))
+
+    def key_down(self, key):
+        """Press and keep holding (the simulator releases later, without blocking)."""
+        if self.keypad is None:
+            raise ValueError("this board has no keypad (config `keypad`)")
+        self.keypad.press(key)
+
+    def key_up(self, key):
+        self.keypad.release(key)
+
+    def oled_rows(self):
+        """What the OLED's glass shows, read back from the fake chip: 64 strings of 128 '#'
+        (lit) or '.'; None without a display."""
+        return None if self.oled is None else self.oled.rows()
+
+    def display_lines(self):
+        """The eight text lines the firmware last put on the OLED (for a log or a test)."""
+        s = self.app.screen
+        return None if s is None else [s.d.text(n) for n in range(8)]
+
     def set_line_mv(self, mv):
         g = self.config["supervision"]["line_voltage"]["gpio"]
         machine.ADC(machine.Pin(g)).set_uv(pin_uv(mv, analog_io.LINE_DIVIDER))
@@ -203,5 +243,7 @@ class VirtualBoard:
         """Boot again on the same flash (data_dir): the App restores what it saved."""
         for zid, active in self._active.items():
             self.set_zone(zid, active)
+        if self.keypad is not None:
+            self.keypad.attach()            # the rebooted board's pins are new objects
         self.app = self._boot()
         return self.app

@@ -13,7 +13,7 @@
 # state frame), comms/routes.py (the report paths).
 from mimamori.compat import const, ticks_diff, ticks_ms
 from mimamori.log import Logger
-from mimamori import cards, restore, status
+from mimamori import cards, frontpanel, restore, status
 from mimamori.operations import Operations
 from mimamori.persist import Keeper
 from mimamori.reports import Reports
@@ -84,6 +84,12 @@ class App:
         self.inputs = ZoneInputs(config["zones"], machine_module)
         self.outputs = Outputs(config["outputs"], machine_module)
         self.analog = Analog(self.sup, config.get("supervision"), now)
+        # The panel (issue 14), each optional: the keypad's keys go to self.on_key(key, down,
+        # now) (the resident's key handling replaces it); the OLED is redrawn on change.
+        self.keypad = frontpanel.make_keypad(config.get("keypad"), machine_module)
+        self.screen = frontpanel.make_screen(config, machine_module, self.log,
+                                             keypad=self.keypad)
+        self.on_key = self._on_key
         self.rendered = out.OutputState()   # what is on the pins: core + supervision merged
         self._zone_sink = self._on_zone     # bound once: a bound method allocates per use
         self.cards = cards.attach(self, machine_module, now)   # ライフカード reader, or None
@@ -127,6 +133,8 @@ class App:
         if self.wifi is not None:
             self.wifi.poll(now)
         self.inputs.poll(now, self._zone_sink)
+        if self.keypad is not None:
+            self.keypad.poll(now, self.on_key)     # a stored bound method: no allocation
         if self.cards is not None:
             self.cards.step(now)
         self.auth.poll(now)
@@ -138,6 +146,8 @@ class App:
         if self.repl is not None:
             self.repl.poll(now)
         status.render(self, now)
+        if self.screen is not None:
+            self.screen.poll(self, now)     # before publish, which clears _state_dirty
         # save what moved, then the storage check: both every step (| evaluates both, not `or`)
         status.publish(self, self.keeper.save(now) | self.keeper.storage_check(now), now)
         if self.wdt is not None:
@@ -164,6 +174,13 @@ class App:
         self.sup.zone_fault(z.id, z.name, active, edge_ticks)
         self.resident.zone(z, active, edge_ticks)
         self._state_dirty = True
+
+    def _on_key(self, key, down, edge_ticks):
+        """A panel key pressed or released (io/keypad.py), until the resident's key handling
+        (code entry, 非常 held 2 s: core/keys.py) takes self.on_key over: every press is
+        activity for ライフ監視."""
+        if down:
+            self.sup.activity(edge_ticks)
 
 
 def _print_log(msg):

@@ -797,6 +797,9 @@ class I2C:
 
     def writeto_mem(self, addr, memaddr, buf, addrsize=8):
         dev = self._dev(addr)
+        if not isinstance(dev, dict):       # a stream device: the "register" byte, then the data
+            dev.i2c_write(bytes([memaddr]) + bytes(buf))      # (SSD1306: the control byte)
+            return
         for i, b in enumerate(bytes(buf)):
             dev[memaddr + i] = b
 

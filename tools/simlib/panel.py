@@ -15,7 +15,7 @@ import select
 import sys
 import time
 
-from simlib import devices
+from simlib import devices, oled
 from simlib.site import SAMPLE_CARD, SAMPLE_CODE, SAMPLE_FELICA, STRANGER_CARD, Site
 from simlib.text import clock, fit, wrap
 
@@ -67,6 +67,10 @@ class Controls:
 
     def key(self, ch):
         s = self.site
+        if s.board.keypad is not None and ch in oled.KEYS:   # panel mode: the real keypad
+            k = oled.KEYS[ch]
+            s.press_key(k, oled.HOLD_MS.get(k, oled.PRESS_MS))
+            return
         if ch in self.zone_keys:
             s.actuate(self.zone_keys[ch])
         elif ch.isdigit():
@@ -155,6 +159,15 @@ class Screen:
             app.wall.iso(), clock(s.elapsed_ms()),
             "  (早送り 計 %s)" % clock(c.jumped_ms) if c.jumped_ms else ""), 0, pw - 2)
         y += 2
+        if s.board.oled is not None:        # panel mode: the OLED as its glass shows
+            rows = s.board.oled_rows()
+            w = self.scr.getmaxyx()[1]
+            art = oled.halfblock(rows) if w >= 132 else oled.braille(rows)
+            for line in oled.boxed(art):
+                self.put(y, 1, line, 0, pw - 2)
+                y += 1
+            self.put(y, 1, oled.KEY_HELP, curses.A_DIM, pw - 2)
+            y += 2
         text = app.display(now)
         self.put(y, 1, "表示", curses.A_BOLD)
         self.put(y, LABEL_W, text, self.red if r.siren or r.alarm_memory else curses.A_BOLD,
@@ -310,10 +323,10 @@ def loop(scr, site):
             next_draw = time.monotonic() + DRAW_S
 
 
-def main(broker=None):
+def main(broker=None, panel=False):
     _utf8_locale()
     print("make sim: starting the broker, the centre and the controller ...", flush=True)
-    site = Site(clock="real", broker=broker, landline=True, reader=True)
+    site = Site(clock="real", broker=broker, landline=not panel, reader=not panel, panel=panel)
     try:
         curses.wrapper(loop, site)
     except KeyboardInterrupt:

@@ -34,6 +34,7 @@ from simlib import devices  # noqa: E402
 from simlib.centre import Centre, LandlinePath, MqttPath  # noqa: E402
 
 BOARD_DIR = os.path.join(hostpath.ROOT, "boards", "esp32-devkitc")
+PANEL_BOARD_DIR = os.path.join(hostpath.ROOT, "boards", "esp32s3-devkitc")
 SAMPLE_CODE = "1234"        # the sample resident's code (secrets.sample.json)
 SAMPLE_CARD = "04A1B2C3"    # the sample resident's ライフカード
 SAMPLE_FELICA = "012E4CD1A2B3C4D5"  # the resident's own FeliCa card (enrolled with a reader)
@@ -54,7 +55,7 @@ def load_json(path):
 
 class Site:
     def __init__(self, clock="real", broker=None, board_dir=BOARD_DIR, out=None, landline=False,
-                 reader=False):
+                 reader=False, panel=False):
         """out(entry): called for every timeline entry (t_ms, source, text) as it happens.
         landline: the house also has the fixed line as its second report path (LandlinePath;
         the sample board then gives zones 4 and 5 to the modem's UART).
@@ -62,6 +63,12 @@ class Site:
         sample card and a FeliCa card enrolled: tap_card()."""
         self.landline = landline
         self.reader = reader
+        # panel: the house with the resident's panel, keypad and OLED (README "Keypad" and
+        # "Display"): the ESP32-S3 panel sample, MQTT only
+        self.config_name = "config.panel.sample.json" if panel else "config.sample.json"
+        if panel:
+            board_dir = PANEL_BOARD_DIR
+        self._keys_due = []         # [(board ms, key)]: keypad keys to release
         self.out = out
         self.timeline = []
         self.tmp = tempfile.mkdtemp(prefix="mimamori-sim-")
@@ -79,7 +86,9 @@ class Site:
         self.paths.append(MqttPath(self.centre, broker))
         if self.landline:
             self.paths.append(LandlinePath(self.centre))
-        raw = load_json(os.path.join(board_dir, "config.sample.json"))
+        raw = load_json(os.path.join(board_dir, self.config_name))
+        if self.config_name != "config.sample.json":
+            raw["comms"]["landline"]["enabled"] = False     # its UART pins stay as they are
         for p in self.paths:
             p.configure(raw)
         if self.reader:
@@ -172,6 +181,11 @@ class Site:
         for p in self.paths:
             if hasattr(p, "tick"):
                 p.tick(LOOP_MS)
+        if self._keys_due:
+            now = self.elapsed_ms()
+            for item in [d for d in self._keys_due if d[0] <= now]:
+                self._keys_due.remove(item)
+                self.board.key_up(item[1])
         if self._due:
             now = self.elapsed_ms()
             for item in [d for d in self._due if d[0] <= now]:
@@ -223,6 +237,12 @@ class Site:
         by step(), so the panel never blocks while a button is held)."""
         self.set_zone(zone_id, True)
         self._due.append((self.elapsed_ms() + hold_ms, zone_id))
+
+    def press_key(self, key, hold_ms=150):
+        """A keypad key: down now, released after hold_ms of board time (by step())."""
+        self.board.key_down(key)
+        self._keys_due.append((self.elapsed_ms() + hold_ms, key))
+        self.note("panel", "key %s" % key)
 
     def actuate(self, zone_id):
         devices.device_for(self.zones[zone_id]).actuate(self, zone_id)

@@ -20,7 +20,8 @@ import os
 from mimamori.store.config_bus import card_reader, i2c
 from mimamori.store.config_check import REQUIRED, Check, ConfigError, is_int, kind, only
 from mimamori.store.config_comms import comms
-from mimamori.store.config_pins import PinUse, Pins
+from mimamori.store.config_bus import i2c
+from mimamori.store.config_pins import PinUse, Pins, display, keypad
 from mimamori.store.config_secrets import Secrets
 from mimamori.store.config_zones import zones
 
@@ -68,7 +69,8 @@ class _Config(PinUse):
     def build(self, cfg):
         c = self.c
         known = ("version", "site_id", "board", "utc_offset_min", "zones", "timers", "comms",
-                 "outputs", "supervision", "strapping_override", "i2c", "card_reader")
+                 "outputs", "supervision", "strapping_override", "i2c", "card_reader",
+                 "keypad", "display")
         if c.obj("", cfg, known) is None:
             return None
         out = {}
@@ -102,6 +104,8 @@ class _Config(PinUse):
         out["timers"] = self.timers(cfg.get("timers", {}))
         out["i2c"] = i2c(self, cfg.get("i2c", REQUIRED))
         out["card_reader"] = card_reader(self, cfg.get("card_reader", REQUIRED), out["i2c"])
+        out["keypad"] = keypad(self, cfg.get("keypad", REQUIRED))      # the panel (issue 14)
+        out["display"] = display(self, cfg.get("display", REQUIRED), out["i2c"])
         return out
 
     def outputs(self, v):

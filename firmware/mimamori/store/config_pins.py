@@ -168,3 +168,72 @@ class PinUse:
                 out.append(n)
         return out
 
+
+
+# ---- the panel: keypad and display (issue 14) ------------------------------------------------
+# Each is optional: absent (or null) means the controller has none. The validator fills in every
+# default; io/keypad.py and io/ssd1306.py get Pin and I2C objects built from what is here. The
+# I2C bus itself (`i2c`, shared with the card reader) is store/config_bus.py's.
+KEYPAD_DEDICATED = ("panic", "medical", "cancel")
+
+
+def _pulled_in(k, path, v, default=REQUIRED):
+    """An input that relies on the internal pull-up (keypad columns and keys to GND)."""
+    if v is None and default is None:
+        return None
+    g = k.pin(path, v, "in", default=default)
+    b = k.pins
+    if g is not None and b is not None and g in b.no_pull:
+        k.c.bad(path, "GPIO %d has no internal pull resistor on %s: a keypad input needs one"
+                % (g, b.name))
+    return g
+
+
+def keypad(k, v):
+    """`keypad`: a 4x4 matrix (rows: open-drain outputs, cols: inputs with pull-ups) and the
+    dedicated 非常 / 救急 / キャンセル keys (inputs with pull-ups, buttons to GND)."""
+    c = k.c
+    if v is REQUIRED or v is None:
+        return None
+    if c.obj("keypad", v, ("rows", "cols", "debounce_ms") + KEYPAD_DEDICATED,
+             "an object with rows and cols") is None:
+        return None
+    out = {}
+    for name, need in (("rows", "out"), ("cols", "in")):
+        path = "keypad." + name
+        lst = v.get(name, REQUIRED)
+        pins = []
+        if c.list(path, lst, 4, 4, "a list of 4 GPIO numbers") is not None:
+            for i, g in enumerate(lst):
+                p = "%s[%d]" % (path, i)
+                pins.append(_pulled_in(k, p, g) if need == "in" else k.pin(p, g, "out"))
+        out[name] = pins
+    for name in KEYPAD_DEDICATED:
+        out[name] = _pulled_in(k, "keypad." + name, v.get(name, REQUIRED), default=None)
+    out["debounce_ms"] = c.int("keypad.debounce_ms", v.get("debounce_ms", REQUIRED), 5, 200,
+                               default=30)
+    return out
+
+
+def display(k, v, bus):
+    """`display`: the SSD1306 128x64 OLED on the `i2c` bus."""
+    c = k.c
+    if v is REQUIRED or v is None:
+        return None
+    if c.obj("display", v, ("type", "address", "contrast", "sleep_min"), "an object") is None:
+        return None
+    if bus is None:
+        c.bad("display", "the display is on the I2C bus: configure i2c (sda, scl) as well")
+    out = {"type": c.choice("display.type", v.get("type", REQUIRED), ("ssd1306",),
+                            default="ssd1306")}
+    addr = c.int("display.address", v.get("address", REQUIRED), 0, 127, default=0x3C)
+    if addr is not None and addr not in (0x3C, 0x3D):
+        c.bad("display.address", "%d is not an SSD1306 address: 60 (0x3C, SA0 low) or 61 "
+              "(0x3D, SA0 high)" % addr)
+    out["address"] = addr
+    out["contrast"] = c.int("display.contrast", v.get("contrast", REQUIRED), 0, 255,
+                            default=207)
+    # dark after this many quiet minutes (OLED burn-in), lit at the next change or key; 0: never
+    out["sleep_min"] = c.int("display.sleep_min", v.get("sleep_min", REQUIRED), 0, 60,
+                             default=10)
+    return out

@@ -6,6 +6,7 @@ from mimamori.core.vocab import (ALWAYS_ARMED_TYPES, ARM_MODES, CHIME_TYPES, DEF
                                  NEVER_ALWAYS_ARMED_TYPES, PULLS, SOUNDERS, WARNING_TYPES,
                                  WIRINGS, ZONE_TYPES)
 from mimamori.store.config_check import REQUIRED
+from mimamori.io.display import lacks as font_lacks
 
 MAX_ZONES = 64
 
@@ -49,6 +50,12 @@ def zone(k, p, z):
         "debounce_ms": c.int(p + ".debounce_ms", g("debounce_ms", REQUIRED), 10, 5000,
                              default=50),
     }
+    if zone["name"] is not None:
+        lacks = font_lacks(zone["name"])     # the panel's OLED draws zone names (issue 14)
+        if lacks:
+            c.bad(p + ".name", "'%s': the panel's display font has no %s (use other words, or add "
+                  "the kanji to tools/font.py ROOM_KANJI and rebuild the font)" % (
+                      zone["name"], " ".join(lacks)))
     b = k.pins
     gpio, pull = zone["gpio"], zone["pull"]
     if b is not None and gpio is not None and pull in ("up", "down") and gpio in b.no_pull:

@@ -1,0 +1,40 @@
+# The panel's hardware built from the validated config (issue 14): the keypad and the OLED. Each
+# is optional; without its config section the controller has none and the loop skips it. The
+# drivers get Pin and I2C objects (io/keypad.py, io/ssd1306.py); the config stays here.
+
+
+def make_keypad(cfg, machine):
+    """io.keypad.Keypad on the configured pins, or None."""
+    if not cfg:
+        return None
+    from mimamori.io.keypad import Keypad
+    Pin = machine.Pin
+
+    def pin(g):
+        return None if g is None else Pin(g)
+    return Keypad([Pin(g) for g in cfg["rows"]], [Pin(g) for g in cfg["cols"]],
+                  pin(cfg["panic"]), pin(cfg["medical"]), pin(cfg["cancel"]),
+                  cfg["debounce_ms"])
+
+
+def make_i2c(cfg, machine):
+    if not cfg:
+        return None
+    return machine.I2C(cfg["id"], scl=machine.Pin(cfg["scl"]), sda=machine.Pin(cfg["sda"]),
+                       freq=cfg["freq"])
+
+
+def make_screen(config, machine, log=None, i2c=None, keypad=None):
+    """screen.Screen on an SSD1306 on the I2C bus, or None. The chip is set up at the first
+    poll (and again while it does not answer), so a missing display never stops the boot.
+    keypad: a key held wakes a sleeping display."""
+    d = config.get("display")
+    if not d:
+        return None
+    from mimamori.io.ssd1306 import SSD1306
+    from mimamori.io.display import TextDisplay
+    from mimamori.screen import Screen
+    if i2c is None:
+        i2c = make_i2c(config["i2c"], machine)
+    return Screen(TextDisplay(SSD1306(i2c, d["address"])), d["contrast"], log,
+                  d["sleep_min"] * 60000, keypad)
