@@ -35,6 +35,9 @@ def install():
     sys.modules["uselect"] = vselect
     import builtins
     builtins.open = vos.open_mapped
+    # The interpreter changes into /rom when it mounts a ROMFS; a board's working directory is
+    # its flash, where mpremote's relative paths (":config.json") must land.
+    vos.chdir("/")
     import hostclock
     import machine
     import network
