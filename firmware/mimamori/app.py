@@ -47,6 +47,8 @@ class App:
         self.log = log or _print_log   # a Logger (mimamori/log.py), still a plain callable
         self.key = frame.site_key(secrets["site_key"])
         self.wall = wall or WallClock(machine_module.RTC(), config.get("utc_offset_min", 540))
+        if self.log.ring is not None and self.log.ring.clock is None:
+            self.log.ring.clock = self.wall.iso     # the log ring's times: wall time when set
         self.wifi = wifi
         self.wdt = wdt              # boot.main starts it before the App (a hung boot resets)
         self._last_step = now

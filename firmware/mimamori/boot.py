@@ -17,12 +17,17 @@ CONFIG = "/config.json"
 SECRETS = "/secrets.json"
 PINS = "/pins.json"
 DATA = "/data"
+LOG = "/log.txt"     # in the data directory: the controller's warnings on flash (mimamori/log.py)
 
 
 def main(machine_module=None, data=DATA, config_paths=(CONFIG, SECRETS, PINS), wifi=True,
-         run=True, log=print):
+         run=True, log=None):
     """The board's boot. The arguments are for tests (a fake machine, a scratch data directory,
-    no Wi-Fi, return the App instead of running it)."""
+    no Wi-Fi, return the App instead of running it). The log: printed (the REPL, mpremote), and
+    kept in the log ring, warnings also on flash (mimamori/log.py; service.logs() reads it)."""
+    if log is None:
+        from mimamori.log import Logger, Ring
+        log = Logger(print, ring=Ring(data + LOG))
     try:
         config, secrets = load(*config_paths)
     except ConfigError as e:

@@ -10,9 +10,11 @@
 # Actions: arm (mode, force), disarm, cancel, reset (alarm memory), self_check, answer (the
 # resident's reply to a しらせてコール), ask (the centre's しらせてコール: message), departure (time
 # "HH:MM" or None), revoke_card (card), test (a manual test report on MQTT), status (the state
-# frame again). Add an operation here: one branch, one Result; a remote verb also needs its name
-# in core/commands.py.
+# frame again), walk_test (the installer's code starts the walk test, and again ends it:
+# core/walktest.py). Add an operation here: one branch, one Result; a remote verb also needs its
+# name in core/commands.py.
 from mimamori.core import events as ev
+from mimamori.core import texts, walktest
 from mimamori.core.vocab import MODE_DISARMED
 from mimamori.proto import frame
 
@@ -57,7 +59,7 @@ class Operations:
         self.after_auth(now)
         if user is None:
             return "ロック中です" if a.auth.outcome == "locked" else "暗証番号またはカードが違います"
-        return self.run(action, user["id"], now, mode, force).text
+        return self.run(action, user["id"], now, mode, force, role=user["role"]).text
 
     def apply(self, action, user, now, mode=None, force=False):
         """An authorised operation: its panel text."""
@@ -91,9 +93,13 @@ class Operations:
         return reply
 
     def run(self, action, user, now, mode=None, force=False, time=None, card=None,
-            message=None):
+            message=None, role=None):
         a = self.app
         a._state_dirty = True
+        if action == "walk_test":
+            return self.walk_test(user, role, now)
+        if action == "arm" and a.core.walk is not None:
+            walktest.end(a.core, user, now)    # arming ends a walk test: the zones count again
         if action in _RESIDENT:
             a.sup.activity(now)
             a.storage.operated(now, a.core.mode)    # the resident has set the state anew
@@ -141,3 +147,17 @@ class Operations:
         else:
             raise ValueError("unknown action %r" % (action,))
         return Result(True, None, OK_TEXTS[action])
+
+    def walk_test(self, user, role, now, seconds=walktest.DEFAULT_S):
+        """The installer's code starts the walk test and, given again, ends it. Only an installer
+        at the panel (a code or card: never a remote command, which carries no role)."""
+        a = self.app
+        if role != "installer":
+            return Result(False, "not_installer", texts.WALK_NOT_INSTALLER)
+        if a.core.walk is not None:
+            left = walktest.end(a.core, user, now)
+            return Result(True, None, texts.WALK_ENDED % len(left))
+        why = walktest.start(a.core, user, now, seconds)
+        if why is not None:
+            return Result(False, "not_disarmed", why)
+        return Result(True, None, texts.WALK_STARTED)

@@ -29,6 +29,7 @@ from mimamori.core.vocab import (MODE_DISARMED, MODE_AWAY, MODE_STAY, MODE_PARTI
                                  SILENT_TYPES)
 from mimamori.core.zones import SWINGER_LIMIT, SWINGER_PERIOD_MS, build_zones
 from mimamori.core import arming_state
+from mimamori.core import walktest
 from mimamori.core.arming_state import (ArmResult, DELAY_NONE, DELAY_ENTRY, DELAY_CANCEL,
                                         CHECKPOINT_DELAY_MS, CHECKPOINT_EXIT_MS,
                                         CHECKPOINT_SIREN_MS)
@@ -67,12 +68,15 @@ class AlarmCore(Sounding):
         self._saved_at = now        # ticks of the last snapshot (checkpoint_due)
         self._swinging = False      # some zone has a running swinger period
         self._swing_check = now
+        self.walk = None            # the running walk test (core/walktest.py), or None
 
     # ---- inputs -------------------------------------------------------------------------------
 
     def zone_changed(self, index, active, now):
         """A debounced zone input changed: active=True means open / triggered."""
         z = self.zones[index]
+        if self.walk is not None and self.walk.capture(z, active, now):
+            return        # a walk test runs: the trip is shown, not an alarm (core/walktest.py)
         if z.open == active:
             return
         z.open = active   # not saved: io reports every zone's level again at boot
@@ -193,6 +197,8 @@ class AlarmCore(Sounding):
 
     def tick(self, now):
         """Advance timers. Steady state (nothing due) allocates nothing."""
+        if self.walk is not None:
+            walktest.tick(self, now)
         if self._exit_start is not None and ticks_diff(now, self._exit_start) >= self.exit_ms:
             self._exit_start = None
             self._exit_ended(now)

@@ -60,6 +60,8 @@ def status(c, now):
 
 def display(c, now):
     """The panel's one-line display, in Japanese."""
+    if c.walk is not None:
+        return c.walk.display(now)
     secs = max(0, c.delay_remaining_ms(now) + 999) // 1000
     if c._exit_start is not None:
         return "外出セット中 あと%d秒" % secs

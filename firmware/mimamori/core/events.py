@@ -72,6 +72,8 @@ CID_PARTIAL_ARM = const(456)    # Partial arm: 部分セット
 CID_BYPASS = const(570)         # Zone/sensor bypass
 CID_MANUAL_TEST = const(601)    # Manual trigger test report (monthly self-check)
 CID_PERIODIC_TEST = const(602)  # Periodic test report (36-hour communication check)
+CID_WALK_TEST = const(607)      # Walk test mode: Q1 the installer started it, Q3 it ended
+                                # (core/walktest.py: zones tripped meanwhile are not alarms)
 CID_LIFE = const(641)           # Senior watch trouble: ライフ監視 (no activity for the set time)
 CID_LOG_OVERFLOW = const(624)   # Event log overflow: the flash refuses writes (full); reports
                                 # live in RAM only until it takes them again
@@ -112,6 +114,8 @@ CATALOGUE = {
     CID_BYPASS: ("A", "バイパス", False),
     CID_MANUAL_TEST: ("G", "点検(手動試験)", False),
     CID_PERIODIC_TEST: ("F", "定期通信試験", False),
+    # urgent: the centre must know at once that this house's zones report no alarms for a while
+    CID_WALK_TEST: ("G", "歩行試験", True),
     CID_LIFE: ("H", "ライフ監視", True),
 }
 
@@ -150,6 +154,8 @@ class Event:
         base = CATALOGUE[self.cid][1]
         if self.kind == RESTORE:
             return base + " 復旧"
+        if self.cid == CID_WALK_TEST:
+            return base + (" 終了" if self.qualifier == Q_RESTORE else " 開始")
         return base
 
     @property

@@ -1,0 +1,389 @@
+# The installer's entry points on the board, called over the REPL by the installer CLI:
+#
+#   mpremote connect PORT exec "import mimamori.service as s; s.status()"
+#
+# Each verb prints JSON objects, one per line, and ends with exactly one {"done": true} or
+# {"error": "<one-line reason>"}. Nothing secret is printed (no key, code, hash, salt or card).
+#
+#   info()                      firmware, version, board, running from ROMFS, config check
+#   status()                    mode, troubles, open zones, alarm memory, seq, lockout
+#   logs(since=0)               the event journal (seq > since), then the controller's log
+#   walktest(code, seconds=600) the walk test (core/walktest.py) with the installer's code
+#   read_card(timeout_ms=10000) one card on the board's reader: its id and kind
+#   factory_reset(confirm)      erases /data, config.json and secrets.json when confirm=="ERASE"
+#
+# mpremote soft-resets the board before it runs these, so the controller's loop is not running:
+# status and logs read what the controller left on flash, and never write it;
+# walktest boots the controller itself (boot.main, watchdog included) and runs its loop. Each
+# verb also takes `app=` (a live App: the tests, the virtual board).
+import json
+
+from mimamori import VERSION
+from mimamori.compat import ticks_ms, ticks_diff, sleep_ms
+
+ROOT = ""                    # the board's "/" (tests: a scratch folder standing for it)
+CONFIG = "/config.json"
+SECRETS = "/secrets.json"
+PINS = "/pins.json"
+DATA = "/data"
+LOG = "/log.txt"             # in DATA: the controller's warnings (mimamori/log.py, boot.py)
+LOOP_MS = 10
+FLUSH_MS = 10000             # after a walk test: steps to get its 607 end to the centre
+ERASE = "ERASE"
+
+
+def _out(d):
+    print(json.dumps(d))
+
+
+def _fail(why):
+    _out({"error": " ".join(str(why).split())})   # one line, whatever the reason held
+
+
+def _run(body, *args):
+    """A verb: its body's lines, then exactly one done or error line."""
+    try:
+        why = body(*args)
+    except KeyboardInterrupt:
+        why = "interrupted"
+    except Exception as e:   # noqa: BLE001 - the installer gets a reason, never a traceback
+        why = "%s: %s" % (type(e).__name__, e)
+    if why is None:
+        _out({"done": True})
+    else:
+        _fail(why)
+
+
+def _p(name):
+    return ROOT + name
+
+
+def _exists(path):
+    cut = path.rfind("/")
+    folder, name = (path[:cut] or "/", path[cut + 1:]) if cut >= 0 else (".", path)
+    import os
+    try:
+        return name in os.listdir(folder)
+    except OSError:
+        return False
+
+
+def _load():
+    from mimamori.store.config import load
+    return load(_p(CONFIG), _p(SECRETS), _p(PINS))
+
+
+# ---- info --------------------------------------------------------------------------------------
+
+def _config_state():
+    if not _exists(_p(CONFIG)):
+        return "missing"
+    from mimamori.store.config import ConfigError
+    try:
+        _load()
+    except ConfigError as e:
+        return e.errors[0]
+    return "ok"
+
+
+def _board():
+    try:
+        with open(_p(PINS)) as f:
+            return json.loads(f.read()).get("board")
+    except Exception:   # noqa: BLE001 - missing or unreadable: no board named
+        return None
+
+
+def _romfs():
+    import mimamori
+    return str(getattr(mimamori, "__file__", "")).startswith("/rom")
+
+
+def _info():
+    _out({"firmware": "mimamori", "version": VERSION, "board": _board(), "romfs": _romfs(),
+          "config": _config_state()})
+
+
+def info():
+    _run(_info)
+
+
+# ---- status ------------------------------------------------------------------------------------
+
+class _Saved:
+    """The controller as it left the flash: its config, the alarm core, supervision and the
+    lockout restored from the state file (events they emit are dropped: a view, not a boot),
+    the zones' levels read from the pins now, and the journal."""
+
+    def __init__(self, now):
+        from mimamori.core.arming import AlarmCore
+        from mimamori.core.auth import Authenticator
+        from mimamori.core.supervision import Supervisor
+        from mimamori.comms import routes
+        from mimamori.store.statefile import StateFile
+        config, secrets = _load()
+        self.config = config
+        self.core = AlarmCore(config["zones"], config["timers"], _drop, now)
+        saved = StateFile(_p(DATA) + "/state.json").load() if _exists(_p(DATA)) else None
+        self.state = "none" if saved is None else "ok"
+        if saved is not None:
+            try:
+                self.core.restore(saved["core"], now)
+            except Exception:   # noqa: BLE001 - the boot would refuse it too
+                self.state = "damaged"
+        paths = tuple([r["name"] for r in routes.routes(config)])
+        self.sup = Supervisor(config["timers"], paths, _drop, _drop, now,
+                              config.get("supervision"), self.core.mode)
+        self.auth = Authenticator(secrets, now)
+        del secrets
+        if saved is not None:
+            try:
+                self.sup.restore(saved.get("sup") or {}, now)
+                self.auth.restore(saved.get("auth") or {}, now)
+            except Exception:   # noqa: BLE001
+                self.state = "damaged"
+        import machine
+        from mimamori.io.inputs import ZoneInputs
+        inputs = ZoneInputs(config["zones"], machine)
+        for i in range(len(self.core.zones)):
+            self.core.zones[i].open = inputs.active(i)
+        inputs.deinit()
+
+    def troubles(self):
+        return self.sup.troubles()
+
+
+def _segments():
+    """The journal's segment files, oldest first ([] when there is none)."""
+    import os
+    d = _p(DATA) + "/journal"
+    try:
+        names = os.listdir(d)
+    except OSError:
+        return []
+    return [d + "/" + n for n in sorted(names) if n.endswith(".log")]
+
+
+def _records(kind):
+    """Read-only: the payloads of one kind of record in every segment, oldest first (a torn or
+    damaged record is skipped, as the boot scan would). Never writes: the boot owns repairs."""
+    from mimamori.store.journal_scan import scan
+    for path in _segments():
+        with open(path, "rb") as f:
+            recs = scan(f.read())[0]
+        for r in recs:
+            if r[0] == kind:
+                yield r
+
+
+def _history():
+    """(Event, acked) for every journalled event on flash, once each, oldest first."""
+    import struct
+    from mimamori.store.journal_scan import REC_ACK, REC_EVENT, decode_event
+    acked = set()
+    for r in _records(REC_ACK):
+        acked.add(struct.unpack("<I", r[1:5])[0])
+    seen = set()
+    for r in _records(REC_EVENT):
+        try:
+            e = decode_event(r[1:])[0]
+        except (KeyError, ValueError, TypeError, IndexError):
+            continue
+        if e.seq not in seen:      # a pending report copied forward appears twice
+            seen.add(e.seq)
+            yield e, e.seq in acked
+
+
+def _top_seq():
+    top = 0
+    for e, _acked in _history():
+        if e.seq > top:
+            top = e.seq
+    return top
+
+
+def _drop(*args):
+    pass
+
+
+def _status(app):
+    from mimamori.core.vocab import MODE_LABELS
+    now = ticks_ms()
+    if app is None:
+        v = _Saved(now)
+        core, auth, seq, troubles = v.core, v.auth, _top_seq(), v.troubles()
+    else:
+        from mimamori import status as st
+        core, auth, seq, troubles = app.core, app.auth, app.journal.next_seq - 1, \
+            st.troubles(app)
+    left = 0
+    if auth.locked(now):
+        left = (ticks_diff(auth.locked_until, now) + 999) // 1000
+    _out({"mode": core.mode, "mode_label": MODE_LABELS[core.mode],
+          "troubles": [{"cid": t[0], "zone": t[1], "text": t[2]} for t in troubles],
+          "open_zones": [{"zone": z.id, "name": z.name} for z in core.zones if z.open],
+          "alarm_memory": len(core.memory) > 0,
+          "seq": seq,
+          "lockout_s": left, "walk_test": core.walk is not None})
+
+
+def status(app=None):
+    _run(_status, app)
+
+
+# ---- logs --------------------------------------------------------------------------------------
+
+_LEVEL_NAMES = {10: "debug", 20: "info", 30: "warn", 40: "error"}
+
+
+def _logs(since, app):
+    from mimamori.log import read_saved
+    if app is not None:
+        events = ((e, acked) for e, _up, acked in app.journal.history())
+    else:
+        events = _history()
+    for e, acked in events:
+        if e.seq > since:
+            _out({"seq": e.seq, "time": e.wall, "ticks": e.ticks, "cid": e.cid,
+                  "q": e.qualifier, "zone": e.zone, "user": e.user, "kind": e.kind,
+                  "text": e.label + (" " + e.zone_name if e.zone_name else ""),
+                  "acked": acked})
+    ring = app.log.ring if app is not None else None
+    if ring is not None:     # the live controller: its RAM ring (every level it kept)
+        for level, t, msg in ring.entries():
+            _out({"log": {"level": _LEVEL_NAMES.get(level, level), "time": t, "msg": msg}})
+    else:                    # after a reset: the warnings and errors it saved on flash
+        for level, t, msg in read_saved(_p(DATA) + LOG):
+            _out({"log": {"level": level, "time": t, "msg": msg}})
+
+
+def logs(since=0, app=None):
+    _run(_logs, since, app)
+
+
+# ---- walk test ---------------------------------------------------------------------------------
+
+def _show(app, w):
+    for i, active, live in w.take():
+        z = app.core.zones[i]
+        d = {"zone": z.id, "name": z.name, "type": z.type, "active": active}
+        if live:
+            d["alarm"] = True     # a fire/gas detector that kept detecting: a real 異常 now
+        _out(d)
+
+
+def _boot():
+    from mimamori import boot
+    app = boot.main(data=_p(DATA), config_paths=(_p(CONFIG), _p(SECRETS), _p(PINS)), run=False)
+    if app is None:
+        raise ValueError("the configuration is refused (run `check`)")
+    return app
+
+
+def _walktest(code, seconds, app, on_step):
+    from mimamori.core import walktest
+    if app is None:
+        app = _boot()
+    now = ticks_ms()
+    user = app.auth.check_code(code, now)
+    app.ops.after_auth(now)
+    if user is None:
+        return "locked out" if app.auth.outcome == "locked" else "wrong code"
+    r = app.ops.walk_test(user["id"], user["role"], now, seconds)
+    if not r.ok:
+        return "%s: %s" % (r.reason, r.text)
+    w = app.core.walk
+    _out({"walk": "start", "seconds": w.limit_ms // 1000})
+    try:
+        # until the time limit (the core ends it), the installer's code at the panel, Ctrl-C
+        while app.core.walk is w:
+            app.step(ticks_ms())
+            _show(app, w)
+            if on_step is not None:
+                on_step(app)
+            sleep_ms(LOOP_MS)
+    except KeyboardInterrupt:
+        pass
+    if app.core.walk is w:
+        walktest.end(app.core, user["id"], ticks_ms())
+    _show(app, w)
+    _flush(app)
+    _out({"walk": "end", "untriggered": [{"zone": z.id, "name": z.name}
+                                         for z in w.untriggered()]})
+
+
+def _flush(app):
+    """A few more loop steps, so the 607 end reaches the centre (up to FLUSH_MS)."""
+    start = ticks_ms()
+    try:
+        while app.journal.pending_count() and ticks_diff(ticks_ms(), start) < FLUSH_MS:
+            app.step(ticks_ms())
+            sleep_ms(LOOP_MS)
+    except KeyboardInterrupt:
+        pass
+
+
+def walktest(code, seconds=600, app=None, on_step=None):
+    """The walk test with the installer's code (see the top). on_step(app): tests only."""
+    _run(_walktest, code, seconds, app, on_step)
+
+
+# ---- cards -------------------------------------------------------------------------------------
+
+def _reader():
+    """The board's card reader from the config (io/cardreader.py, the PN532 issue), or None."""
+    try:
+        from mimamori.io import cardreader
+    except ImportError:
+        return None
+    import machine
+    config, _secrets = _load()
+    return cardreader.from_config(config, machine)
+
+
+def _read_card(timeout_ms, reader):
+    if reader is None:
+        reader = _reader()
+    if reader is None:
+        return "no card reader configured"
+    got = reader.read_once(timeout_ms)
+    if got is None:
+        return "no card"
+    _out({"card": str(got[0]).upper(), "kind": got[1]})
+
+
+def read_card(timeout_ms=10000, reader=None):
+    _run(_read_card, timeout_ms, reader)
+
+
+# ---- factory reset -----------------------------------------------------------------------------
+
+def _remove_tree(path):
+    import os
+    for name in os.listdir(path):
+        p = path + "/" + name
+        try:
+            os.remove(p)
+        except OSError:
+            _remove_tree(p)
+    os.rmdir(path)
+
+
+def _factory_reset(confirm):
+    import os
+    if confirm != ERASE:
+        return 'not confirmed: factory_reset("%s") erases the house\'s data' % ERASE
+    erased = []
+    for d in (DATA, DATA + ".bad"):
+        if _exists(_p(d)):
+            _remove_tree(_p(d))
+            erased.append(d)
+    for f in (CONFIG, SECRETS):
+        if _exists(_p(f)):
+            os.remove(_p(f))
+            erased.append(f)
+    _out({"erased": erased})
+
+
+def factory_reset(confirm=None):
+    _run(_factory_reset, confirm)
