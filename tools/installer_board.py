@@ -19,6 +19,9 @@ CANDIDATE_PORTS = ("/dev/ttyUSB0", "/dev/ttyACM0", "/dev/ttyUSB1", "/dev/ttyACM1
                    "/dev/cu.usbserial-0001", "/dev/cu.usbmodem1101")
 
 
+PIECE = 4096        # bytes of a file per raw-REPL command
+
+
 class BoardError(Exception):
     """One line for the installer: what went wrong and what to do."""
 
@@ -39,6 +42,7 @@ class Board:
     def __init__(self, port, timeout=10):
         self.port = port
         self.timeout = timeout
+        self._made = set()          # folders made on the board in this session
         if not os.path.exists(port):
             raise BoardError("no board connected on %s (is the USB cable in? see --port)" % port)
         try:
@@ -84,7 +88,7 @@ class Board:
         lines = []
 
         def consume(b):
-            buf.extend(b)
+            buf.extend(b.replace(b"\x04", b""))     # the raw REPL's end-of-output mark
             while b"\n" in buf:
                 i = buf.index(b"\n")
                 line = bytes(buf[:i]).decode("utf-8", "replace").rstrip("\r")
@@ -161,18 +165,24 @@ class Board:
     # --- files ------------------------------------------------------------------------------
     def write_file(self, path, data, progress=None):
         """Write `data` to `path` on the board: a temporary name, then renamed, so a cut cable
-        leaves the old file whole (the next run writes it again)."""
+        leaves the old file whole (the next run writes it again). Sent base64 in PIECE-byte
+        pieces (mpremote's own fs_writefile sends 256-byte Python literals: slow on a big file
+        without raw-paste). progress(bytes done, total) after each piece."""
+        import binascii
         tmp = path + ".part"
         folder = path.rsplit("/", 1)[0]
-        if folder:
+        if folder and folder not in self._made:
             self.mkdirs(folder)
-        try:
-            self.t.fs_writefile(tmp, data, progress_callback=progress)
-        except TransportError:
-            raise self._stopped("writing %s" % path)
-        except TransportExecError as e:
-            raise BoardError("cannot write %s on the board: %s" % (path, _last_line(
-                e.error_output)))
+            self._made.add(folder)
+        for i in range(0, max(len(data), 1), PIECE):
+            piece = binascii.b2a_base64(data[i:i + PIECE]).strip().decode()
+            code = ("from binascii import a2b_base64\nf=open(%r,%r)\nf.write(a2b_base64(%r))\n"
+                    "f.close()\n" % (tmp, "wb" if i == 0 else "ab", piece))
+            _out, err = self.run(code, doing="writing %s" % path)
+            if err:
+                raise BoardError("cannot write %s on the board: %s" % (path, _last_line(err)))
+            if progress is not None:
+                progress(min(i + PIECE, len(data)), len(data))
         _out, err = self.run("import os\nos.rename(%r, %r)\n" % (tmp, path), doing="writing")
         if err:
             raise BoardError("cannot write %s on the board: %s" % (path, _last_line(err)))

@@ -61,7 +61,10 @@ function flushOut() {
   }
 }
 
+let mute = false;          // after machine.reset(): the traceback of BoardReset is not shown
+
 function emit(byte) {
+  if (mute) return;
   outBuf.push(byte);
   if (outBuf.length >= 1024 || byte === 10) flushOut();
 }
@@ -95,6 +98,15 @@ function checkInterrupt() {
     return true;
   }
   return false;
+}
+
+// The host side (serialboard.py) is gone: so is the board (checked at most once a second).
+const parent = process.ppid;
+let lastParentCheck = Date.now();
+function checkParent() {
+  if (Date.now() - lastParentCheck < 1000) return;
+  lastParentCheck = Date.now();
+  if (process.ppid !== parent) process.exit(0);
 }
 
 // ---- flash folder <-> the interpreter's filesystem -------------------------------------------
@@ -230,6 +242,7 @@ function vbModule() {
       const end = Date.now() + ms;
       for (;;) {
         flushOut();
+        checkParent();
         if (checkInterrupt()) return;
         pollPins(); pollNet();
         if (pinsNew.length) return;       // a sensor moved: the firmware sees it at once
@@ -241,7 +254,7 @@ function vbModule() {
     poll: () => { flushOut(); checkInterrupt(); pollPins(); pollNet(); },
     pins: () => { pollPins(); const s = pinsNew.join(";"); pinsNew = []; return s; },
     pins_all: () => [...pinState].map(([k, v]) => k + "=" + v).join(";"),
-    hard_reset: () => { resetRequest = "hard"; },
+    hard_reset: () => { resetRequest = "hard"; mute = true; },   // nothing more from this chip
     rom_size: () => cfg.rom_size,
     rom_erase: (offset, len) => {
       const fd = fs.openSync(cfg.rom_file, fs.existsSync(cfg.rom_file) ? "r+" : "w+");
@@ -302,6 +315,7 @@ function runPy(code) {
 
 async function boot(kind) {
   if (mp) syncFlash();
+  mute = false;
   for (const s of socks.keys()) netWrite("C " + s);   // a reset drops every connection
   socks.clear();
   mp = null;
@@ -347,6 +361,7 @@ async function main() {
   pinsFd = cfg.pins_fifo ? fs.openSync(cfg.pins_fifo, fs.constants.O_RDWR | fs.constants.O_NONBLOCK) : -1;
   await boot("power");
   for (;;) {
+    checkParent();
     if (resetRequest === "hard") {        // machine.reset() from boot.py or main.py
       resetRequest = null;
       raw = false;
