@@ -175,7 +175,7 @@ class Board:
             self.mkdirs(folder)
             self._made.add(folder)
         for i in range(0, max(len(data), 1), PIECE):
-            piece = binascii.b2a_base64(data[i:i + PIECE]).strip().decode()
+            piece = binascii.b2a_base64(data[i:i + PIECE]).strip()     # bytes: any binascii
             code = ("from binascii import a2b_base64\nf=open(%r,%r)\nf.write(a2b_base64(%r))\n"
                     "f.close()\n" % (tmp, "wb" if i == 0 else "ab", piece))
             _out, err = self.run(code, doing="writing %s" % path)
