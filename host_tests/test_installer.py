@@ -49,6 +49,10 @@ def make_site(folder, broker_port, secrets=None):
     return cfg, sec
 
 
+# the compiled firmware of the test's own firmware copies stays out of the repository's build/
+os.environ["MIMAMORI_BUILD"] = os.path.join(tempfile.mkdtemp(prefix="installer-build-"))
+
+
 def cli(board, site, *args, input=None, firmware=None, timeout=180):
     cmd = [sys.executable, INSTALLER, "--port", board.port, "--site", site, "--timeout", "3"]
     if firmware:

@@ -98,9 +98,8 @@ def _deploy(args, b):
     """Firmware onto the board `b` (open); the board is restarted and checked afterwards."""
     version = D.firmware_version(args.firmware)
     rom = 0 if args.mpy else b.romfs_size()
-    build = os.path.join(D.ROOT, "build")
     if rom:
-        image = os.path.join(build, "mimamori-romfs.img")
+        image = D.build_dir(args.firmware, "romfs") + ".img"
         size = D.build_romfs(args.firmware, image)
         if size > rom:
             raise BoardError("the firmware image (%d bytes) does not fit the board's romfs "
@@ -115,8 +114,7 @@ def _deploy(args, b):
         b.remove_tree("/lib/mimamori")         # a .mpy install from before would be dead weight
         how = "ROMFS image, %d bytes" % size
     else:
-        stage = os.path.join(build, "mpy")
-        files = D.compile_package(args.firmware, stage)
+        files = D.compile_package(args.firmware, D.build_dir(args.firmware, "mpy"))
         todo = D.changed_files(b, files)
         total = sum(os.path.getsize(p) for p in todo.values())
         update, finish = _progress(".mpy", total or 1)

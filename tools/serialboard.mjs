@@ -15,7 +15,7 @@
 //   interpreter boots over the same flash, prints "MPY: soft reboot", runs boot.py, then main.py
 //   (friendly REPL only, as the ports do) and the REPL again, raw if it was raw;
 // - raw-paste (Ctrl-E A Ctrl-A): the interpreter answers as if supported but never executes, so
-//   the request is answered "R\x00" (not supported) here and mpremote falls back to the raw REPL;
+//   the protocol is done here (rawPaste) and the code run through the raw REPL;
 // - machine.reset(): a hard reset, the flash kept, main.py run (see serialboard_mp/vboard.py);
 // - the flash: the board's / is a host folder, loaded at each boot, written back after each
 //   command (Ctrl-D in the raw REPL, Enter in the friendly one) and before each reset;
@@ -63,8 +63,11 @@ function flushOut() {
 
 let mute = false;          // after machine.reset(): the traceback of BoardReset is not shown
 
+let swallow = [];          // bytes of the REPL's answer not to pass on (see rawPaste)
+
 function emit(byte) {
   if (mute) return;
+  if (swallow.length && swallow[0] === byte) { swallow.shift(); return; }
   outBuf.push(byte);
   if (outBuf.length >= 1024 || byte === 10) flushOut();
 }
@@ -345,6 +348,31 @@ async function boot(kind) {
   flushOut();
 }
 
+// Raw-paste mode (mpremote's fast path), done here because the interpreter's own answers as if
+// supported but never runs the code: "R\x01" and the window size, a \x01 each time a window's
+// worth has been taken, "\x04" when the host's \x04 ends the code; then the code goes to the raw
+// REPL as if typed (its "OK" swallowed: raw-paste has none), which runs it and answers as usual.
+const PASTE_WINDOW = 512;
+function rawPaste() {
+  emitText("R\x01" + String.fromCharCode(PASTE_WINDOW & 0xff, PASTE_WINDOW >> 8));
+  const code = [];
+  let left = PASTE_WINDOW;
+  for (;;) {
+    checkParent();
+    if (!inq.length) { pollSerial(); if (!inq.length) sleep(1); continue; }
+    const c = inq.shift();
+    if (c === CTRL_D) break;
+    if (c === CTRL_C) { emitText("\x04"); return; }   // abandoned by the host
+    code.push(c);
+    if (--left === 0) { emitText("\x01"); left = PASTE_WINDOW; }
+  }
+  emitText("\x04");
+  for (const c of code) feed(c);
+  swallow = [0x4f, 0x4b];      // "OK"
+  feed(CTRL_D);
+  swallow = [];
+}
+
 function feed(c) {
   if (c === CTRL_A) raw = true;
   else if (c === CTRL_B) raw = false;
@@ -373,9 +401,10 @@ async function main() {
     const c = inq.shift();
     if (raw && c === CTRL_E) {
       while (inq.length < 2) { sleep(1); pollSerial(); }
-      if (inq[0] === 0x41 && inq[1] === CTRL_A) {      // raw-paste request: not supported here
+      if (inq[0] === 0x41 && inq[1] === CTRL_A) {      // raw-paste request (see rawPaste)
         inq.splice(0, 2);
-        emitText("R\x00");
+        rawPaste();
+        syncFlash();
         continue;
       }
     }
