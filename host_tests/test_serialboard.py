@@ -2,6 +2,7 @@
 # behind a pseudo-terminal, driven here by the unmodified mpremote command line, as an installer
 # drives a USB board. One board for the module (each chip boot is a fresh interpreter anyway).
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -101,3 +102,20 @@ def test_romfs_deploy_is_mounted_at_rom_after_a_reset(board):
                  "import greeting, os\nprint(greeting.TEXT, greeting.__file__, os.getcwd())")
     assert r.stdout.split() == ["from", "the", "romfs", "partition",
                                 "/rom/lib/greeting/__init__.mpy", "/"], r.stdout + r.stderr
+
+
+def test_make_vboard_prints_the_port_to_give_mpremote(tmp_path):
+    # `make vboard` runs this: the first line names the port; mpremote works on it at once
+    p = subprocess.Popen([sys.executable, os.path.join(ROOT, "tools", "serialboard.py"),
+                          "--dir", str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        first = p.stdout.readline().split()
+        assert first[:2] == ["vboard:", "port"] and first[2].startswith("/dev/pts/")
+        r = subprocess.run([MPREMOTE, "connect", first[2], "exec",
+                            "import sys; print(sys.platform)"], capture_output=True, text=True,
+                           timeout=60)
+        assert r.stdout.strip() == "webassembly"
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=10)
+    assert p.returncode == 0
