@@ -81,6 +81,53 @@ def fig_heap():
              where)]
 
 
+def fig_heap_code():
+    """The controller's heap with its loaded code: firmware from a ROMFS image (run in place, as
+    the image mounts it) vs .mpy files on the filesystem (issue 13; tools/bench/heap_code.py)."""
+    ns = {}
+    exec(open(os.path.join(HERE, "bench", "heap_code.py")).read(), ns)
+    body = open(os.path.join(HERE, "bench", "heap.py")).read()    # the same App and set-up
+    with tempfile.TemporaryDirectory() as d:
+        image = build.build_romfs(d, "xtensawin")
+        got = {}
+        for mode in ("romfs", "mpy"):
+            chunks = (['MODE = "%s"\n' % mode + ns["PRE"], body, "boot()"]
+                      + ["sample_code()\nstep()"] * 100 + ["report_code()"])
+            proc = mpyrun.run(chunks, "mpy", [(image, "/romfs.img")])
+            r = None
+            for line in proc.stdout.splitlines():
+                if line.startswith("{"):
+                    r = json.loads(line)
+            if r is None:
+                raise SystemExit("bench heap_code.py (%s) failed on MicroPython:\n%s\n%s" % (
+                    mode, proc.stdout, proc.stderr))
+            got[mode] = r
+        size = os.path.getsize(image)
+    where = ("real MicroPython 1.29 (WebAssembly), peak live heap over 100 loop steps, "
+             "1000-event journal, the firmware's import included; ROMFS image %.0f KB" % (
+                 size / 1024.0))
+    return [("controller heap incl. its code, firmware from ROMFS (%s)" % got["romfs"]["from"],
+             "%.1f" % (got["romfs"]["peak"] / 1024), "KB", "<= 110 KB heap", where),
+            ("controller heap incl. its code, firmware as .mpy files (%s)" % got["mpy"]["from"],
+             "%.1f" % (got["mpy"]["peak"] / 1024), "KB", "<= 110 KB heap", where)]
+
+
+def fig_log_ring():
+    """RAM of the controller's log ring when full (mimamori/log.py, issue 13)."""
+    # three top-level calls: gc.collect() at the start of a call sees no stale stack words
+    chunks = ["import gc, json\nfrom mimamori import log as L\ngc.collect()\nb = gc.mem_alloc()",
+              "r = L.Ring(None)\nlg = L.Logger(lambda line: None, L.INFO, r)\n"
+              "for i in range(L.RING_LINES * 2):\n"
+              "    lg.warn('storage: state.json.%d: one copy damaged, the other used (checksum) %d',"
+              " i, i)\n",
+              "gc.collect()\nprint(json.dumps({'bytes': gc.mem_alloc() - b, 'lines': L.RING_LINES}))"]
+    proc = mpyrun.run(chunks, "mpy")
+    r = json.loads([ln for ln in proc.stdout.splitlines() if ln.startswith("{")][0])
+    return [("log ring in RAM, full (%d lines of about 70 characters)" % r["lines"],
+             "%.1f" % (r["bytes"] / 1024), "KB", "(figure)",
+             "real MicroPython 1.29 (WebAssembly), gc.mem_alloc before/after")]
+
+
 def fig_idle_day():
     sys.path.insert(0, os.path.join(HERE, "bench"))
     import idle_day
@@ -151,8 +198,8 @@ def fig_landline():
     return landline.rows(landline.measure(5))
 
 
-FIGURES = [fig_mpy_size, fig_core_tick, fig_heap, fig_latency, fig_idle_day, fig_delay_writes,
-           fig_hash_rounds, fig_landline]
+FIGURES = [fig_mpy_size, fig_core_tick, fig_heap, fig_heap_code, fig_log_ring, fig_latency,
+           fig_idle_day, fig_delay_writes, fig_hash_rounds, fig_landline]
 
 
 def main():

@@ -47,6 +47,8 @@ WHEN = {
     ev.CID_BYPASS: ("bypass", "zone bypassed by a force-arm"),
     ev.CID_MANUAL_TEST: ("test", "monthly self-check"),
     ev.CID_PERIODIC_TEST: ("test", "36-hour communication check"),
+    ev.CID_WALK_TEST: ("test", "walk test started (q1) / ended (q3) with the installer's code "
+                               "(zones tripped meanwhile are not alarms)"),
     ev.CID_LIFE: ("alarm", "ライフ監視: no activity for the set time (chosen: 641 Senior watch)"),
 }
 
