@@ -91,7 +91,7 @@ def wait_for(cond, timeout=30):
 class House:
     """One installation: broker, centre receiver, site folder, virtual board."""
 
-    def __init__(self, rom_size=512 * 1024):
+    def __init__(self, rom_size=0x40000):
         self.dir = tempfile.mkdtemp(prefix="install-")
         self.broker = Mosquitto().start()
         self.site = os.path.join(self.dir, "site")

@@ -68,7 +68,7 @@ def _connect(args, need_version=True):
     return b
 
 
-def _read_secret(kind, prompt_again=True):
+def _read_secret(kind):
     from hash_secret import read_secret
     return read_secret(kind)
 
@@ -99,7 +99,7 @@ def _deploy(args, b):
     version = D.firmware_version(args.firmware)
     rom = 0 if args.mpy else b.romfs_size()
     if rom:
-        image = D.build_dir(args.firmware, "romfs") + ".img"
+        image = D.build_dir(args.firmware, "installer-romfs") + ".img"
         size = D.build_romfs(args.firmware, image)
         if size > rom:
             raise BoardError("the firmware image (%d bytes) does not fit the board's romfs "
@@ -114,7 +114,7 @@ def _deploy(args, b):
         b.remove_tree("/lib/mimamori")         # a .mpy install from before would be dead weight
         how = "ROMFS image, %d bytes" % size
     else:
-        files = D.compile_package(args.firmware, D.build_dir(args.firmware, "mpy"))
+        files = D.compile_package(args.firmware, D.build_dir(args.firmware, "installer-mpy"))
         todo = D.changed_files(b, files)
         total = sum(os.path.getsize(p) for p in todo.values())
         update, finish = _progress(".mpy", total or 1)

@@ -94,7 +94,7 @@ def build_dir(firmware, what):
 def build_romfs(firmware, image_path):
     """The ROMFS image of the firmware package (mpremote's own writer); its size in bytes."""
     from mpremote.romfs import make_romfs
-    stage = build_dir(firmware, "mpy")
+    stage = build_dir(firmware, "installer-mpy")
     compile_package(firmware, stage)
     with contextlib.redirect_stdout(io.StringIO()):
         image = make_romfs(os.path.join(stage, "tree"), mpy_cross=False)

@@ -20,7 +20,6 @@ Library use (tests): `with SerialBoard(dir) as b: b.port; b.sensor(3, True); b.k
 import argparse
 import json
 import os
-import select
 import socket
 import subprocess
 import sys
@@ -33,7 +32,7 @@ ROOT = os.path.dirname(HERE)
 RUNNER = os.path.join(HERE, "serialboard.mjs")
 BOARD_SIDE = os.path.join(HERE, "serialboard_mp")
 FAKES = os.path.join(ROOT, "host_tests", "fakes")
-ROM_SIZE = 512 * 1024          # the romfs partition of boards/MIMAMORI_ESP32 (h13b) fits in this
+ROM_SIZE = 0x40000             # the romfs partition of boards/MIMAMORI_ESP32 (partitions-mimamori.csv)
 HEAP_BYTES = 1024 * 1024
 
 
