@@ -170,7 +170,8 @@ function syncFlash() {
   snapshot = now;
 }
 
-// ---- sensor control channel: lines "Z<zone>=<0|1>" (zone idle/active), "P<gpio>=<0|1>" ------
+// ---- sensor control channel: lines "Z<zone>=<0|1>" (zone idle/active), "P<gpio>=<0|1>",
+// "C=<card id>[:felica]" (a card held on the reader; "C=" takes it away) ------------------------
 const pinState = new Map();   // "Z3" -> 1: what the house's sensors show, kept across resets
 let pinsFd = -1;
 let pinsTail = "";
@@ -191,9 +192,16 @@ function pollPins() {
   pinsTail = lines.pop();
   for (const line of lines) {
     const m = /^\s*([ZP])(\d+)\s*=\s*([01])\s*$/.exec(line);
-    if (!m) { if (line.trim()) process.stderr.write("vboard: control line ignored: " + line + "\n"); continue; }
-    pinState.set(m[1] + m[2], +m[3]);
-    pinsNew.push(m[1] + m[2] + "=" + m[3]);
+    const c = /^\s*C\s*=\s*([0-9A-Fa-f]*)(:felica|:mifare)?\s*$/.exec(line);
+    if (m) {
+      pinState.set(m[1] + m[2], +m[3]);
+      pinsNew.push(m[1] + m[2] + "=" + m[3]);
+    } else if (c) {
+      pinState.set("C", c[1].toUpperCase() + (c[2] || ""));
+      pinsNew.push("C=" + pinState.get("C"));
+    } else if (line.trim()) {
+      process.stderr.write("vboard: control line ignored: " + line + "\n");
+    }
   }
 }
 

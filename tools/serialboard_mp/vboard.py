@@ -52,9 +52,11 @@ def install():
     wifi = sec.get("wifi") if isinstance(sec.get("wifi"), dict) else {}
     if wifi.get("ssid"):
         network.set_ap(wifi["ssid"], wifi.get("password", ""))
-    global _zones
+    global _zones, _reader
+    config = _read_json("/config.json")
+    _reader = _card_reader(config)
     _zones = {}
-    for z in _read_json("/config.json").get("zones", ()):
+    for z in config.get("zones", ()):
         try:
             _zones[int(z["id"])] = z
         except (KeyError, TypeError, ValueError):
@@ -66,6 +68,37 @@ def install():
 
 
 _zones = {}
+_reader = None
+
+
+def _card_reader(config):
+    """The fake PN532 (host_tests/fakes/pn532_chip.py, when present) on the I2C bus and address
+    the config names, as tools/vboard.py wires it."""
+    cr = config.get("card_reader")
+    if not isinstance(cr, dict):
+        return None
+    try:
+        from pn532_chip import PN532Chip
+    except ImportError:
+        return None
+    i2c = config.get("i2c") if isinstance(config.get("i2c"), dict) else {}
+    try:
+        return PN532Chip().attach(i2c.get("id", 0), cr.get("addr", 0x24))
+    except Exception:   # noqa: BLE001 - a config the firmware will refuse anyway
+        return None
+
+
+def _card(value):
+    if _reader is None:
+        return
+    _reader.remove()
+    if value:
+        from pn532_chip import Felica, Mifare
+        uid, _, kind = value.partition(":")
+        try:
+            _reader.place(Felica(uid) if kind == "felica" else Mifare(uid))
+        except (AssertionError, ValueError, IndexError):
+            pass
 
 
 def _read_json(path):
@@ -120,7 +153,9 @@ def apply(cmds):
         if "=" not in c:
             continue
         k, v = c.split("=")
-        if k[0] == "Z":
+        if k == "C":
+            _card(v)
+        elif k[0] == "Z":
             _drive_zone(int(k[1:]), int(v))
         else:
             _drive(int(k[1:]), int(v))
