@@ -170,6 +170,16 @@ function syncFlash() {
   snapshot = now;
 }
 
+// While the firmware runs (main.py, a walk test) what it writes reaches the host folder within
+// SYNC_RUNNING_MS, so a power cut (the chip killed) loses no more than a real flash write would.
+const SYNC_RUNNING_MS = 1000;
+let lastRunningSync = Date.now();
+function syncWhileRunning() {
+  if (Date.now() - lastRunningSync < SYNC_RUNNING_MS) return;
+  lastRunningSync = Date.now();
+  syncFlash();
+}
+
 // ---- sensor control channel: lines "Z<zone>=<0|1>" (zone idle/active), "P<gpio>=<0|1>",
 // "C=<card id>[:felica]" (a card held on the reader; "C=" takes it away) ------------------------
 const pinState = new Map();   // "Z3" -> 1: what the house's sensors show, kept across resets
@@ -254,6 +264,7 @@ function vbModule() {
       for (;;) {
         flushOut();
         checkParent();
+        syncWhileRunning();
         if (checkInterrupt()) return;
         pollPins(); pollNet();
         if (pinsNew.length) return;       // a sensor moved: the firmware sees it at once
