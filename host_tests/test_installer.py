@@ -364,6 +364,29 @@ def test_flash_erases_writes_and_verifies_with_esptool(tmp_path):
     assert r.returncode == 1 and "no board connected on" in r.stderr
 
 
+def test_flash_runs_the_real_esptool_and_stops_at_the_first_failure(tmp_path):
+    # A serial port where no ESP32 bootloader answers (the board not in download mode): esptool
+    # itself takes the command line, tries, fails; the installer says so in one line, and
+    # nothing is written after a failed erase.
+    import pty
+    image = tmp_path / "mimamori-esp32.bin"
+    image.write_bytes(b"\xe9" + bytes(4095))
+    master, slave = pty.openpty()
+    try:
+        r = subprocess.run([sys.executable, INSTALLER, "--port", os.ttyname(slave), "flash",
+                            str(image), "--connect-attempts", "1"], capture_output=True,
+                           text=True, timeout=120)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert r.returncode == 1
+    assert "Failed to connect to ESP32" in r.stdout + r.stderr           # esptool's own words
+    assert r.stderr.strip().splitlines()[-1] == (
+        "mimamori-installer: error: esptool erase failed (see above): check the port and hold "
+        "BOOT while it connects")
+    assert "write:" not in r.stdout
+
+
 def test_every_verb_has_help():
     verbs = [["flash"], ["deploy"], ["update"], ["check"], ["configure"], ["codes", "set"],
              ["cards", "add"], ["cards", "revoke"], ["cards", "list"], ["walktest"], ["logs"],

@@ -78,7 +78,7 @@ def _read_secret(kind):
 def cmd_flash(args):
     port = find_port(args.port)
     D.check_image(args.image)
-    cmds = D.flash_commands(port, args.image, args.chip, args.baud)
+    cmds = D.flash_commands(port, args.image, args.chip, args.baud, args.connect_attempts)
     if args.dry_run:
         for c in cmds:
             print(" ".join(c))
@@ -358,6 +358,8 @@ def parser():
     p.add_argument("image", help="the image (.bin) to write, e.g. the MIMAMORI_ESP32 build")
     p.add_argument("--chip", default="esp32", choices=sorted(D.IMAGE_OFFSET))
     p.add_argument("--baud", type=int, default=460800)
+    p.add_argument("--connect-attempts", type=int, help="esptool's attempts to reach the "
+                   "chip's bootloader (default esptool's, 7)")
     p.add_argument("--dry-run", action="store_true", help="print the esptool commands only")
     p.set_defaults(fn=cmd_flash)
 

@@ -186,12 +186,14 @@ def esptool():
     return [exe] if os.path.exists(exe) else [sys.executable, "-m", "esptool"]
 
 
-def flash_commands(port, image, chip="esp32", baud=460800):
+def flash_commands(port, image, chip="esp32", baud=460800, connect_attempts=None):
     """The esptool runs of `flash`: erase the whole flash (old firmware, old filesystem: a
     fresh board), write the image, verify it against the file."""
     if chip not in IMAGE_OFFSET:
         raise BoardError("unknown chip %r (one of %s)" % (chip, ", ".join(sorted(IMAGE_OFFSET))))
     base = esptool() + ["--chip", chip, "--port", port, "--baud", str(baud)]
+    if connect_attempts is not None:
+        base += ["--connect-attempts", str(connect_attempts)]
     offset = "0x%x" % IMAGE_OFFSET[chip]
     return [base + ["erase-flash"],
             base + ["write-flash", offset, image],
