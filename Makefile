@@ -9,7 +9,7 @@ STAMP   := $(VENV)/.setup-done
 help:
 	@echo "make setup   - create .venv, install Python and npm tools, the Debian packages the tests use"
 	@echo "make test    - the whole host suite: CPython, real MicroPython (WebAssembly), mpy-cross"
-	@echo "make build   - compile firmware/ to .mpy in build/ and print the size table"
+	@echo "make build   - compile firmware/ to .mpy in build/, print the size table, pack build/romfs.img"
 	@echo "make sim     - the virtual house: interactive panel; SCENARIO=<name> runs one headless (SCENARIO=list)"
 	@echo "make bench   - speed and memory figures, measured and printed as one table"
 	@echo "make soak    - the long fault-injection and fuzz run (minutes): kill -9, damaged and full flash, hostile messages"
@@ -28,6 +28,7 @@ test: $(STAMP)
 
 build: $(STAMP)
 	$(VPY) tools/build.py --march xtensawin --out build
+	$(VPY) tools/build.py --romfs --march xtensawin --out build
 
 bench: $(STAMP)
 	$(VPY) tools/bench.py

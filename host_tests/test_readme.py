@@ -8,7 +8,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.mark.parametrize("table", ["events"])
+@pytest.mark.parametrize("table", ["events", "wiring:esp32-devkitc", "wiring:esp32s3-devkitc"])
 def test_generated_table_is_current(table):
     out = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "doc_tables.py"), table],
                          capture_output=True, text=True, check=True).stdout.strip()

@@ -77,6 +77,7 @@ def test_status_reads_what_the_controller_left_on_flash():
         assert 290 <= d["lockout_s"] <= 300, d
         assert d["walk_test"] is False
     assert saved["troubles"] == live["troubles"]
+    assert (live["state"], saved["state"]) == ("running", "ok")
 
 
 def test_status_says_why_when_the_config_is_missing():
@@ -171,6 +172,8 @@ def test_read_card_gives_the_card_id_and_kind():
                                                    {"done": True}]
     assert r.asked == 5000
     assert _call(S.read_card, reader=_Reader(None)) == [{"error": "no card"}]
+    out = _call(S.read_card, 100)      # the sample house has no reader configured
+    assert len(out) == 1 and "card reader" in out[0]["error"], out
 
 
 def test_factory_reset_erases_the_house_only_when_confirmed():

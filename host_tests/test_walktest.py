@@ -102,6 +102,7 @@ def test_a_fire_that_keeps_detecting_during_the_walk_test_alarms():
     fire = _alarms(b)
     assert [(e.cid, e.zone_name) for e in fire] == [(ev.CID_HEAT, "台所 熱感知器")]
     assert b.app.rendered.siren and b.app.rendered.buzzer == "fire"
+    assert b.display() == "異常 火災(熱) 台所 熱感知器"    # shown as the alarm it is
     assert b.app.core.walk is not None        # the rest of the house is still under test
     live = [t for t in b.app.core.walk.take() if t[2]]
     assert len(live) == 1

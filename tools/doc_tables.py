@@ -1,7 +1,8 @@
 """Print the README's generated tables from the firmware's own definitions, so the README cannot
 drift from the code (host_tests/test_readme.py checks that it did not).
 
-    python tools/doc_tables.py events     # the event table (kind, service, Contact ID, label)
+    python tools/doc_tables.py events                  # the event table (Contact ID, label, ...)
+    python tools/doc_tables.py wiring:esp32-devkitc    # the sample house's wiring on a board
 """
 import os
 import sys
@@ -47,6 +48,8 @@ WHEN = {
     ev.CID_BYPASS: ("bypass", "zone bypassed by a force-arm"),
     ev.CID_MANUAL_TEST: ("test", "monthly self-check"),
     ev.CID_PERIODIC_TEST: ("test", "36-hour communication check"),
+    ev.CID_PROGRAM_MODE: ("status", "the installer's USB session stopped the loop (installer mode, "
+                                    "Ctrl-C); the next boot reports 305"),
     ev.CID_WALK_TEST: ("test", "walk test started (q1) / ended (q3) with the installer's code "
                                "(zones tripped meanwhile are not alarms)"),
     ev.CID_LIFE: ("alarm", "ライフ監視: no activity for the set time (chosen: 641 Senior watch)"),
@@ -65,7 +68,62 @@ def events_table():
     return "\n".join(lines)
 
 
+def _contact(z):
+    pull = z.get("pull", "up")
+    wiring = z.get("wiring", "NC")
+    if pull == "up":
+        how = "contact to GND (internal pull-up)"
+    elif pull == "down":
+        how = "contact to 3V3 (internal pull-down)"
+    else:
+        how = "contact to GND, external 10 kΩ pull-up to 3V3"
+    return "%s, %s" % (wiring, how)
+
+
+def wiring_table(board):
+    """The sample house (boards/<board>/config.sample.json) as the installer wires it: every
+    zone, output, the landline UART and the supervision inputs with its GPIO."""
+    import json
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "boards",
+                          board)
+    with open(os.path.join(folder, "config.sample.json"), encoding="utf-8") as f:
+        cfg = json.load(f)
+    with open(os.path.join(folder, "pins.json"), encoding="utf-8") as f:
+        module = json.load(f)["module"]
+    lines = ["| %s: %s | GPIO | wiring |" % (board, module), "| --- | --- | --- |"]
+    for z in cfg["zones"]:
+        lines.append("| zone %d %s (%s) | %d | %s |" % (z["id"], z["name"], z["type"], z["gpio"],
+                                                       _contact(z)))
+    for name, v in sorted(cfg["outputs"].items()):
+        if v is not None:
+            lines.append("| output %s | %d | active high, through a transistor / relay driver |"
+                         % (name, v))
+    line = cfg["comms"].get("landline") or {}
+    if line.get("enabled"):
+        u = line["uart"]
+        lines.append("| landline UART%d TX → ISOmodem RXD | %d | %d baud |" % (u["id"], u["tx"],
+                                                                            u["baud"]))
+        lines.append("| landline UART%d RX ← ISOmodem TXD | %d | |" % (u["id"], u["rx"]))
+    sup = cfg.get("supervision") or {}
+    if sup.get("line_voltage"):
+        lines.append("| telephone line voltage (ADC) | %d | 1 MΩ / 39 kΩ divider |"
+                     % sup["line_voltage"]["gpio"])
+    if sup.get("battery"):
+        lines.append("| standby battery voltage (ADC) | %d | 100 kΩ / 18 kΩ divider |"
+                     % sup["battery"]["gpio"])
+    if sup.get("ac_sense_gpio") is not None:
+        lines.append("| mains sense | %d | high while mains is present |" % sup["ac_sense_gpio"])
+    return "\n".join(lines)
+
+
 TABLES = {"events": events_table}
 
+
+def table(name):
+    if name.startswith("wiring:"):
+        return wiring_table(name[len("wiring:"):])
+    return TABLES[name]()
+
+
 if __name__ == "__main__":
-    print(TABLES[sys.argv[1] if len(sys.argv) > 1 else "events"]())
+    print(table(sys.argv[1] if len(sys.argv) > 1 else "events"))

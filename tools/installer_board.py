@@ -55,8 +55,10 @@ class Board:
             self.t.enter_raw_repl(soft_reset=True, timeout_overall=timeout)
         except TransportError:
             self.close()
-            raise BoardError("no MicroPython REPL answers on %s: not a MicroPython board, or it "
-                             "is busy (press its reset button and try again)" % port)
+            raise BoardError("no MicroPython REPL answers on %s: a guarding mimamori board keeps "
+                             "it closed (enter the installer's code at the panel for installer "
+                             "mode, then run this again within 5 minutes); else it is not a "
+                             "MicroPython board, or it is busy" % port)
 
     @classmethod
     def open(cls, port=None, timeout=10):

@@ -99,6 +99,7 @@ class App:
         self._trouble = status.any_trouble(self)   # trouble LED and chirp
         self._state_dirty = True    # the retained state topic needs a new frame
         self._ha_key = -1           # what HA's state depends on, as last published
+        self.repl = None            # the USB REPL's lock on a real board (usbrepl.py)
 
     @property
     def log(self):
@@ -126,6 +127,8 @@ class App:
         self.sup.tick(now)
         self.analog.poll(now)
         self.router.poll(now)
+        if self.repl is not None:
+            self.repl.poll(now)
         status.render(self, now)
         # save what moved, then the storage check: both every step (| evaluates both, not `or`)
         status.publish(self, self.keeper.save(now) | self.keeper.storage_check(now), now)

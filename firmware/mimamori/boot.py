@@ -52,7 +52,12 @@ def main(machine_module=None, data=DATA, config_paths=(CONFIG, SECRETS, PINS), w
             sleep_ms(1000)
     if not run:
         return app
-    asyncio.run(app.run())
+    from mimamori import usbrepl
+    usbrepl.lock(app)         # a guarding board ignores Ctrl-C, but in installer mode
+    try:
+        asyncio.run(app.run())
+    except KeyboardInterrupt:
+        usbrepl.stop_for_installer(app, machine_module)
 
 
 def build_app(App, config, secrets, data, machine_module, wifi, wdt, log):

@@ -11,7 +11,8 @@
 # resident's reply to a しらせてコール), ask (the centre's しらせてコール: message), departure (time
 # "HH:MM" or None), revoke_card (card), test (a manual test report on MQTT), status (the state
 # frame again), walk_test (the installer's code starts the walk test, and again ends it:
-# core/walktest.py). Add an operation here: one branch, one Result; a remote verb also needs its
+# core/walktest.py), installer_mode (the installer's code opens the USB REPL: usbrepl.py).
+# Add an operation here: one branch, one Result; a remote verb also needs its
 # name in core/commands.py.
 from mimamori.core import events as ev
 from mimamori.core import texts, walktest
@@ -98,6 +99,8 @@ class Operations:
         a._state_dirty = True
         if action == "walk_test":
             return self.walk_test(user, role, now)
+        if action == "installer_mode":
+            return self.installer_mode(role, now)
         if action == "arm" and a.core.walk is not None:
             walktest.end(a.core, user, now)    # arming ends a walk test: the zones count again
         if action in _RESIDENT:
@@ -161,3 +164,14 @@ class Operations:
         if why is not None:
             return Result(False, "not_disarmed", why)
         return Result(True, None, texts.WALK_STARTED)
+
+    def installer_mode(self, role, now):
+        """The installer's code opens the board's USB REPL for a while (mimamori/usbrepl.py)."""
+        from mimamori.usbrepl import OPEN_MS
+        a = self.app
+        if role != "installer":
+            return Result(False, "not_installer", texts.REPL_NOT_INSTALLER)
+        if a.repl is not None:
+            a.repl.open(now)
+        a.log.warn("installer mode: the USB REPL accepts Ctrl-C for %d min", OPEN_MS // 60000)
+        return Result(True, None, texts.REPL_OPEN % (OPEN_MS // 60000))

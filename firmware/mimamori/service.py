@@ -113,7 +113,8 @@ def info():
 class _Saved:
     """The controller as it left the flash: its config, the alarm core, supervision and the
     lockout restored from the state file (events they emit are dropped: a view, not a boot),
-    the zones' levels read from the pins now, and the journal."""
+    and the zones' levels read from the pins now. `state`: none (nothing saved yet), ok, or
+    damaged (the next boot refuses it and boots fail-secure)."""
 
     def __init__(self, now):
         from mimamori.core.arming import AlarmCore
@@ -211,8 +212,9 @@ def _status(app):
     now = ticks_ms()
     if app is None:
         v = _Saved(now)
-        core, auth, seq, troubles = v.core, v.auth, _top_seq(), v.troubles()
+        core, auth, seq, troubles, state = v.core, v.auth, _top_seq(), v.troubles(), v.state
     else:
+        state = "running"
         from mimamori import status as st
         core, auth, seq, troubles = app.core, app.auth, app.journal.next_seq - 1, \
             st.troubles(app)
@@ -224,7 +226,7 @@ def _status(app):
           "open_zones": [{"zone": z.id, "name": z.name} for z in core.zones if z.open],
           "alarm_memory": len(core.memory) > 0,
           "seq": seq,
-          "lockout_s": left, "walk_test": core.walk is not None})
+          "lockout_s": left, "walk_test": core.walk is not None, "state": state})
 
 
 def status(app=None):
@@ -273,8 +275,13 @@ def _show(app, w):
 
 
 def _boot():
+    """The controller, booted as main.py would (watchdog, Wi-Fi, the 305 boot report), its log
+    kept in the ring and on flash but not printed: the installer's output stays JSON lines."""
     from mimamori import boot
-    app = boot.main(data=_p(DATA), config_paths=(_p(CONFIG), _p(SECRETS), _p(PINS)), run=False)
+    from mimamori.log import Logger, Ring
+    log = Logger(_drop, ring=Ring(_p(DATA) + LOG))
+    app = boot.main(data=_p(DATA), config_paths=(_p(CONFIG), _p(SECRETS), _p(PINS)), run=False,
+                    log=log)
     if app is None:
         raise ValueError("the configuration is refused (run `check`)")
     return app
@@ -282,7 +289,8 @@ def _boot():
 
 def _walktest(code, seconds, app, on_step):
     from mimamori.core import walktest
-    if app is None:
+    booted = app is None
+    if booted:
         app = _boot()
     now = ticks_ms()
     user = app.auth.check_code(code, now)
@@ -310,6 +318,13 @@ def _walktest(code, seconds, app, on_step):
     _flush(app)
     _out({"walk": "end", "untriggered": [{"zone": z.id, "name": z.name}
                                          for z in w.untriggered()]})
+    if booted:
+        # The loop stops here: the watchdog boot.main started would reset the board in 8 s.
+        # Give the installer's session its full length instead (mimamori/usbrepl.py); the
+        # board then restarts and guards.
+        import machine
+        from mimamori.usbrepl import SESSION_MS
+        machine.WDT(timeout=SESSION_MS)
 
 
 def _flush(app):
@@ -330,23 +345,20 @@ def walktest(code, seconds=600, app=None, on_step=None):
 
 # ---- cards -------------------------------------------------------------------------------------
 
-def _reader():
-    """The board's card reader from the config (io/cardreader.py, the PN532 issue), or None."""
-    try:
-        from mimamori.io import cardreader
-    except ImportError:
-        return None
-    import machine
-    config, _secrets = _load()
-    return cardreader.from_config(config, machine)
-
-
 def _read_card(timeout_ms, reader):
-    if reader is None:
-        reader = _reader()
-    if reader is None:
-        return "no card reader configured"
-    got = reader.read_once(timeout_ms)
+    if reader is not None:          # tests: anything with read_once(timeout_ms)
+        got = reader.read_once(timeout_ms)
+    else:
+        try:
+            from mimamori.io import cardreader     # the PN532 reader (issue 14)
+        except ImportError:
+            return "no card reader in this firmware"
+        import machine
+        config, _secrets = _load()
+        try:
+            got = cardreader.read_card(config, machine, timeout_ms)
+        except (ValueError, OSError) as e:   # no reader configured, or it does not answer
+            return str(e)
     if got is None:
         return "no card"
     _out({"card": str(got[0]).upper(), "kind": got[1]})

@@ -74,6 +74,9 @@ CID_MANUAL_TEST = const(601)    # Manual trigger test report (monthly self-check
 CID_PERIODIC_TEST = const(602)  # Periodic test report (36-hour communication check)
 CID_WALK_TEST = const(607)      # Walk test mode: Q1 the installer started it, Q3 it ended
                                 # (core/walktest.py: zones tripped meanwhile are not alarms)
+CID_PROGRAM_MODE = const(627)   # Program mode entry: the panel stopped guarding for the
+                                # installer's USB session (mimamori/usbrepl.py); its next boot
+                                # reports 305
 CID_LIFE = const(641)           # Senior watch trouble: ライフ監視 (no activity for the set time)
 CID_LOG_OVERFLOW = const(624)   # Event log overflow: the flash refuses writes (full); reports
                                 # live in RAM only until it takes them again
@@ -116,6 +119,7 @@ CATALOGUE = {
     CID_PERIODIC_TEST: ("F", "定期通信試験", False),
     # urgent: the centre must know at once that this house's zones report no alarms for a while
     CID_WALK_TEST: ("G", "歩行試験", True),
+    CID_PROGRAM_MODE: ("G", "施工モード(監視停止)", True),
     CID_LIFE: ("H", "ライフ監視", True),
 }
 

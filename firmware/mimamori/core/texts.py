@@ -11,3 +11,7 @@ WALK_STARTED = "歩行試験を開始します"
 WALK_ENDED = "歩行試験を終了しました (未検知 %d)"
 WALK_NOT_INSTALLER = "歩行試験は施工者コードで開始します"
 WALK_NOT_DISARMED = "解除してから歩行試験を開始してください"
+
+# ---- installer mode: the USB REPL (mimamori/usbrepl.py; issue 13) ------------------------------
+REPL_OPEN = "施工モード: %d分以内にUSBで接続してください"
+REPL_NOT_INSTALLER = "施工モードは施工者コードで開始します"
