@@ -294,12 +294,31 @@ def test_a_board_that_stops_answering_mid_deploy_gives_one_line_and_a_rerun_fini
 def test_without_a_romfs_partition_deploy_copies_mpy_files_and_then_only_what_changed():
     h = House(rom_size=0)
     try:
+        b = h.board
+        lib = os.path.join(b.flash, "lib", "mimamori")
+
+        def copied():
+            return sum(len([f for f in files if f.endswith(".mpy")])
+                       for _d, _s, files in os.walk(lib))
+        # the board stops answering a dozen files in ...
+        p = subprocess.Popen([sys.executable, INSTALLER, "--port", b.port, "--site", h.site,
+                              "--timeout", "3", "deploy"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        assert wait_for(lambda: copied() >= 12, timeout=60)
+        b.kill()
+        _out, err = p.communicate(timeout=60)
+        assert p.returncode == 1
+        assert err.strip().splitlines()[-1].startswith(
+            "mimamori-installer: error: the board stopped answering (writing /lib/mimamori/")
+        done = copied()
+        # ... and after power comes back, a re-run sends the rest only
+        b.restart()
         r = h.cli("deploy")
         assert r.returncode == 0, r.stderr
         assert "(.mpy files, " in r.stdout
-        n = int(r.stdout.split(".mpy files, ")[1].split(" of ")[1].split()[0])
-        assert "%d of %d changed" % (n, n) in r.stdout
-        assert os.path.exists(os.path.join(h.board.flash, "lib", "mimamori", "app.mpy"))
+        sent, n = r.stdout.split(".mpy files, ")[1].split(" changed")[0].split(" of ")
+        assert int(sent) == int(n) - done and copied() == int(n)
+        assert not [f for _d, _s, files in os.walk(lib) for f in files if f.endswith(".part")]
         # a module changes: only that one goes again
         fw = os.path.join(h.dir, "firmware")
         shutil.copytree(os.path.join(ROOT, "firmware"), fw)
@@ -307,8 +326,8 @@ def test_without_a_romfs_partition_deploy_copies_mpy_files_and_then_only_what_ch
             f.write("\n# a comment changes nothing but the file\nCHANGED = 1\n")
         r = h.cli("deploy", firmware=fw)
         assert r.returncode == 0, r.stderr
-        assert "1 of %d changed" % n in r.stdout
-        info = board_info(h.board)
+        assert "1 of %s changed" % n in r.stdout
+        info = board_info(b)
         assert info["romfs"] is False and info["version"] == "0.1.0"
     finally:
         h.close()
