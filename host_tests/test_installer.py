@@ -197,8 +197,12 @@ def test_from_an_empty_board_to_a_walk_tested_house_and_back(house):
         text = f.read()
     with open(init, "w", encoding="utf-8") as f:
         f.write(text.replace('VERSION = "0.1.0"', 'VERSION = "0.1.1"'))
+    b.sensor(5, True)                       # 2階寝室窓 left open
     r = house.cli("status")
-    assert r.returncode == 0 and "mode: 解除" in r.stdout, r.stderr
+    assert r.returncode == 0, r.stderr
+    assert "mode: 解除 (disarmed)" in r.stdout.splitlines()
+    assert "open zones: 5 2階寝室窓" in r.stdout.splitlines()
+    b.sensor(5, False)
     r = house.cli("update", firmware=newer)
     assert r.returncode == 0, r.stderr
     assert "updated 0.1.0 -> mimamori 0.1.1 (ROMFS image" in r.stdout

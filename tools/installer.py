@@ -317,9 +317,20 @@ def cmd_status(args):
         print(json.dumps(st, ensure_ascii=False))
         return
     print("mode: %s (%s)" % (st.get("mode_label", ""), st.get("mode", "")))
-    print("troubles: %s" % (", ".join(str(t) for t in st.get("troubles") or ()) or "none"))
-    print("open zones: %s" % (", ".join(str(z) for z in st.get("open_zones") or ()) or "none"))
+    print("troubles: %s" % (", ".join(_item(t, "cid", "text") for t in st.get("troubles") or ())
+                            or "none"))
+    print("open zones: %s" % (", ".join(_item(z, "zone", "name")
+                                        for z in st.get("open_zones") or ()) or "none"))
     print("alarm memory: %s" % ("yes" if st.get("alarm_memory") else "no"))
+    if st.get("lockout_s"):
+        print("keypad locked out for %d s (wrong codes)" % st["lockout_s"])
+
+
+def _item(d, num, text):
+    """"3 リビング窓" from {"zone": 3, "name": "リビング窓"} (or the value as it is)."""
+    if not isinstance(d, dict):
+        return str(d)
+    return ("%s %s" % (d.get(num, ""), d.get(text, ""))).strip()
 
 
 def cmd_factory_reset(args):
