@@ -88,6 +88,20 @@ def wait_for(cond, timeout=30):
     return cond()
 
 
+def settled(count, quiet=2.5, timeout=30):
+    """count() once it has not changed for `quiet` seconds (the reports of earlier boots in)."""
+    end = time.monotonic() + timeout
+    last, since = count(), time.monotonic()
+    while time.monotonic() < end:
+        time.sleep(0.1)
+        now = count()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            break
+    return last
+
+
 class House:
     """One installation: broker, centre receiver, site folder, virtual board."""
 
@@ -148,6 +162,15 @@ def test_from_an_empty_board_to_a_walk_tested_house_and_back(house):
         assert f.read() == site_secrets
     r = house.cli("cards", "list")
     assert "card 2  user 1" in r.stdout
+    # --stay: the firmware is left stopped (installer mode) after the verb; without it, restarted
+    reboots = settled(lambda: sum("再起動" in line for line in house.centre))
+    r = house.cli("--stay", "status")
+    assert r.returncode == 0 and "stays in installer mode (not guarding)" in r.stderr
+    time.sleep(3)
+    assert sum("再起動" in line for line in house.centre) == reboots
+    r = house.cli("status")
+    assert r.returncode == 0 and "installer mode" not in r.stderr
+    assert wait_for(lambda: sum("再起動" in line for line in house.centre) == reboots + 1)
     # the walk test: each trigger live with its zone name; the untriggered zones at the end;
     # start and end (607) at the centre; nothing reported as 異常
     seen = len(house.centre)

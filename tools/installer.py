@@ -53,7 +53,7 @@ def _progress(label, total):
 
 
 def _connect(args, need_version=True):
-    b = Board.open(args.port, args.timeout)
+    b = Board.open(args.port, args.timeout, args.stay)
     if need_version:
         try:
             info = b.info()
@@ -110,7 +110,7 @@ def _deploy(args, b):
             D.romfs_deploy(b.port, image, args.timeout, update)
         finally:
             finish()
-        b = Board(b.port, args.timeout)
+        b = Board(b.port, args.timeout, args.stay)
         b.remove_tree("/lib/mimamori")         # a .mpy install from before would be dead weight
         how = "ROMFS image, %d bytes" % size
     else:
@@ -131,8 +131,10 @@ def _deploy(args, b):
         how = ".mpy files, %d of %d changed" % (len(todo), len(files))
     with open(os.path.join(args.firmware, "main.py"), "rb") as f:
         b.write_file("/main.py", f.read())
-    b.restart()
-    b = Board(b.port, args.timeout)
+    # a soft reset in the raw REPL (not main.py: a configured board would close its REPL)
+    # mounts the new firmware; its own answer says which version runs
+    b.close()
+    b = Board(b.port, args.timeout, args.stay)
     try:
         info = b.info()
     finally:
@@ -144,7 +146,7 @@ def _deploy(args, b):
 
 
 def cmd_deploy(args):
-    b = Board.open(args.port, args.timeout)
+    b = Board.open(args.port, args.timeout, args.stay)
     try:
         what, info = _deploy(args, b)
     except BaseException:
@@ -154,7 +156,7 @@ def cmd_deploy(args):
 
 
 def cmd_update(args):
-    b = Board.open(args.port, args.timeout)
+    b = Board.open(args.port, args.timeout, args.stay)
     try:
         try:
             old = b.info().get("version")
@@ -362,6 +364,9 @@ def parser():
                     "secrets.json (pins.json) (default: .)")
     ap.add_argument("--timeout", type=float, default=10,
                     help="seconds of silence that mean the board stopped answering (10)")
+    ap.add_argument("--stay", action="store_true", help="leave the board in installer mode "
+                    "afterwards (not guarding: the next verb needs no code at the panel; a "
+                    "verb without --stay, or the board's 30-minute watchdog, restarts it)")
     ap.add_argument("--firmware", default=D.FIRMWARE, help=argparse.SUPPRESS)
     sub = ap.add_subparsers(dest="verb", metavar="VERB", required=True)
 

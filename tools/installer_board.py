@@ -39,9 +39,10 @@ def find_port(port=None):
 
 
 class Board:
-    def __init__(self, port, timeout=10):
+    def __init__(self, port, timeout=10, stay=False):
         self.port = port
         self.timeout = timeout
+        self.stay = stay            # restart() leaves the firmware stopped (installer mode)
         self._made = set()          # folders made on the board in this session
         if not os.path.exists(port):
             raise BoardError("no board connected on %s (is the USB cable in? see --port)" % port)
@@ -61,8 +62,8 @@ class Board:
                              "MicroPython board, or it is busy" % port)
 
     @classmethod
-    def open(cls, port=None, timeout=10):
-        return cls(find_port(port), timeout)
+    def open(cls, port=None, timeout=10, stay=False):
+        return cls(find_port(port), timeout, stay)
 
     def close(self):
         try:
@@ -185,7 +186,8 @@ class Board:
                 raise BoardError("cannot write %s on the board: %s" % (path, _last_line(err)))
             if progress is not None:
                 progress(min(i + PIECE, len(data)), len(data))
-        _out, err = self.run("import os\nos.rename(%r, %r)\n" % (tmp, path), doing="writing")
+        _out, err = self.run("import os\nos.rename(%r, %r)\n" % (tmp, path),
+                             doing="writing %s" % path)
         if err:
             raise BoardError("cannot write %s on the board: %s" % (path, _last_line(err)))
 
@@ -232,7 +234,17 @@ class Board:
 
     def restart(self):
         """Soft reset in the friendly REPL: the board runs main.py, so the firmware starts with
-        what was just written. The line is closed afterwards."""
+        what was just written (and a guarding board closes its REPL again). The line is closed
+        afterwards. With `stay` the board is left as it is: the firmware stopped, the REPL open
+        for the next verb (the board's own watchdog ends that within 30 minutes)."""
+        if self.stay:
+            if not getattr(self, "_told", False):
+                import sys
+                sys.stderr.write("the board stays in installer mode (not guarding) until a verb "
+                                 "without --stay, or its watchdog, restarts it\n")
+                self._told = True
+            self.close()
+            return
         try:
             self.t.exit_raw_repl()
             self.t.serial.write(b"\x04")
