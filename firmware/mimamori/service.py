@@ -288,10 +288,22 @@ def _boot():
 
 
 def _walktest(code, seconds, app, on_step):
+    if app is not None:
+        return _walk(code, seconds, app, on_step)
+    app = _boot()
+    try:
+        return _walk(code, seconds, app, on_step)
+    finally:
+        # The loop stops here, and the watchdog boot.main started would reset the board in
+        # 8 s: give the installer's session its full length instead (mimamori/usbrepl.py);
+        # the board then restarts and guards.
+        import machine
+        from mimamori.usbrepl import SESSION_MS
+        machine.WDT(timeout=SESSION_MS)
+
+
+def _walk(code, seconds, app, on_step):
     from mimamori.core import walktest
-    booted = app is None
-    if booted:
-        app = _boot()
     now = ticks_ms()
     user = app.auth.check_code(code, now)
     app.ops.after_auth(now)
@@ -318,13 +330,6 @@ def _walktest(code, seconds, app, on_step):
     _flush(app)
     _out({"walk": "end", "untriggered": [{"zone": z.id, "name": z.name}
                                          for z in w.untriggered()]})
-    if booted:
-        # The loop stops here: the watchdog boot.main started would reset the board in 8 s.
-        # Give the installer's session its full length instead (mimamori/usbrepl.py); the
-        # board then restarts and guards.
-        import machine
-        from mimamori.usbrepl import SESSION_MS
-        machine.WDT(timeout=SESSION_MS)
 
 
 def _flush(app):
