@@ -175,7 +175,7 @@ class Board:
         tmp = path + ".part"
         folder = path.rsplit("/", 1)[0]
         if folder and folder not in self._made:
-            self.mkdirs(folder)
+            self.mkdirs(folder, doing="writing %s" % path)
             self._made.add(folder)
         for i in range(0, max(len(data), 1), PIECE):
             piece = binascii.b2a_base64(data[i:i + PIECE]).strip()     # bytes: any binascii
@@ -191,10 +191,10 @@ class Board:
         if err:
             raise BoardError("cannot write %s on the board: %s" % (path, _last_line(err)))
 
-    def mkdirs(self, folder):
+    def mkdirs(self, folder, doing=None):
         code = ("import os\np=''\nfor d in %r.strip('/').split('/'):\n p+='/'+d\n try:\n"
                 "  os.mkdir(p)\n except OSError:\n  pass\n" % folder)
-        self.run(code, doing="making %s" % folder)
+        self.run(code, doing=doing or "making %s" % folder)
 
     def hashes(self, folder):
         """{path: sha256 hex} of every file under `folder` on the board ({} if it is absent)."""
