@@ -4,7 +4,7 @@ VENV    := .venv
 VPY     := $(VENV)/bin/python
 STAMP   := $(VENV)/.setup-done
 
-.PHONY: setup test test-cpython test-micropython build sim bench soak deploy flash clean help
+.PHONY: setup test test-cpython test-micropython build sim bench soak deploy flash vboard clean help
 
 help:
 	@echo "make setup   - create .venv, install Python and npm tools, the Debian packages the tests use"
@@ -13,8 +13,9 @@ help:
 	@echo "make sim     - the virtual house: interactive panel; SCENARIO=<name> runs one headless (SCENARIO=list); PANEL=1 the house with keypad and OLED"
 	@echo "make bench   - speed and memory figures, measured and printed as one table"
 	@echo "make soak    - the long fault-injection and fuzz run (minutes): kill -9, damaged and full flash, hostile messages"
-	@echo "make deploy  - copy the firmware to a board with mpremote (arrives with the installer issue)"
-	@echo "make flash   - write a MicroPython image to a board (arrives with the installer issue)"
+	@echo "make deploy  - put the firmware on a board (ROMFS image, else .mpy): PORT=/dev/ttyUSB0"
+	@echo "make flash   - erase, write, verify a MicroPython image: IMAGE=firmware.bin [CHIP=esp32s3] PORT=..."
+	@echo "make vboard  - a virtual board on a pseudo-terminal for mpremote and the installer; prints its port"
 
 setup: $(STAMP)
 
@@ -40,8 +41,19 @@ soak: $(STAMP)
 sim: $(STAMP)
 	$(VPY) tools/sim.py$(if $(SCENARIO), --scenario $(SCENARIO))$(if $(PANEL), --panel)
 
-deploy flash:
-	@echo "make $@: not built yet - it arrives with the installer issue (mpremote scripts)."; exit 2
+# The installer CLI (README "Installing a controller"); PORT defaults to $$MIMAMORI_PORT or the
+# first USB serial port.
+INSTALLER := $(VPY) tools/installer.py $(if $(PORT),--port $(PORT))
+
+deploy: $(STAMP)
+	$(INSTALLER) deploy
+
+flash: $(STAMP)
+	@test -n "$(IMAGE)" || { echo "make flash IMAGE=<MicroPython image .bin> [CHIP=esp32|esp32s3] [PORT=...]"; exit 2; }
+	$(INSTALLER) flash $(IMAGE) $(if $(CHIP),--chip $(CHIP))
+
+vboard: $(STAMP)
+	$(VPY) tools/serialboard.py $(VBOARD_ARGS)
 
 clean:
 	rm -rf build .pytest_cache
