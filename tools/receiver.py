@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """mimamori monitoring-centre receiver (host side, CPython, paho-mqtt).
 
-    python tools/receiver.py --db centre.db add-site site-001 <64 hex key> [--period-h 36]
-    python tools/receiver.py --db centre.db run [--host H --port P --user U --password PW]
-    python tools/receiver.py --db centre.db send-cmd --site site-001 arm away --code 1234
-    python tools/receiver.py --db centre.db ha-token --site site-001
-    python tools/receiver.py --db centre.db silent
-    python tools/receiver.py --db centre.db line-in < contact-id-reports.txt
+    mimamori-centre --db centre.db add-site site-001 [--period-h 36]   # key: $MIMAMORI_SITE_KEY
+    mimamori-centre --db centre.db run [--host H --port P --user U]     # $MIMAMORI_MQTT_PASSWORD
+    mimamori-centre --db centre.db send-cmd --site site-001 arm away    # code: $MIMAMORI_CODE
+    mimamori-centre --db centre.db sites | history [--site S --since 36h --kind alarm] | silent
+    mimamori-centre --db centre.db ha-token --site site-001
+    mimamori-centre --db centre.db line-in < contact-id-reports.txt
+(`python tools/receiver.py ...` is the same from a checkout; the command line is
+mimamori_host/centre_cli.py, the history views mimamori_host/history.py.)
 
 The landline path: `line_report` (verb line-in) takes the Contact ID reports the centre's line
 receiver decoded and kissed off, finds the site by its account number (add-site --account),
@@ -46,8 +48,11 @@ import time
 import paho.mqtt.client as paho
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "firmware"))
-sys.path.insert(0, os.path.join(ROOT, "host_tests", "fakes"))   # compat's host clock
+_FIRMWARE = os.path.join(ROOT, "firmware")
+if os.path.isdir(_FIRMWARE) and _FIRMWARE not in sys.path:
+    # Run from a checkout: this checkout's firmware code signs and verifies (an installed
+    # package, pyproject.toml, brings the same `mimamori` when there is no checkout around).
+    sys.path.insert(0, _FIRMWARE)
 from mimamori.proto import frame as F        # noqa: E402 - the same code signs on both ends
 from mimamori.core import commands as C      # noqa: E402
 from mimamori.comms import discovery as DS   # noqa: E402
@@ -98,6 +103,24 @@ PATH_JA = {"mqtt": "MQTT", "landline": "電話回線"}
 
 NOTE_REGRESSION = "seq_regression"   # the same (site, epoch, seq) with a different report
 NOTE_NEW_EPOCH = "new_epoch"         # the site's controller started a new epoch
+
+
+def _v2_sites_added(db, now):
+    """v1 -> v2: sites.added, when the site was added, so a site never heard from is flagged
+    once its period has passed since then. A site from before is counted from the upgrade."""
+    db.execute("ALTER TABLE sites ADD COLUMN added REAL")
+    db.execute("UPDATE sites SET added=?", (now,))
+    db.execute("PRAGMA user_version=2")     # in the step's transaction: all or nothing
+
+
+# MIGRATIONS[n - 1] takes a version-n database to n + 1, in the same transaction as its
+# user_version. SCHEMA stays the v1 script: a fresh database is made by v1 + every step.
+MIGRATIONS = (_v2_sites_added,)
+SCHEMA_VERSION = 1 + len(MIGRATIONS)
+
+
+class SchemaTooNew(Exception):
+    """The database was made by a newer receiver."""
 
 
 class Refused(Exception):
@@ -174,12 +197,35 @@ class Store:
         self.db.execute("PRAGMA journal_size_limit=1048576")
         self.lock = threading.Lock()
         with self.lock:
+            self._upgrade(time.time())
+
+    def _upgrade(self, now):
+        """Bring the database to SCHEMA_VERSION (PRAGMA user_version): a fresh one and an old
+        one take the same path. Version 0 is everything before versions existed (the
+        pre-ref tables are moved aside first, _migrate); SCHEMA (v1, all CREATE IF NOT EXISTS)
+        runs on every open, so an added table needs no version; a changed column is one more
+        function in MIGRATIONS. A database from a newer receiver is refused, not guessed at."""
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNew("the database is schema version %d; this receiver knows up to %d:"
+                               " update the receiver" % (version, SCHEMA_VERSION))
+        if version == 0:
             self._migrate()
-            self.db.executescript(SCHEMA)
+        self.db.executescript(SCHEMA)
+        if version == 0:
             if "account" not in [r[1] for r in self.db.execute("PRAGMA table_info(sites)")]:
-                self.db.execute("ALTER TABLE sites ADD COLUMN account TEXT")   # an older db
+                self.db.execute("ALTER TABLE sites ADD COLUMN account TEXT")
             self.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS sites_account ON sites (account)"
                             " WHERE account IS NOT NULL")
+            self.db.execute("PRAGMA user_version=1")
+        while True:     # one step a transaction, re-read inside it: receivers may start together
+            self.db.execute("BEGIN IMMEDIATE")
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version < SCHEMA_VERSION:
+                MIGRATIONS[version - 1](self.db, now)
+            self.db.execute("COMMIT")
+            if version >= SCHEMA_VERSION:
+                return
 
     def _migrate(self):
         """A database from before reports were keyed by their ref: the old tables are kept
@@ -237,12 +283,19 @@ class Store:
                 raise ValueError("account: %s" % e) from None
         with self.lock:
             try:
-                self.db.execute("INSERT INTO sites (site, key, period_s, account) VALUES "
-                                "(?, ?, ?, ?) ON CONFLICT(site) DO UPDATE SET key=excluded.key, "
-                                "period_s=excluded.period_s, account=COALESCE(excluded.account,"
-                                " account)", (site, key_hex, period_s, account))
+                self.db.execute("INSERT INTO sites (site, key, period_s, account, added) "
+                                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(site) DO UPDATE SET "
+                                "key=excluded.key, period_s=excluded.period_s, "
+                                "account=COALESCE(excluded.account, account)",
+                                (site, key_hex, period_s, account, time.time()))
             except sqlite3.IntegrityError:
                 raise ValueError("account %s is already another site's" % account) from None
+
+    def heard(self, site):
+        """True once the site has reported (by any path)."""
+        with self.lock:
+            row = self.db.execute("SELECT last_seen FROM sites WHERE site=?", (site,)).fetchone()
+        return bool(row and row[0] is not None)
 
     def site_of_account(self, account):
         with self.lock:
@@ -427,16 +480,28 @@ class Store:
         return ctr
 
     def silent_sites(self, now):
-        """Sites newly past their period without a report: flagged once, returned."""
+        """Sites newly silent: past their period since the last report, or, never heard from,
+        since they were added. Flagged once (the run loop's 通信途絶 line), returned as (site,
+        seconds since the last report or since added)."""
         out = []
         with self.lock:
-            rows = self.db.execute("SELECT site, period_s, last_seen FROM sites WHERE silent=0 "
-                                   "AND last_seen IS NOT NULL").fetchall()
-            for site, period, seen in rows:
-                if now - seen > period:
+            rows = self.db.execute("SELECT site, period_s, COALESCE(last_seen, added) FROM sites"
+                                   " WHERE silent=0").fetchall()
+            for site, period, since in rows:
+                if since is not None and now - since > period:
                     self.db.execute("UPDATE sites SET silent=1 WHERE site=?", (site,))
-                    out.append((site, now - seen))
+                    out.append((site, now - since))
         return out
+
+    def silent_now(self, now):
+        """Every site silent right now, however often asked: (site, seconds since its last
+        report) past its period, and (site, None) for a site never heard from."""
+        with self.lock:
+            rows = self.db.execute("SELECT site, period_s, last_seen FROM sites ORDER BY site"
+                                   ).fetchall()
+        late = [(site, now - seen) for site, period, seen in rows
+                if seen is not None and now - seen > period]
+        return late + [(site, None) for site, _p, seen in rows if seen is None]
 
     def has_all(self, site, epoch, first, last):
         """True if every seq in [first, last] of the site's epoch is stored."""
@@ -531,6 +596,8 @@ class Receiver:
         if tls:
             c.tls_set()
         c.on_connect = self._on_connect
+        c.on_connect_fail = self._on_connect_fail
+        self._unreachable = False       # said once per outage, not at every retry
         c.on_disconnect = lambda *a: self.connected.clear()
         c.on_message = self._on_message
         c.reconnect_delay_set(0.1, 2)
@@ -550,10 +617,18 @@ class Receiver:
         self.c.disconnect()
         self.c.loop_stop()
 
+    def _on_connect_fail(self, c, userdata):
+        if not self._unreachable:
+            self._unreachable = True
+            self.out("receiver: cannot reach the broker at %s:%d (retrying)" % (
+                self.host, self.port))
+
     def _on_connect(self, c, userdata, flags, rc, props=None):
         if rc != 0:
-            self.out("receiver: broker refused: %s" % rc)
+            self.out("receiver: the broker at %s:%d refused the login: %s" % (
+                self.host, self.port, str(rc).lower()))
             return
+        self._unreachable = False
         subs = [("$share/%s/%s/+/event" % (self.group, self.prefix), 1),
                 ("%s/+/ack" % self.prefix, 1)]
         if self.ha_bridge:
@@ -766,7 +841,11 @@ class Receiver:
         now = time.time() if now is None else now
         flagged = self.store.silent_sites(now)
         for site, age in flagged:
-            self.out("!! 通信途絶 site=%s: no report for %.1f h" % (site, age / 3600))
+            if self.store.heard(site):
+                self.out("!! 通信途絶 site=%s: no report for %.1f h" % (site, age / 3600))
+            else:
+                self.out("!! 未受信 site=%s: never heard from, %.1f h since it was added" % (
+                    site, age / 3600))
         return flagged
 
 
@@ -790,10 +869,14 @@ def _ha_refusal(key, site, payload):
     return None
 
 
+class BrokerError(Exception):
+    """The broker cannot be reached or refused us; str(e) names its address."""
+
+
 def send_command(store, host, port, site, name, args=None, code=None, user=None, password=None,
                  prefix=PREFIX, wait=5.0, tls=False):
     """Sign and publish one command; wait for the controller's result. Returns the result dict
-    (or None on timeout)."""
+    (or None on timeout). BrokerError when the broker cannot be reached or refuses the login."""
     key = store.key(site)
     if key is None:
         raise SystemExit("unknown site %s: add-site first" % site)
@@ -820,11 +903,28 @@ def send_command(store, host, port, site, name, args=None, code=None, user=None,
         c.tls_set()
     c.on_message = on_message
     c.on_subscribe = lambda *a: ready.set()
-    c.on_connect = lambda cl, u, f, rc, p=None: cl.subscribe("%s/%s/ack" % (prefix, site), 1)
-    c.connect(host, port, 30)
+    refused = []
+
+    def on_connect(cl, u, f, rc, p=None):
+        if rc.is_failure:
+            refused.append(str(rc).lower())
+            ready.set()
+        else:
+            cl.subscribe("%s/%s/ack" % (prefix, site), 1)
+    c.on_connect = on_connect
+    where = "the broker at %s:%d" % (host, port)
+    try:
+        c.connect(host, port, 30)
+    except ConnectionRefusedError:
+        raise BrokerError("cannot reach %s: connection refused" % where) from None
+    except OSError as e:
+        raise BrokerError("cannot reach %s: %s" % (where, e.strerror or e)) from None
     c.loop_start()
     try:
-        ready.wait(5)
+        if not ready.wait(5):
+            raise BrokerError("%s did not answer within 5 s" % where)
+        if refused:
+            raise BrokerError("%s refused the login: %s" % (where, refused[0]))
         c.publish("%s/%s/cmd" % (prefix, site), payload, qos=1).wait_for_publish(5)
         if wait:
             done.wait(wait)
@@ -836,112 +936,15 @@ def send_command(store, host, port, site, name, args=None, code=None, user=None,
     return got or None
 
 
-def _cmd_args(words):
-    """CLI words -> (name, args): arm away | disarm | status | test | shirasete [msg] |
-    set-departure HH:MM|none | revoke-card N."""
-    name = words[0].replace("-", "_")
-    rest = words[1:]
-    if name == "arm":
-        return name, {"mode": rest[0] if rest else "away"}
-    if name == "set_departure":
-        return name, {"time": None if not rest or rest[0] == "none" else rest[0]}
-    if name == "revoke_card":
-        return name, {"card": int(rest[0])}
-    if name == "shirasete":
-        return name, {"message": " ".join(rest)} if rest else {}
-    return name, {}
+def build_parser():
+    """The command line (mimamori_host/centre_cli.py)."""
+    from mimamori_host import centre_cli
+    return centre_cli.build_parser()
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--db", default="centre.db")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=1883)
-    p.add_argument("--user")
-    p.add_argument("--password")
-    p.add_argument("--tls", action="store_true")
-    p.add_argument("--prefix", default=PREFIX)
-    sub = p.add_subparsers(dest="verb", required=True)
-    a = sub.add_parser("add-site")
-    a.add_argument("site")
-    a.add_argument("key")
-    a.add_argument("--period-h", type=float, default=36)
-    a.add_argument("--account", help="the site's Contact ID account number (4 digits, "
-                   "comms.landline.account): names the site on the landline")
-    ln = sub.add_parser("line-in", help="landline intake: Contact ID reports from the line "
-                        "receiver, one per line on stdin (15 or 16 Ademco digits)")
-    ln.add_argument("--name")
-    k = sub.add_parser("import-keys", help="JSON file {site: {key, period_h}}")
-    k.add_argument("file")
-    r = sub.add_parser("run")
-    r.add_argument("--group", default="centre")
-    r.add_argument("--name")
-    r.add_argument("--silent-every", type=float, default=60.0)
-    r.add_argument("--ha-bridge", action="store_true",
-                   help="sign Home Assistant's commands from <prefix>/<site>/ha/cmd")
-    s = sub.add_parser("send-cmd")
-    s.add_argument("--site", required=True)
-    s.add_argument("--code")
-    s.add_argument("--wait", type=float, default=5.0)
-    s.add_argument("words", nargs="+")
-    t = sub.add_parser("ha-token", help="the site's Home Assistant token (for a hand-made HA "
-                       "config; discovery already carries it)")
-    t.add_argument("--site", required=True)
-    sub.add_parser("silent")
-    o = p.parse_args(argv)
-    store = Store(o.db)
-    if o.verb == "add-site":
-        try:
-            store.add_site(o.site, o.key, int(o.period_h * 3600), o.account)
-        except ValueError as e:
-            raise SystemExit("add-site: %s" % e)
-        print("site %s added" % o.site)
-    elif o.verb == "line-in":
-        rx = Receiver(store, name=o.name)
-        for text in sys.stdin:
-            if text.strip():
-                rx.line_report(text.strip())
-    elif o.verb == "import-keys":
-        with open(o.file) as f:
-            for site, v in json.load(f).items():
-                store.add_site(site, v["key"], int(v.get("period_h", 36) * 3600))
-    elif o.verb == "run":
-        rx = Receiver(store, o.host, o.port, o.user, o.password, o.group, o.prefix, o.name,
-                      tls=o.tls, ha_bridge=o.ha_bridge).start()
-        print("receiver %s: listening on %s:%d ($share/%s/%s/+/event)" % (
-            rx.name, o.host, o.port, o.group, o.prefix), flush=True)
-        try:
-            last = 0.0
-            while True:
-                time.sleep(1.0)
-                rx.tick()
-                if time.time() - last >= o.silent_every:
-                    last = time.time()
-                    rx.check_silent()
-        except KeyboardInterrupt:
-            rx.stop()
-    elif o.verb == "ha-token":
-        key = store.key(o.site)
-        if key is None:
-            raise SystemExit("unknown site %s: add-site first" % o.site)
-        print(C.ha_token(key, o.site))
-    elif o.verb == "send-cmd":
-        if o.code is not None and not (o.code.isdigit() and o.code.isascii()
-                                       and len(o.code) <= C.CODE_PAD):
-            raise SystemExit("send-cmd: --code is 1-%d digits" % C.CODE_PAD)
-        name, args = _cmd_args(o.words)
-        res = send_command(store, o.host, o.port, o.site, name, args, o.code, o.user,
-                           o.password, o.prefix, o.wait, o.tls)
-        if res is None:
-            print("no result from %s within %.0f s" % (o.site, o.wait))
-            return 1
-        print("%s %s ctr=%s: %s" % (o.site, name, res["ctr"],
-                                   "accepted" if res["ok"] else "rejected: " + res["reason"]))
-        return 0 if res["ok"] else 2
-    elif o.verb == "silent":
-        for site, age in store.silent_sites(time.time()):
-            print("通信途絶 %s: %.1f h" % (site, age / 3600))
-    return 0
+    from mimamori_host import centre_cli
+    return centre_cli.main(argv)
 
 
 if __name__ == "__main__":
