@@ -204,3 +204,70 @@ def test_make_sim_runs_the_scenario_through_tools_sim():
     got = subprocess.run(["make", "-n", "sim", "SCENARIO=intrusion"], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout
     assert ".venv/bin/python tools/sim.py --scenario intrusion" in got.splitlines()
+
+
+# ---- issue 16: the simulator as a newcomer uses it -----------------------------------------------
+
+def test_the_centres_clock_follows_the_fast_forward_so_times_never_run_backwards():
+    # 12 h fast-forwarded: the controller's RTC moved on; the centre's clock must too, or its acks
+    # (whose `t` the controller adopts, io/clock.py) would pull report times back 12 h.
+    from mimamori_host import history as H
+    site = Site(clock="virtual")
+    try:
+        assert site.settle(site.ready, 10)
+        site.skip(12 * 3600 * 1000)
+        wall = site.app.wall.unix()
+        for action, mode in (("arm", "stay"), ("disarm", None), ("arm", "stay"),
+                             ("disarm", None), ("arm", "stay")):
+            site.operate(action, mode=mode)
+            assert site.settle(lambda: site.ready() and
+                               site.app.journal.pending_count() == 0, 15)
+        assert site.app.wall.unix() >= wall                      # the RTC never went back
+        rows = sorted(H.history(site.centre.store, site.site_id), key=lambda r: r["seq"])
+        events = [r["event"] for r in rows]
+        assert len(rows) >= 6 and events == sorted(events), events   # never back, by seq
+        for r in rows:                                           # received after it happened
+            assert r["received"] >= r["event"] - 2, (r["seq"], r["received"] - r["event"])
+        assert not [e for e in site.timeline if e[1] == "本体" and "stepped back" in e[2]]
+    finally:
+        site.close()
+        hostclock.use_real()
+
+
+def test_handoff_counts_the_reports_still_pending_on_a_further_path():
+    from simlib import panel
+    site = Site(clock="virtual", landline=True)
+    try:
+        assert site.settle(site.ready, 10)
+        site.set_path("mqtt", False)
+        site.actuate(site.zone_id("非常ボタン"))
+        for _ in range(4000):                          # 40 s of board time: past MQTT's 20 s
+            site.step()
+            if site.app.router.handoffs:
+                break
+        assert panel.handoffs_pending(site.app) >= 1   # handed to the line, not yet delivered
+        site.set_path("mqtt", True)
+        assert site.settle(lambda: site.app.journal.pending_count() == 0, 30)
+        assert site.app.router.handoffs >= 1           # it did happen ...
+        assert panel.handoffs_pending(site.app) == 0   # ... and nothing is pending any more
+    finally:
+        site.close()
+
+
+def test_lines_wrap_at_word_boundaries_never_inside_a_token():
+    from simlib.text import cells, wrap
+    line = "12:00:05 !! 異常 [A 防犯] 侵入(外周) ゾーン3 リビング窓  site=site-001 seq=42 " \
+           "2026-11-22T12:50:00+09:00"
+    for width in (30, 40, 50, 79):
+        rows = wrap(line, width, indent=9)
+        assert all(cells(r) <= width for r in rows), (width, rows)
+        flat = " ".join(r.strip() for r in rows)
+        for token in ("site=site-001", "seq=42", "2026-11-22T12:50:00+09:00", "[A", "12:00:05"):
+            if len(token) <= width - 9:                 # a token that fits a row is never cut
+                assert any(token in r for r in rows), (width, token, rows)
+        assert "".join(flat.split()) == "".join(line.split())   # nothing lost or reordered
+        assert all(r.startswith(" " * 9) for r in rows[1:])
+    # Japanese words stay whole too; only a word wider than a row is cut
+    rows = wrap("ピッ…ピッ… (1秒毎) 外出セット中 abcdefghij", 12)
+    assert rows == ["ピッ…ピッ…", "(1秒毎)", "外出セット中", "abcdefghij"], rows
+    assert wrap("暗証番号またはカードが違います", 10) == ["暗証番号ま", "たはカード", "が違います"]

@@ -578,7 +578,11 @@ def show_line(site, d):
 
 class Receiver:
     def __init__(self, store, host="127.0.0.1", port=1883, user=None, password=None,
-                 group="centre", prefix=PREFIX, name=None, out=None, tls=False, ha_bridge=False):
+                 group="centre", prefix=PREFIX, name=None, out=None, tls=False, ha_bridge=False,
+                 clock=None):
+        """clock(): the centre's time in Unix seconds (time.time; the simulator's follows its
+        fast-forward, so the acks' `t` never pulls a controller's report times back)."""
+        self.clock = clock or time.time
         self.store = store
         self.prefix = prefix
         self.group = group
@@ -644,7 +648,7 @@ class Receiver:
             self.out("receiver: error on %s: %r" % (m.topic, e))
 
     def handle(self, topic, payload, now=None):
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         parts = topic.split("/")
         if len(parts) < 2:
             return
@@ -709,7 +713,7 @@ class Receiver:
         again, only noted as brought by both paths; the same message heard again within
         LINE_REPEAT_S (the controller repeating it) is stored, not shown. Returns "shown",
         "both", "repeat" or the refusal."""
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         msg = msg.upper() if isinstance(msg, str) else ""
         why = None
         if len(msg) not in (15, 16) or any(ch not in "0123456789BCDEF" for ch in msg):
@@ -786,7 +790,7 @@ class Receiver:
         stored - a broker drops what was published while the centre was not subscribed, and the
         controller's resend fills the gap. A report held longer than HOLD_S is shown anyway.
         (異常 are never held: they are shown as they arrive.)"""
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         with self._showing:
             self._show_ready(now)
 
@@ -808,7 +812,7 @@ class Receiver:
         """`run` calls this every second: held reports whose wait is over; and what is stored,
         never shown, and held by nobody any more (a receiver sharing the database died holding
         it: after twice HOLD_S)."""
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         self.show_ready(now)
         self.show_unshown(now - 2 * HOLD_S)
 
@@ -838,7 +842,7 @@ class Receiver:
         self.out("   HA command for %s -> %s %s" % (site, name, args))
 
     def check_silent(self, now=None):
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         flagged = self.store.silent_sites(now)
         for site, age in flagged:
             if self.store.heard(site):

@@ -93,9 +93,14 @@ class Site:
         else:
             hostclock.use_real()
         self.t0 = hostclock.clock.now_ms    # before the board: it logs its boot report
+        # The centre's clock runs on the board's clock (a fast-forward moves both), from the
+        # same Unix time the board's RTC starts at: the centre never acks with a time behind the
+        # controller's, so report times never run backwards (io/clock.py centre_time).
+        unix0 = int(time.time())
+        self.centre.clock = lambda: unix0 + self.elapsed_ms() / 1000
         self.board = vboard.VirtualBoard(self.config, self.secrets,
                                          os.path.join(self.tmp, "flash"),
-                                         log=lambda m: self.note("本体", m))
+                                         log=lambda m: self.note("本体", m), wall_unix=unix0)
         for p in self.paths:
             if hasattr(p, "attach"):
                 p.attach(self.board)
