@@ -80,7 +80,7 @@ def test_silent_lists_a_silent_site_every_time_and_a_site_never_heard_from(tmp_p
         p = cli(db, "silent")
         assert p.returncode == 0, p.stderr
         rows = p.stdout.splitlines()
-        assert any(r.startswith("通信途絶 site-001") and "40.0 h" in r for r in rows), p.stdout
+        assert any(r.startswith("通信途絶 site-001") and "40.0 時間" in r for r in rows), p.stdout
         assert any(r.startswith("未受信 site-002") for r in rows), p.stdout
 
 

@@ -76,7 +76,7 @@ def test_cancel_within_the_window_sends_no_alarm(capsys):
     rc, out, rows = run_scenario(capsys, "cancel")
     assert rc == 0, out
     assert [r[1:] for r in rows] == [["状態", "status", "E305", "再起動"], ["セット", "closing", "R441", "在宅セット"]]
-    assert "キャンセルボタン 作動" in out
+    assert "sensor   キャンセルボタン active" in out
 
 
 def test_twelve_hours_of_quiet_raise_life_monitoring(capsys):
@@ -120,7 +120,7 @@ def test_landline_the_panic_reaches_the_centre_by_line_and_is_shown_once(capsys)
     rc, out, rows = run_scenario(capsys, "landline")
     assert rc == 0, out
     assert "PASS landline" in out
-    centre = [x for x in out.splitlines() if "センター" in x]
+    centre = [x for x in out.splitlines() if "  centre " in x]
     alarms = [x for x in centre if " !! " in x]
     assert len(alarms) == 1 and "非常" in alarms[0] and "(経路 電話回線)" in alarms[0]
     assert any("電話回線+MQTT" in x for x in centre)
@@ -146,7 +146,7 @@ def test_panel_key_t_cuts_and_restores_the_line_the_centre_hears_of_it_by_mqtt()
         assert site.path("landline").is_up
         assert site.settle(lambda: trouble_351("restore"), 15)
         assert [e[2] for e in site.timeline if e[1] == "sim"][-2:] == [
-            site.path("landline").describe() + " 切断", site.path("landline").describe() + " 復旧"]
+            "telephone line cut", "telephone line restored"]
     finally:
         site.close()
 
@@ -171,13 +171,13 @@ def test_panel_keys_arm_fast_forward_and_open_a_window():
         assert not site.app.rendered.arming and controls.jumped_ms == 60000
         press("c")                               # c = zone 3, リビング窓: toggled open
         assert site.settle(lambda: any("リビング窓" in e[2] for e in site.timeline
-                                       if e[1] == "センター"), 10)
+                                       if e[1] == "centre"), 10)
         assert site.app.rendered.siren and site.app.rendered.alarm_memory
         press("1234D")
         assert controls.answer == "解除しました" and not site.app.rendered.siren
         press("LR")                              # the sample ライフカード, then リセット
         assert controls.answer == "異常表示をリセットしました"
-        assert ("操作", "異常リセット (カード) -> 異常表示をリセットしました") in [
+        assert ("panel", "reset with card -> 異常表示をリセットしました") in [
             e[1:] for e in site.timeline]
         assert not site.app.rendered.alarm_memory
         press("Q")
@@ -228,7 +228,7 @@ def test_the_centres_clock_follows_the_fast_forward_so_times_never_run_backwards
         assert len(rows) >= 6 and events == sorted(events), events   # never back, by seq
         for r in rows:                                           # received after it happened
             assert r["received"] >= r["event"] - 2, (r["seq"], r["received"] - r["event"])
-        assert not [e for e in site.timeline if e[1] == "本体" and "stepped back" in e[2]]
+        assert not [e for e in site.timeline if e[1] == "board" and "stepped back" in e[2]]
     finally:
         site.close()
         hostclock.use_real()
@@ -271,3 +271,116 @@ def test_lines_wrap_at_word_boundaries_never_inside_a_token():
     rows = wrap("ピッ…ピッ… (1秒毎) 外出セット中 abcdefghij", 12)
     assert rows == ["ピッ…ピッ…", "(1秒毎)", "外出セット中", "abcdefghij"], rows
     assert wrap("暗証番号またはカードが違います", 10) == ["暗証番号ま", "たはカード", "が違います"]
+
+
+def _screen(site, controls, w=80, h=24):
+    from simlib import panel
+    from simlib.text import cells
+    rows = panel.text_screen(site, controls, w, h)
+    assert len(rows) == h and all(cells(r) <= w for r in rows), rows
+    return rows
+
+
+def test_at_80x24_the_legend_fits_and_the_readme_try_shows_the_centres_answer():
+    from simlib import panel
+    site = Site(clock="virtual", landline=True)          # the interactive house: with the line
+    try:
+        assert site.settle(site.ready, 10)
+        c = Controls(site)
+        rows = _screen(site, c)
+        text = "\n".join(rows)
+        for item in ("a-m センサー (上の表)",) + panel.LEGEND:   # every key, each item whole
+            assert item in text, item
+        assert "[パネル]" in rows[0]
+        for ch in "A>c":                                 # README "Try": arm, +1 min, window
+            c.key(ch)
+            site.run(100)
+        assert site.settle(lambda: any("リビング窓" in e[2] for e in site.timeline
+                                       if e[1] == "centre"), 10)
+        rows = _screen(site, c)
+        assert [r for r in rows if r.startswith("表示") and "異常 侵入(外周) リビング窓" in r]
+        answer = [r for r in rows if "!! 異常 [A 防犯] 侵入(外周) ゾーン3 リビング窓" in r]
+        assert answer, "\n".join(rows)                   # the centre's answer, in sight
+        c.key("\t")                                      # the centre's pane, whole screen
+        rows = _screen(site, c)
+        assert "[センター]" in rows[0] and rows[1].startswith("表示")
+        assert [r for r in rows if "!! 異常 [A 防犯] 侵入(外周)" in r]
+        for _ in range(40):
+            site.note("centre", "   試験 [F 断線] 定期通信試験 (scroll filler)")
+        newest = _screen(site, c)
+        assert not [r for r in newest if "!! 異常 [A 防犯]" in r]     # scrolled out of sight
+        for _ in range(4):
+            c.key("KEY_PPAGE")                           # back through the centre's lines
+        older = _screen(site, c)
+        assert "行前まで" in older[2]
+        assert [r for r in older if "!! 異常 [A 防犯]" in r]
+        c.key("KEY_END")
+        assert _screen(site, c) == newest
+        c.key("\t")                                      # the log: English
+        rows = _screen(site, c)
+        assert "[ログ]" in rows[0]
+        log = "\n".join(rows[3:])
+        assert "panel  arm away with code -> セットしました" in log
+        assert "sensor リビング窓 active" in log and "sim    fast-forward +1 min" in log
+        for ja in ("操作", "センサー", "作動", "早送り", "本体"):
+            assert ja not in log, ja
+        c.key("\t")
+        assert "[パネル]" in _screen(site, c)[0]
+    finally:
+        site.close()
+
+
+def test_the_layout_has_room_for_an_oled_view_and_card_keys():
+    site = Site(clock="virtual", landline=True)
+    try:
+        c = Controls(site)
+        tapped = []
+        c.extra_keys["K"] = ("K カードをかざす (FeliCa)", lambda s: tapped.append(s))
+        c.extra_views.append(("OLED", lambda s, w, h: [[(0, "+--128x64--+", "")]]))
+        rows = _screen(site, c)                          # still 80x24 with one more legend item
+        assert any("K カードをかざす (FeliCa)" in r for r in rows) and "Q 終了" in rows[-5] + \
+            "".join(rows)
+        c.key("K")
+        assert tapped == [site]
+        for _ in range(3):
+            c.key("\t")
+        rows = _screen(site, c)
+        assert "[OLED]" in rows[0] and rows[2] == "+--128x64--+"
+    finally:
+        site.close()
+
+
+def test_a_wide_terminal_shows_the_panel_and_both_panes_side_by_side():
+    site = Site(clock="virtual")
+    try:
+        rows = _screen(site, Controls(site), 132, 40)
+        assert "センター (受信機)" in rows[0] and any("log (controller" in r for r in rows)
+    finally:
+        site.close()
+
+
+def test_without_a_terminal_the_sim_says_so_in_one_line_and_suggests_a_scenario():
+    p = subprocess.run([sys.executable, os.path.join(TOOLS, "sim.py")], capture_output=True,
+                       text=True, stdin=subprocess.DEVNULL, timeout=60)
+    assert p.returncode == 2
+    assert p.stderr.strip().count("\n") == 0 and "SCENARIO=intrusion" in p.stderr, p.stderr
+    assert p.stdout == ""                                # nothing was started
+
+
+def test_the_centre_pane_is_japanese_the_receivers_diagnostics_go_to_the_log():
+    from simlib import panel
+    site = Site(clock="virtual")
+    try:
+        assert site.settle(site.ready, 10)
+        rx = site.path("mqtt").rx
+        rx.handle("mimamori/v1/%s/event" % site.site_id, b"garbage")     # refused
+        site.centre.store.add_site("site-777", "ab" * 32, 1)             # never heard from
+        rx.check_silent(site.centre.now() + 10)
+        site.drain()
+        centre = [t for t, _s in panel.centre_lines(site)]
+        log = [t for t, _s in panel.log_lines(site)]
+        assert [x for x in log if "rx     receiver: sample-house report refused: malformed" in x]
+        assert not [x for x in centre if "receiver:" in x]
+        assert [x for x in centre if "!! 未受信 site=site-777: 登録から" in x and "一度も通報なし" in x]
+    finally:
+        site.close()

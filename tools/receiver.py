@@ -748,13 +748,11 @@ class Receiver:
                      "電話回線+MQTT)%s" % (site, d["seq"], "  [%s]" % note if note else ""))
         elif new:
             if note == NOTE_REGRESSION:
-                self.out("!! 通番重複 site=%s seq=%s: a different report with a seq already "
-                         "used (controller reset, replaced or journal damaged): shown as new" % (
-                             site, d["seq"]))
+                self.out("!! 通番重複 site=%s seq=%s: 使用済みの通番で別の通報 (本体の交換・初期化"
+                         "・記録の破損): 新しい通報として表示" % (site, d["seq"]))
             elif note == NOTE_NEW_EPOCH:
-                self.out("!! 新エポック site=%s epoch=%s from seq %s: the controller started a "
-                         "new sequence (replaced, wiped or reinstalled)" % (
-                             site, d.get("epoch", ""), d["seq"]))
+                self.out("!! 新エポック site=%s epoch=%s seq %s から: 本体が通番を新しく開始 "
+                         "(交換・初期化・再設置)" % (site, d.get("epoch", ""), d["seq"]))
             if d["kind"] == "alarm" or note is not None:
                 self._show(site, ref, d)        # 異常 never wait for ordering
             else:
@@ -846,9 +844,9 @@ class Receiver:
         flagged = self.store.silent_sites(now)
         for site, age in flagged:
             if self.store.heard(site):
-                self.out("!! 通信途絶 site=%s: no report for %.1f h" % (site, age / 3600))
+                self.out("!! 通信途絶 site=%s: %.1f 時間 通報なし" % (site, age / 3600))
             else:
-                self.out("!! 未受信 site=%s: never heard from, %.1f h since it was added" % (
+                self.out("!! 未受信 site=%s: 登録から %.1f 時間 一度も通報なし" % (
                     site, age / 3600))
         return flagged
 

@@ -288,9 +288,9 @@ def _silent(o, store):
     now = time.time()
     for site, age in store.silent_now(now):
         if age is None:
-            print("未受信 %s: never heard from since it was added" % site)
+            print("未受信 %s: 登録から一度も通報なし" % site)
         else:
-            print("通信途絶 %s: %.1f h since the last report" % (site, age / 3600))
+            print("通信途絶 %s: 最終通報から %.1f 時間" % (site, age / 3600))
 
 
 def _run(o, store):

@@ -109,6 +109,20 @@ class MqttPath:
         self.broker.close()
 
 
+def landline_missing():
+    """Why the house cannot have the telephone line here (libspandsp2, the centre's Contact ID
+    receiver, is not installed: a non-root set-up without the Debian packages), or None."""
+    support = os.path.join(R.ROOT, "host_tests", "support")
+    if support not in sys.path:
+        sys.path.insert(0, support)
+    import spandsp
+    try:
+        spandsp.lib()
+    except RuntimeError as e:
+        return str(e).split(":")[0]
+    return None
+
+
 class LandlinePath:
     """The fixed line: the board's ISOmodem (emulated on its UART), the line, and the centre's
     Contact ID line receiver (spandsp) feeding the centre's landline intake."""

@@ -39,8 +39,10 @@ SAMPLE_CARD = "04A1B2C3"    # the sample resident's ライフカード
 LOOP_MS = vboard.LOOP_MS
 PACE_S = 0.001              # virtual clock, waiting on the network: real seconds per loop pass
 
-ACTION_JA = {"disarm": "解除", "cancel": "キャンセル", "reset": "異常リセット"}
-ARM_JA = {"away": "外出セット", "stay": "在宅セット", "partial": "部分セット"}
+# The timeline is the log (English): sources board (the firmware's own log), panel (the
+# resident's operations), sensor, sim (outages, fast-forward), rx (the receiver's diagnostics),
+# centre (the receiver's console, Japanese: the operator's surface), check (a scenario's checks).
+PATH_EN = {"mqtt": "MQTT broker", "landline": "telephone line"}
 
 
 def load_json(path):
@@ -100,7 +102,7 @@ class Site:
         self.centre.clock = lambda: unix0 + self.elapsed_ms() / 1000
         self.board = vboard.VirtualBoard(self.config, self.secrets,
                                          os.path.join(self.tmp, "flash"),
-                                         log=lambda m: self.note("本体", m), wall_unix=unix0)
+                                         log=lambda m: self.note("board", m), wall_unix=unix0)
         for p in self.paths:
             if hasattr(p, "attach"):
                 p.attach(self.board)
@@ -126,7 +128,10 @@ class Site:
         """Put the centre's console lines received so far on the timeline."""
         q = self.centre.lines
         while not q.empty():
-            self.note("センター", q.get_nowait())
+            line = q.get_nowait()
+            # the operator's console is Japanese; the receiver's own diagnostics ("receiver:
+            # ... refused: bad_mac") are log lines, in English: they go to the log
+            self.note("rx" if line.startswith("receiver:") else "centre", line)
 
     def reports(self):
         return self.centre.reports(self.site_id)
@@ -147,8 +152,8 @@ class Site:
             p.up()
         else:
             p.down()
-        self.note("sim", "%s %s" % (p.describe(), "復旧" if up else
-                                    "切断" if name == "landline" else "停止"))
+        self.note("sim", "%s %s" % (PATH_EN.get(name, name), "restored" if up else
+                                    "cut" if name == "landline" else "stopped"))
 
     def ready(self):
         return all(p.ready(self.app) for p in self.paths if p.is_up)
@@ -178,7 +183,7 @@ class Site:
             hostclock.clock.advance(ms)
         else:
             hostclock.clock.jump(ms)
-        self.note("sim", "早送り +%s" % _duration(ms))
+        self.note("sim", "fast-forward +%s" % _duration(ms))
         self.step()
 
     def settle(self, cond=None, timeout_s=10.0):
@@ -204,8 +209,8 @@ class Site:
     def set_zone(self, zone_id, active, quiet=False):
         self.board.set_zone(zone_id, active)
         if not quiet:
-            self.note("センサー", "%s %s" % (self.zones[zone_id]["name"],
-                                             "作動" if active else "復帰"))
+            self.note("sensor", "%s %s" % (self.zones[zone_id]["name"],
+                                           "active" if active else "at rest"))
 
     def press(self, zone_id, hold_ms=300):
         """A momentary input: active now, back at rest after hold_ms of board time (released
@@ -222,9 +227,9 @@ class Site:
             code = SAMPLE_CODE
         text = self.app.operate(action, self.board.now(), code=code, card=card, mode=mode,
                                 force=force)
-        what = ("強制" if force else "") + ARM_JA[mode] if action == "arm" else \
-            ACTION_JA.get(action, action)
-        self.note("操作", "%s (%s) -> %s" % (what, "カード" if card else "暗証番号", text))
+        what = ("force-" if force else "") + "arm " + mode if action == "arm" else action
+        # the log is English; the panel's answer is quoted as the resident saw it
+        self.note("panel", "%s with %s -> %s" % (what, "card" if card else "code", text))
         return text
 
     def close(self):
@@ -239,7 +244,7 @@ class Site:
 
 def _duration(ms):
     if ms % 3600000 == 0:
-        return "%d 時間" % (ms // 3600000)
+        return "%d h" % (ms // 3600000)
     if ms % 60000 == 0:
-        return "%d 分" % (ms // 60000)
-    return "%.1f 秒" % (ms / 1000)
+        return "%d min" % (ms // 60000)
+    return "%.1f s" % (ms / 1000)
