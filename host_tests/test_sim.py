@@ -384,3 +384,14 @@ def test_the_centre_pane_is_japanese_the_receivers_diagnostics_go_to_the_log():
         assert [x for x in centre if "!! 未受信 site=site-777: 登録から" in x and "一度も通報なし" in x]
     finally:
         site.close()
+
+
+def test_the_simulated_firmware_runs_on_the_simulators_clock_whatever_is_imported_first():
+    # tools/sim.py imports the centre (receiver.py, which needs no fakes) before the board: the
+    # firmware must still bind hostclock, or fast-forward would not move its timers.
+    probe = ("import sys; sys.path.insert(0, %r); import sim; from simlib import panel; "
+             "import hostclock; from mimamori import compat; "
+             "print(compat.ticks_ms is hostclock.ticks_ms)" % TOOLS)
+    p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                       cwd=str(ROOT), env=dict(os.environ, PYTHONPATH=""))
+    assert p.stdout.strip() == "True", p.stdout + p.stderr

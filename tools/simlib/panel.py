@@ -250,28 +250,30 @@ def _at(rows, x0, y0):
 
 
 def compose(site, c, w, h):
-    """The whole screen, w x h, as {y: [(x, text, style), ...]}."""
+    """The whole screen, w x h, as {y: [(x, text, style), ...]}. Nothing is put in the last
+    column (curses cannot write the bottom-right cell, and a wrap must not lose a character)."""
     out = {}
+    w -= 1
 
     def put(placed):
         for y, segs in placed:
             if 0 <= y < h:
                 out.setdefault(y, []).extend(segs)
 
-    panel = panel_rows(site, c, min(w, PANEL_W))
+    panel = panel_rows(site, c, min(w, PANEL_W - 1))
     views = c.views()
     head = " 見守り %s  " % site.site_id
     tabs = "  ".join(("[%s]" if i == c.view else " %s ") % v for i, v in enumerate(views))
     top = [(0, fit(head + tabs + "   Tab 切替", w), "title")]
-    if w >= PANEL_W + 1 + SIDE_MIN and h >= len(panel) + 1:
+    if w >= PANEL_W + SIDE_MIN and h >= len(panel) + 1:
         # wide: the panel, and beside it the centre (two thirds) over the log
         put([(0, [(0, fit(head, PANEL_W), "title")])])
         put(_at(panel, 0, 1))
-        pw, ph = w - PANEL_W - 1, h * 2 // 3
+        pw, ph = w - PANEL_W, h * 2 // 3
         put(_at(pane_rows(" センター (受信機) ", centre_lines(site), pw, ph,
-                          c.back.get("centre", 0)), PANEL_W + 1, 0))
+                          c.back.get("centre", 0)), PANEL_W, 0))
         put(_at(pane_rows(" log (controller, panel, sensors, sim) ", log_lines(site), pw,
-                          h - ph, c.back.get("log", 0)), PANEL_W + 1, ph))
+                          h - ph, c.back.get("log", 0)), PANEL_W, ph))
         return out
     put([(0, top)])
     view = views[c.view]
