@@ -395,3 +395,16 @@ def test_the_simulated_firmware_runs_on_the_simulators_clock_whatever_is_importe
     p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                        cwd=str(ROOT), env=dict(os.environ, PYTHONPATH=""))
     assert p.stdout.strip() == "True", p.stdout + p.stderr
+
+
+def test_without_libspandsp2_the_interactive_house_runs_without_the_line(monkeypatch):
+    # a non-root set-up without the Debian packages: the panel starts on MQTT alone, and says why
+    import spandsp
+    from simlib.centre import landline_missing
+
+    def missing():
+        raise RuntimeError("libspandsp2 is missing: tools/setup.sh installs it "
+                           "(apt-get install libspandsp2)")
+    assert landline_missing() is None                  # installed here
+    monkeypatch.setattr(spandsp, "lib", missing)
+    assert landline_missing() == "libspandsp2 is missing"

@@ -22,10 +22,7 @@ import sys
 import tempfile
 import time
 
-TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if TOOLS not in sys.path:
-    sys.path.insert(0, TOOLS)
-import hostpath  # noqa: E402 - firmware/ and the host fakes on the path
+import hostpath  # noqa: E402 - firmware/ and the host fakes on the path (simlib/__init__ too)
 import vboard  # noqa: E402 - also puts lib/ (umqtt.simple) on the path
 import hostclock  # noqa: E402
 
