@@ -340,3 +340,24 @@ def test_a_database_made_by_the_schema_before_versions_is_migrated(tmp_path):
     rx.handle("mimamori/v1/%s/event" % SITE, old, time.time())
     assert rx.shown == [] and len(store.reports(SITE)) == 1
     assert R.Store(path).db.execute("PRAGMA user_version").fetchone()[0] == R.SCHEMA_VERSION
+
+
+def test_history_has_one_line_per_report_whatever_the_paths(tmp_path):
+    # a panic by line first, then the same report by MQTT (paired: one line, both paths); a
+    # disarm heard on the line only (its user from the CCC); a 406 by line cancels the panic
+    from mimamori.proto import contactid as CID
+    db = str(tmp_path / "c.db")
+    store, rx = _offline(db)
+    store.add_site(SITE, KEY_HEX, account="1234")
+    t0 = time.time() - 600
+    panic = E.Event(0, E.ALARM, E.CID_PANIC, E.Q_NEW, zone=12, zone_name="非常ボタン", mode="away")
+    panic.seq, panic.wall = 1, _iso(t0)
+    assert rx.line_report(CID.from_event(panic, "1234"), now=t0 + 30) == "shown"
+    rx.handle("mimamori/v1/%s/event" % SITE, F.event_frame(KEY, SITE, panic, 10), t0 + 60)
+    cancel = E.Event(0, E.CANCEL, E.CID_CANCEL, E.Q_NEW, user=3, mode="away")
+    assert rx.line_report(CID.from_event(cancel, "1234"), now=t0 + 90) == "shown"
+    rows = cli(db, "history").stdout.splitlines()[1:]
+    assert len(rows) == 2, rows
+    assert "非常" in rows[0] and "経路 MQTT+電話回線" in rows[0] and "seq 1" in rows[0]
+    assert rows[1].startswith("-") and "取消" in rows[1] and "ユーザー3" in rows[1] and \
+        "経路 電話回線" in rows[1] and "seq 1 の異常を取消 (非常" in rows[1], rows[1]

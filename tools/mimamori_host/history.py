@@ -8,6 +8,7 @@ alarm it cancels: the site's latest alarm before it.
 Times are the centre's local time. --since / --until select on the received time (the centre's
 own clock; a controller's clock may be unset), as a date, a date and time, or "36h" / "7d" ago.
 """
+import bisect
 import datetime
 import re
 import time
@@ -146,16 +147,27 @@ def history(store, site=None, since=None, until=None, kinds=None, limit=None):
 
 
 def _link_cancels(rows):
-    """Each 406 names the alarm it cancels: the site's latest alarm before it (by seq in the
-    same epoch for MQTT reports, by time received for a line-only one)."""
-    last = {}
-    for r in sorted(rows, key=lambda r: (r["site"], r["epoch"] or "", r["seq"] or 0,
-                                         r["received"])):
-        key = r["site"]
+    """Each 406 names the alarm it cancels: the site's latest alarm before it - by seq in the
+    same epoch for an MQTT report (the controller's own order), by time received for one heard
+    on the line only (it has no seq)."""
+    by_seq, by_time = {}, {}
+    for r in rows:
         if r["kind"] == "alarm":
-            last[key] = r
-        elif r["kind"] == "cancel":
-            r["cancels"] = last.get(key)
+            if r["seq"] is not None:
+                by_seq.setdefault((r["site"], r["epoch"]), []).append((r["seq"], r["received"], r))
+            by_time.setdefault(r["site"], []).append((r["received"], r["seq"] or 0, r))
+    for v in list(by_seq.values()) + list(by_time.values()):
+        v.sort(key=lambda t: t[:2])
+    for r in rows:
+        if r["kind"] != "cancel":
+            continue
+        if r["seq"] is not None:
+            cands = by_seq.get((r["site"], r["epoch"]), [])
+            i = bisect.bisect_left([c[0] for c in cands], r["seq"])
+        else:
+            cands = by_time.get(r["site"], [])
+            i = bisect.bisect_left([c[0] for c in cands], r["received"])
+        r["cancels"] = cands[i - 1][2] if i else None
 
 
 def describe(r, late_s=LATE_S):

@@ -186,8 +186,9 @@ def panel_rows(site, c, w):
     rows.append([(0, "暗証番号 %s%s   応答 %s" % (
         auth, " 次は強制セット" if c.force else "", c.answer), "")])
     mq = site.path("mqtt")
-    rows.append([(0, "通信  MQTT %s  未送信 %d  ハンドオフ %d" % (
-        "接続中" if app.link.connected else ("停止中" if not mq.is_up else "接続待ち"),
+    rows.append([(0, "通信  %s %s  未送信 %d  ハンドオフ %d" % (
+        mq.describe(), "接続中" if app.link.connected else ("停止中" if not mq.is_up else
+                                                            "接続待ち"),
         app.journal.pending_count(), handoffs_pending(app)), "")])
     if site.landline:
         ll = site.path("landline")
