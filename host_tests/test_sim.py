@@ -1,8 +1,9 @@
 # make sim: every scenario run headless through tools/sim.py's main (what `make sim
 # SCENARIO=<name>` runs), against a real broker and the real receiver; the summary must name what
 # the centre stored. The pure-Python broker (amqtt, the no-root path) carries at least one run.
-# The panel's keymap is driven without curses; the curses screen itself is checked by hand in
-# tmux (see the issue notes).
+# The panel's keymap is driven without curses, and its screen is composed without curses
+# (panel.compose / text_screen: the same rows the curses Screen draws) at 80x24 and wider; the
+# curses drawing itself was checked in tmux at 80x24 (issue 16's notes).
 import os
 import subprocess
 import sys

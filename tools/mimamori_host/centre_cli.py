@@ -206,6 +206,10 @@ def build_parser():
     t = sub.add_parser("ha-token", help="the site's Home Assistant token (for a hand-made HA "
                        "config; discovery already carries it)")
     t.add_argument("--site", required=True, help="the site")
+    d = sub.add_parser("dc09", help="SIA DC-09 intake through pysiaalarm (tools/receiver_dc09.py)"
+                       ": add-account ACCOUNT SITE | listen [--port P] [--udp]")
+    d.add_argument("args", nargs=argparse.REMAINDER, help="the DC-09 verb and its options "
+                   "(dc09 --help)")
     return p
 
 
@@ -324,7 +328,16 @@ def _ha_token(o, store):
     print(C.ha_token(key, o.site))
 
 
-VERBS = {"add-site": _add_site, "sites": lambda o, s: print("\n".join(
+def _dc09(o, store):
+    try:
+        import receiver_dc09          # the SIA DC-09 issue's intake
+    except ImportError:
+        raise Fail("the SIA DC-09 intake (tools/receiver_dc09.py) is not in this version") \
+            from None
+    return receiver_dc09.main(o.args, store)
+
+
+VERBS = {"dc09": _dc09, "add-site": _add_site, "sites": lambda o, s: print("\n".join(
     H.sites_table(H.sites(s)))), "history": _history, "silent": _silent, "line-in": _line_in,
     "import-keys": _import_keys, "run": _run, "send-cmd": _send_cmd, "ha-token": _ha_token}
 
