@@ -351,6 +351,47 @@ def test_the_layout_has_room_for_an_oled_view_and_card_keys():
         site.close()
 
 
+def test_the_keypad_oled_and_card_reader_of_a_house_that_has_them(monkeypatch):
+    # the display issue's keypad + OLED and the PN532 issue's reader, as their interfaces say
+    # (board.keypad, board.oled, board.oled_rows(), site.press_key, simlib/oled.py; site.reader,
+    # site.tap_card): faked here, wired by Controls without further edits
+    import types
+    fake = types.ModuleType("simlib.oled")
+    fake.KEYS = {"1": "1", "A": "A", "!": "PANIC"}
+    fake.HOLD_MS, fake.PRESS_MS = {"PANIC": 2500}, 150
+    fake.KEY_HELP = "テンキー 0-9 * #   ! 非常(2秒押す)"
+    fake.braille = lambda rows: ["⣿" * 64] * 16
+    fake.halfblock = lambda rows: ["█" * 128] * 32
+    fake.boxed = lambda lines: ["┌" + "─" * 64 + "┐"] + ["│" + x + "│" for x in lines] + \
+        ["└" + "─" * 64 + "┘"]
+    monkeypatch.setitem(sys.modules, "simlib.oled", fake)
+    site = Site(clock="virtual")
+    try:
+        pressed, tapped = [], []
+        site.board.keypad = object()
+        site.board.oled = object()
+        site.board.oled_rows = lambda: ["." * 128] * 64
+        site.press_key = lambda k, ms: pressed.append((k, ms))
+        site.reader = True
+        site.tap_card = lambda card, kind: tapped.append((card, kind)) or "解除しました"
+        c = Controls(site)
+        for ch in "1A!a":
+            c.key(ch)
+        assert pressed == [("1", 150), ("A", 150), ("PANIC", 2500)]
+        assert site.board.is_active(1)                   # a zone key still opens 玄関ドア
+        c.key("M")
+        assert tapped == [("04A1B2C3", "mifare")] and c.answer == "解除しました"
+        rows = _screen(site, c)
+        legend = "\n".join(rows)
+        assert "テンキー 0-9 * #" in legend and "M MIFAREカード" in legend and "Q 終了" in legend
+        for _ in range(3):
+            c.key("\t")
+        rows = _screen(site, c)
+        assert "[OLED]" in rows[0] and rows[3] == "│" + "⣿" * 64 + "│"
+    finally:
+        site.close()
+
+
 def test_a_wide_terminal_shows_the_panel_and_both_panes_side_by_side():
     site = Site(clock="virtual")
     try:

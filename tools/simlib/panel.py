@@ -50,7 +50,7 @@ LEGEND = ("0-9 暗証番号 (BS 消去)", "L ライフカード", "A 外出セ�
           "> +1分", "+ +1時間", "* +12時間", "B ブローカー停止/復旧", "T 電話回線切断/復旧",
           "Tab 画面切替", "↑↓ スクロール", "Q 終了")
 SCROLL_KEYS = {"KEY_UP": 1, "KEY_DOWN": -1, "KEY_PPAGE": 10, "KEY_NPAGE": -10}
-LOG_SOURCES = ("board", "panel", "sensor", "sim", "rx", "check")
+LOG_SOURCES = ("board", "panel", "sensor", "sim", "rx", "check")   # the log's own sources
 
 
 class Controls:
@@ -67,7 +67,8 @@ class Controls:
         self.quit = False
         self.view = 0             # index into views()
         self.back = {}            # pane name -> rows scrolled back from the newest
-        self.extra_keys = {}      # key -> (legend item, fn(site)): card taps and the like
+        self.extra_keys = {}      # key -> (legend item or None, fn(site)): card taps ...
+        self.extra_legend = []    # legend items for a group of extra keys (the keypad's)
         self.extra_views = []     # (tab name, fn(site, w, h) -> rows): e.g. the OLED
         self.zone_keys = {}
         for i, z in enumerate(site.config["zones"][:len(ZONE_KEYS)]):
@@ -75,6 +76,33 @@ class Controls:
         self._ops = {"A": ("arm", "away"), "S": ("arm", "stay"), "P": ("arm", "partial"),
                      "D": ("disarm", None), "C": ("cancel", None), "R": ("reset", None)}
         self._jumps = {">": MINUTE, "+": HOUR, "*": 12 * HOUR}
+        self._house_extras(site)
+
+    def _house_extras(self, site):
+        """What the house has beyond the sample board: the resident's keypad and OLED (the
+        display issue: board.keypad, board.oled, board.oled_rows(), site.press_key(key, ms),
+        simlib/oled.py) and the card reader (the PN532 issue: site.reader, site.tap_card(card,
+        kind) -> the panel's answer)."""
+        board = site.board
+        if getattr(board, "keypad", None) is not None:     # the real keypad takes its keys
+            from simlib import oled
+            for ch, k in oled.KEYS.items():
+                self.extra_keys[ch] = (None, lambda s, k=k: s.press_key(
+                    k, oled.HOLD_MS.get(k, oled.PRESS_MS)))
+            self.extra_legend.append(oled.KEY_HELP)
+        if getattr(board, "oled", None) is not None:
+            self.extra_views.append(("OLED", oled_view))
+        if getattr(site, "reader", None):
+            from simlib import site as site_mod
+            for ch, card, kind, legend in (
+                    ("M", SAMPLE_CARD, "mifare", "M MIFAREカード"),
+                    ("N", getattr(site_mod, "SAMPLE_FELICA", None), "felica", "N FeliCaカード"),
+                    ("U", getattr(site_mod, "STRANGER_CARD", None), "mifare", "U 未登録カード")):
+                self.extra_keys[ch] = (legend, lambda s, card=card, kind=kind: self._tap(
+                    s, card, kind))
+
+    def _tap(self, site, card, kind):
+        self.answer = site.tap_card(card, kind) or "カードを読み取れませんでした"
 
     def views(self):
         return ["パネル", "センター", "ログ"] + [name for name, _fn in self.extra_views]
@@ -197,7 +225,8 @@ def panel_rows(site, c, w):
     rows += zone_rows(site, c, w)
     last = ZONE_KEYS[max(1, min(len(c.zone_keys), len(ZONE_KEYS))) - 1]
     items = ["a-%s センサー (上の表)" % last] + list(LEGEND[:-1]) + \
-        [legend for legend, _fn in c.extra_keys.values()] + [LEGEND[-1]]
+        [legend for legend, _fn in c.extra_keys.values() if legend] + c.extra_legend + \
+        [LEGEND[-1]]
     rows += [[(0, line, "dim")] for line in pack(items, w)]
     return rows
 
@@ -220,14 +249,24 @@ def zone_rows(site, c, w):
     return out
 
 
+def oled_view(site, w, h):
+    """The OLED as its glass shows (simlib/oled.py): braille fits 80x24, half blocks when wide."""
+    from simlib import oled
+    rows = site.board.oled_rows()
+    art = oled.halfblock(rows) if w >= 132 and h >= 36 else oled.braille(rows)
+    return [[(0, line, "")] for line in oled.boxed(art)] + [[(0, oled.KEY_HELP, "dim")]]
+
+
 def centre_lines(site):
     return [("%s %s" % (clock(e[0]), e[2]), "red" if e[2].startswith("!!") else "")
             for e in site.timeline[-500:] if e[1] == "centre"]
 
 
 def log_lines(site):
+    """Everything on the timeline but the centre's console (LOG_SOURCES and any source a part
+    of the house adds)."""
     return [("%s %-6s %s" % (clock(e[0]), e[1], e[2]), "")
-            for e in site.timeline[-500:] if e[1] in LOG_SOURCES]
+            for e in site.timeline[-500:] if e[1] != "centre"]
 
 
 def pane_rows(title, lines, w, h, back=0):
