@@ -50,7 +50,6 @@ LEGEND = ("0-9 暗証番号 (BS 消去)", "L ライフカード", "A 外出セ�
           "> +1分", "+ +1時間", "* +12時間", "B ブローカー停止/復旧", "T 電話回線切断/復旧",
           "Tab 画面切替", "↑↓ スクロール", "Q 終了")
 SCROLL_KEYS = {"KEY_UP": 1, "KEY_DOWN": -1, "KEY_PPAGE": 10, "KEY_NPAGE": -10}
-LOG_SOURCES = ("board", "panel", "sensor", "sim", "rx", "check")   # the log's own sources
 
 
 class Controls:
@@ -263,8 +262,8 @@ def centre_lines(site):
 
 
 def log_lines(site):
-    """Everything on the timeline but the centre's console (LOG_SOURCES and any source a part
-    of the house adds)."""
+    """Everything on the timeline but the centre's console: board, panel, sensor, sim, rx,
+    check (simlib/site.py) and any source a part of the house adds."""
     return [("%s %-6s %s" % (clock(e[0]), e[1], e[2]), "")
             for e in site.timeline[-500:] if e[1] != "centre"]
 
