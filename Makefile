@@ -19,7 +19,7 @@ help:
 
 setup: $(STAMP)
 
-$(STAMP): requirements-dev.txt package.json package-lock.json tools/setup.sh
+$(STAMP): requirements-dev.txt package.json package-lock.json tools/setup.sh pyproject.toml
 	bash tools/setup.sh
 	@touch $@
 

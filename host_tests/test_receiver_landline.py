@@ -129,10 +129,10 @@ def test_unknown_account_and_bad_digits_are_refused_with_a_reason(tmp_path):
 def test_an_account_names_one_site_only_and_the_cli_takes_it(tmp_path):
     db = str(tmp_path / "centre.db")
     run = [sys.executable, os.path.join(ROOT, "tools", "receiver.py"), "--db", db]
-    subprocess.run(run + ["add-site", SITE, KEY_HEX, "--account", ACCT], check=True,
-                   capture_output=True)
-    p = subprocess.run(run + ["add-site", "site-002", "ab" * 32, "--account", ACCT],
-                       capture_output=True, text=True)
+    subprocess.run(run + ["add-site", SITE, "--account", ACCT], check=True,
+                   capture_output=True, input=KEY_HEX + "\n", text=True)   # the key on stdin
+    p = subprocess.run(run + ["add-site", "site-002", "--account", ACCT],
+                       capture_output=True, text=True, input="ab" * 32 + "\n")
     assert p.returncode != 0 and "already another site's" in p.stderr
     p = subprocess.run(run + ["line-in"], input=C.from_event(_ev(1), ACCT) + "\n",
                        capture_output=True, text=True)

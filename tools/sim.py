@@ -11,12 +11,10 @@ broker and the monitoring-centre receiver, all on this machine.
 The broker is mosquitto when installed, else amqtt in-process ($MIMAMORI_BROKER also chooses).
 """
 import argparse
-import os
 import signal
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from simlib import scenarios  # noqa: E402
+from simlib import scenarios    # tools/ is on the path: the script's own dir, or the package
 
 
 def _stop_on_signal(signum, frame):

@@ -32,9 +32,10 @@ PY = sys.executable
 class Child:
     """A child process whose output goes (appended) to one file across restarts."""
 
-    def __init__(self, name, argv, out_path):
+    def __init__(self, name, argv, out_path, env=None):
         self.name = name
         self.argv = argv
+        self.env = env          # extra environment (the receiver's broker password)
         self.out_path = out_path
         self.proc = None
         self.starts = 0
@@ -44,7 +45,8 @@ class Child:
     def start(self):
         with open(self.out_path, "ab") as out:
             self.proc = subprocess.Popen(self.argv, stdout=out, stderr=subprocess.STDOUT,
-                                         cwd=soak_site.hostpath.ROOT)
+                                         cwd=soak_site.hostpath.ROOT,
+                                         env=dict(os.environ, **(self.env or {})))
         self.starts += 1
         return self
 
@@ -166,16 +168,19 @@ def run(controller_kills=20, receiver_kills=6, broker_kills=6, seed=1, gap_s=(0.
                                    "--press-every-ms", str(press_every_ms)],
                     os.path.join(work, "controller.log"))
         cred = []
+        rx_env = {}
         if rx_auth or os.environ.get("SOAK_RX_USER"):
-            # A broker with ACLs: the receiver logs in as the centre
+            # A broker with ACLs: the receiver logs in as the centre (password: environment)
             u, pw = rx_auth or (os.environ["SOAK_RX_USER"], os.environ.get("SOAK_RX_PASSWORD"))
-            cred = ["--user", u] + (["--password", pw] if pw else [])
+            cred = ["--user", u]
+            rx_env["MIMAMORI_MQTT_PASSWORD"] = pw or ""
         elif brk.b.secure:
-            cred = ["--user", "centre", "--password", brk.b.login("centre")[1]]
+            cred = ["--user", "centre"]
+            rx_env["MIMAMORI_MQTT_PASSWORD"] = brk.b.login("centre")[1]
         rx = Child("receiver", [PY, os.path.join(HERE, "receiver.py"), "--db", db, "--port",
                                 str(port)] + cred + ["run", "--name", "soak-rx",
                                                      "--silent-every", "1e9"],
-                   os.path.join(work, "receiver.log"))
+                   os.path.join(work, "receiver.log"), env=rx_env)
         kids += [ctl, rx]
         rx.start()
         ctl.start()

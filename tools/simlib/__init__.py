@@ -7,3 +7,8 @@
     panel.py      the interactive curses panel
     text.py       terminal width of Japanese text
 """
+# The host fakes before anything imports the firmware: the firmware's compat seam binds its ticks
+# at first import, and the simulation's clock (hostclock: fast-forward, virtual time) must be the
+# one it binds, not the real clock the centre's tools fall back to (receiver.py, imported by
+# centre.py, needs no fakes).
+import hostpath  # noqa: E402,F401

@@ -12,6 +12,7 @@ A path may also have attach(board) (after the board is built) and tick(ms) (ever
 import os
 import queue
 import sys
+import time
 
 import broker as broker_mod
 import receiver as R
@@ -26,6 +27,12 @@ class Centre:
     def __init__(self, db_path):
         self.store = R.Store(db_path)
         self.lines = queue.Queue()    # console lines from receiver threads, drained by the site
+        self.clock = time.time        # Site.follow_board_clock: the centre's time moves with
+        #                               the fast-forward, as the board's RTC does
+
+    def now(self):
+        """The centre's clock (Unix seconds): every receiver of the simulation reads it."""
+        return self.clock()
 
     def add_site(self, site, key_hex, account=None):
         self.store.add_site(site, key_hex, account=account)
@@ -74,7 +81,8 @@ class MqttPath:
     def start(self):
         user, password = self.broker.login("centre")
         self.rx = R.Receiver(self.centre.store, self.broker.host, self.broker.port, user, password,
-                             out=self.centre.say, name="sim-centre").start()
+                             out=self.centre.say, name="sim-centre",
+                             clock=self.centre.now).start()
         return self
 
     def ready(self, app):
@@ -101,6 +109,20 @@ class MqttPath:
         self.broker.close()
 
 
+def landline_missing():
+    """Why the house cannot have the telephone line here (libspandsp2, the centre's Contact ID
+    receiver, is not installed: a non-root set-up without the Debian packages), or None."""
+    support = os.path.join(R.ROOT, "host_tests", "support")
+    if support not in sys.path:
+        sys.path.insert(0, support)
+    import spandsp
+    try:
+        spandsp.lib()
+    except RuntimeError as e:
+        return str(e).split(":")[0]
+    return None
+
+
 class LandlinePath:
     """The fixed line: the board's ISOmodem (emulated on its UART), the line, and the centre's
     Contact ID line receiver (spandsp) feeding the centre's landline intake."""
@@ -122,7 +144,7 @@ class LandlinePath:
         self.board = None
         self._iso = isomodem
         # the centre's line receiver: no broker, only its landline intake and console
-        self.rx = R.Receiver(centre.store, out=centre.say, name="sim-line")
+        self.rx = R.Receiver(centre.store, out=centre.say, name="sim-line", clock=centre.now)
 
     def allow(self, site, mqtt_secrets):
         pass

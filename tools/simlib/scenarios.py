@@ -185,7 +185,7 @@ def landline(s, check):
     s.settle(lambda: any(r["kind"] == "alarm" for r in s.reports()), SETTLE_S)
     s.settle(lambda: s.app.journal.pending_count() == 0, SETTLE_S)
     s.drain()
-    alarms = [e for e in s.timeline if e[1] == "センター" and e[2].startswith("!!")]
+    alarms = [e for e in s.timeline if e[1] == "centre" and e[2].startswith("!!")]
     check(by_line() and by_line()[0][3] == ("mqtt", "landline") and len(alarms) == 1 and
           "経路 電話回線" in alarms[0][2],
           "MQTT's copy arrived later and was paired with the line's: the operator saw the "
@@ -235,7 +235,7 @@ def run(name, broker=None, out=print):
 
     def check(ok, what):
         site.drain()          # centre lines that arrived so far come first on the timeline
-        out(entry_line((site.elapsed_ms(), "確認", ("OK  " if ok else "NG  ") + what)))
+        out(entry_line((site.elapsed_ms(), "check", ("OK  " if ok else "NG  ") + what)))
         if not ok:
             problems.append(what)
 

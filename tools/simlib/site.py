@@ -22,10 +22,7 @@ import sys
 import tempfile
 import time
 
-TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if TOOLS not in sys.path:
-    sys.path.insert(0, TOOLS)
-import hostpath  # noqa: E402 - firmware/ and the host fakes on the path
+import hostpath  # noqa: E402 - firmware/ and the host fakes on the path (simlib/__init__ too)
 import vboard  # noqa: E402 - also puts lib/ (umqtt.simple) on the path
 import hostclock  # noqa: E402
 
@@ -44,8 +41,10 @@ READER_WIRING = {"gives_up_zones": (8, 11), "i2c": {"sda": 21, "scl": 25}}
 LOOP_MS = vboard.LOOP_MS
 PACE_S = 0.001              # virtual clock, waiting on the network: real seconds per loop pass
 
-ACTION_JA = {"disarm": "解除", "cancel": "キャンセル", "reset": "異常リセット"}
-ARM_JA = {"away": "外出セット", "stay": "在宅セット", "partial": "部分セット"}
+# The timeline is the log (English): sources board (the firmware's own log), panel (the
+# resident's operations), sensor, sim (outages, fast-forward), rx (the receiver's diagnostics),
+# centre (the receiver's console, Japanese: the operator's surface), check (a scenario's checks).
+PATH_EN = {"mqtt": "MQTT broker", "landline": "telephone line"}
 
 
 def load_json(path):
@@ -118,9 +117,14 @@ class Site:
         else:
             hostclock.use_real()
         self.t0 = hostclock.clock.now_ms    # before the board: it logs its boot report
+        # The centre's clock runs on the board's clock (a fast-forward moves both), from the
+        # same Unix time the board's RTC starts at: the centre never acks with a time behind the
+        # controller's, so report times never run backwards (io/clock.py centre_time).
+        unix0 = int(time.time())
+        self.centre.clock = lambda: unix0 + self.elapsed_ms() / 1000
         self.board = vboard.VirtualBoard(self.config, self.secrets,
                                          os.path.join(self.tmp, "flash"),
-                                         log=lambda m: self.note("本体", m))
+                                         log=lambda m: self.note("board", m), wall_unix=unix0)
         for p in self.paths:
             if hasattr(p, "attach"):
                 p.attach(self.board)
@@ -146,7 +150,10 @@ class Site:
         """Put the centre's console lines received so far on the timeline."""
         q = self.centre.lines
         while not q.empty():
-            self.note("センター", q.get_nowait())
+            line = q.get_nowait()
+            # the operator's console is Japanese; the receiver's own diagnostics ("receiver:
+            # ... refused: bad_mac") are log lines, in English: they go to the log
+            self.note("rx" if line.startswith("receiver:") else "centre", line)
 
     def reports(self):
         return self.centre.reports(self.site_id)
@@ -167,8 +174,8 @@ class Site:
             p.up()
         else:
             p.down()
-        self.note("sim", "%s %s" % (p.describe(), "復旧" if up else
-                                    "切断" if name == "landline" else "停止"))
+        self.note("sim", "%s %s" % (PATH_EN.get(name, name), "restored" if up else
+                                    "cut" if name == "landline" else "stopped"))
 
     def ready(self):
         return all(p.ready(self.app) for p in self.paths if p.is_up)
@@ -203,7 +210,7 @@ class Site:
             hostclock.clock.advance(ms)
         else:
             hostclock.clock.jump(ms)
-        self.note("sim", "早送り +%s" % _duration(ms))
+        self.note("sim", "fast-forward +%s" % _duration(ms))
         self.step()
 
     def settle(self, cond=None, timeout_s=10.0):
@@ -229,8 +236,8 @@ class Site:
     def set_zone(self, zone_id, active, quiet=False):
         self.board.set_zone(zone_id, active)
         if not quiet:
-            self.note("センサー", "%s %s" % (self.zones[zone_id]["name"],
-                                             "作動" if active else "復帰"))
+            self.note("sensor", "%s %s" % (self.zones[zone_id]["name"],
+                                           "active" if active else "at rest"))
 
     def press(self, zone_id, hold_ms=300):
         """A momentary input: active now, back at rest after hold_ms of board time (released
@@ -253,9 +260,9 @@ class Site:
             code = SAMPLE_CODE
         text = self.app.operate(action, self.board.now(), code=code, card=card, mode=mode,
                                 force=force)
-        what = ("強制" if force else "") + ARM_JA[mode] if action == "arm" else \
-            ACTION_JA.get(action, action)
-        self.note("操作", "%s (%s) -> %s" % (what, "カード" if card else "暗証番号", text))
+        what = ("force-" if force else "") + "arm " + mode if action == "arm" else action
+        # the log is English; the panel's answer is quoted as the resident saw it
+        self.note("panel", "%s with %s -> %s" % (what, "card" if card else "code", text))
         return text
 
     def tap_card(self, card_id, kind="mifare"):
@@ -277,7 +284,7 @@ class Site:
 
 def _duration(ms):
     if ms % 3600000 == 0:
-        return "%d 時間" % (ms // 3600000)
+        return "%d h" % (ms // 3600000)
     if ms % 60000 == 0:
-        return "%d 分" % (ms // 60000)
-    return "%.1f 秒" % (ms / 1000)
+        return "%d min" % (ms // 60000)
+    return "%.1f s" % (ms / 1000)

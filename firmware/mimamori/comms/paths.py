@@ -116,6 +116,15 @@ class Router:
             p.on_delivered = self._delivered
         self._restore(now)
 
+    def handed_off_pending(self):
+        """Reports handed to a further path and not yet acknowledged on any (not delivered:
+        what the panel's ハンドオフ shows; `handoffs` counts every hand-off since boot)."""
+        n = 0
+        for seq, m in self._handed.items():
+            if m & (m - 1) and not self._acked.get(seq):
+                n += 1
+        return n
+
     def path(self, name):
         for p in self.paths:
             if p.name == name:
