@@ -34,6 +34,7 @@ import hostpath  # noqa: E402,F401
 import broker as broker_mod  # noqa: E402
 
 from mimamori.proto import frame as F  # noqa: E402
+from mimamori.log import Logger  # noqa: E402
 from mimamori.core import commands as C  # noqa: E402
 from mimamori.core import sealing as S  # noqa: E402
 
@@ -339,7 +340,7 @@ def run(messages=2000, seed=1, batch=50, settle_s=30.0, event_share=0.2, say=Non
 
         link.on_message = counting
         logs = []
-        app.log = logs.append            # the App's log: what escaped a handler
+        app.log = Logger.wrap(logs.append)   # the App's log: what escaped a handler
         app.delivery.log = logs.append
         app.commands.log = logs.append
         key = app.key

@@ -13,11 +13,10 @@
 # state frame), comms/routes.py (the report paths).
 from mimamori.compat import const, ticks_diff, ticks_ms
 from mimamori.log import Logger
-from mimamori import cards, frontpanel, restore, status
+from mimamori import frontpanel, restore, status
 from mimamori.operations import Operations
 from mimamori.persist import Keeper
 from mimamori.reports import Reports
-from mimamori.resident import Resident
 from mimamori.core import outputs as out
 from mimamori.core.arming import AlarmCore
 from mimamori.core.auth import Authenticator
@@ -45,9 +44,9 @@ class App:
         self.config = config
         self._machine = machine_module
         self.site = config["site_id"]
-        self.log = log or _print_log   # a Logger (mimamori/log.py), still a plain callable
+        self.log = Logger.wrap(log or print)   # a Logger (mimamori/log.py) or a plain f(line)
         self.key = frame.site_key(secrets["site_key"])
-        self.wall = wall or WallClock(machine_module.RTC(), config.get("utc_offset_min", 540))
+        self.wall = wall or WallClock(machine_module.RTC(), config["utc_offset_min"])
         if self.log.ring is not None and self.log.ring.clock is None:
             self.log.ring.clock = self.wall.iso     # the log ring's times: wall time when set
         self.wifi = wifi
@@ -76,23 +75,16 @@ class App:
         self.core = AlarmCore(config["zones"], timers, self._emit, now)
         saved = restore.restore_core(self, now)
         self.sup = Supervisor(timers, self.paths, self._emit, self.reports.send_test, now,
-                              config.get("supervision"), self.core.mode)
+                              config["supervision"], self.core.mode)
         self.auth = Authenticator(secrets, now)
         if saved:
             restore.restore_rest(self, saved, now)   # each section guarded: damage, a finding
         self.keeper.auth_saved = self.auth.revision
         self.inputs = ZoneInputs(config["zones"], machine_module)
         self.outputs = Outputs(config["outputs"], machine_module)
-        self.analog = Analog(self.sup, config.get("supervision"), now)
-        # The panel (issue 14), each optional: the keypad's keys go to self.on_key(key, down,
-        # now) (the resident's key handling replaces it); the OLED is redrawn on change.
-        self.keypad = frontpanel.make_keypad(config.get("keypad"), machine_module)
-        self.screen = frontpanel.make_screen(config, machine_module, self.log,
-                                             keypad=self.keypad)
-        self.on_key = self._on_key
+        self.analog = Analog(self.sup, config["supervision"], now)
         self.rendered = out.OutputState()   # what is on the pins: core + supervision merged
         self._zone_sink = self._on_zone     # bound once: a bound method allocates per use
-        self.cards = cards.attach(self, machine_module, now)   # ライフカード reader, or None
         restore.feed_boot_levels(self, now)
         if link is None:
             from mimamori.comms.path_mqtt import make_link
@@ -103,22 +95,13 @@ class App:
             self.key, self.site, self.auth, last_ctr=restore.command_counter(self),
             save_ctr=lambda c: self.journal.save_value("cmd_ctr", c), log=self.log,
             now_unix=self.wall.unix(), now_ms=now)
-        # keys, card taps, watch-over calls, door chime (resident.py)
-        self.resident = Resident(self, now)
-        self.on_key, self.tap = self.resident.on_key, self.resident.tap
+        # keypad, OLED, card reader; keys, taps, watch-over calls, door chime (resident.py)
+        frontpanel.attach(self, machine_module, now)
         restore.announce(self, secrets, now)   # 305, sample secrets, the findings (307)
         self._trouble = status.any_trouble(self)   # trouble LED and chirp
         self._state_dirty = True    # the retained state topic needs a new frame
         self._ha_key = -1           # what HA's state depends on, as last published
         self.repl = None            # the USB REPL's lock on a real board (usbrepl.py)
-
-    @property
-    def log(self):
-        return self._log
-
-    @log.setter
-    def log(self, f):
-        self._log = Logger.wrap(f)    # a Logger, or a plain f(line) (tools swap it in)
 
     def step(self, now):
         # Uptime in whole seconds, accumulated per step: a ticks_diff from boot would wrap after
@@ -174,14 +157,3 @@ class App:
         self.sup.zone_fault(z.id, z.name, active, edge_ticks)
         self.resident.zone(z, active, edge_ticks)
         self._state_dirty = True
-
-    def _on_key(self, key, down, edge_ticks):
-        """A panel key pressed or released (io/keypad.py), until the resident's key handling
-        (code entry, 非常 held 2 s: core/keys.py) takes self.on_key over: every press is
-        activity for ライフ監視."""
-        if down:
-            self.sup.activity(edge_ticks)
-
-
-def _print_log(msg):
-    print(msg)

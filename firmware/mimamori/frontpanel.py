@@ -38,3 +38,17 @@ def make_screen(config, machine, log=None, i2c=None, keypad=None):
         i2c = make_i2c(config["i2c"], machine)
     return Screen(TextDisplay(SSD1306(i2c, d["address"])), d["contrast"], log,
                   d["sleep_min"] * 60000, keypad)
+
+
+def attach(app, machine, now):
+    """The resident's side of the panel on the App, each part optional (absent from the config:
+    None): app.keypad (its keys go to app.on_key), app.screen (the OLED, redrawn on change),
+    app.cards (the ライフカード reader), and app.resident, which decides what keys and taps mean
+    (code entry, 非常 held 2 s, watch-over calls, door chime) and owns on_key and tap."""
+    from mimamori import cards
+    from mimamori.resident import Resident
+    app.keypad = make_keypad(app.config["keypad"], machine)
+    app.screen = make_screen(app.config, machine, app.log, keypad=app.keypad)
+    app.cards = cards.attach(app, machine, now)
+    app.resident = Resident(app, now)
+    app.on_key, app.tap = app.resident.on_key, app.resident.tap
