@@ -13,6 +13,7 @@ import cryptolib
 from dc09_judge import Judge, Scripted, drive
 import hostclock
 from mimamori.comms.path_dc09 import Dc09Path, key_bytes
+from mimamori.comms.resolve import Address
 from mimamori.core import events as E
 from mimamori.proto import contactid
 from mimamori.proto import dc09 as D
@@ -278,8 +279,7 @@ def test_a_receiver_named_by_host_name_is_looked_up_then_acks():
         with Judge("udp", ACCOUNT, TEXT_KEY) as j:
             p = make_path([e], j.port, "udp", TEXT_KEY)
             p.host = "receiver.example"
-            p._addr = None
-            p.dns = dns.addr
+            p._where = Address(p.host, p.port, dns.addr)
             assert drive(p, lambda: p.got == [1], real_timeout=10)
             assert j.settle(1)
         assert dns.queries >= 1 and j.events[0].event_type == "151"

@@ -340,12 +340,14 @@ def compose(site, c, w, h):
 
 
 def text_screen(site, c, w, h):
-    """compose() as plain text rows (what a test, or a capture, reads)."""
+    """compose() as plain text rows (what a test, or a capture, reads), each segment clipped
+    at the right edge exactly as Screen.draw clips it on the terminal."""
     lines = []
     screen = compose(site, c, w, h)
     for y in range(h):
         row = ""
         for x, t, _s in sorted(screen.get(y, []), key=lambda seg: seg[0]):
+            t = fit(t, max(0, min(cells(t), w - 1 - x)))
             row = fit(row, x) + t if x >= cells(row) else row
         lines.append(row.rstrip())
     return lines

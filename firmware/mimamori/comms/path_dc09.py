@@ -21,10 +21,11 @@
 import errno
 
 from mimamori.compat import const, ticks_add, ticks_diff
+from mimamori.comms import netio
 from mimamori.comms.paths import Path
+from mimamori.comms.resolve import Address
 from mimamori.log import Logger
 from mimamori.proto import dc09
-from mimamori.proto.dns import is_ipv4, PORT as DNS_PORT
 
 NAME = "dc09"
 CONNECT_MS = const(10000)       # TCP connect
@@ -33,29 +34,12 @@ RETRY_MS = (5000, 10000, 20000, 40000, 60000)
 FAIL_ATTEMPTS = const(3)        # failures in a row before the path is down (trouble)
 NAK_RESENDS = const(3)          # NAKs in a row resent at once before it counts as a failure
 RX_MAX = const(512)             # longest answer kept while waiting for its <CR>
-BUSY = (errno.EINPROGRESS, errno.EAGAIN, errno.ETIMEDOUT, 118, 119)
 PLAUSIBLE_FROM = 1735689600     # 2025-01-01: an RTC before this is unset (io/clock.py)
 
 IDLE = const(0)
 RESOLVING = const(1)
 CONNECTING = const(2)
 WAITING = const(3)              # frame sent (or being sent), waiting for the answer
-
-
-def _socket():
-    try:
-        import usocket as socket    # host: host_tests/fakes/usocket.py
-    except ImportError:
-        import socket
-    return socket
-
-
-def _select():
-    try:
-        import select
-    except ImportError:
-        import uselect as select
-    return select
 
 
 class Dc09Path(Path):
@@ -73,7 +57,6 @@ class Dc09Path(Path):
         self.aes = aes
         self.wall = wall
         self.wlan = wlan
-        self.dns = None                 # (ip, port) of a DNS server; None: the Wi-Fi's
         self.log = Logger.wrap(log)
         self._rand = rand
         self.ping_ms = cfg["ping_interval_s"] * 1000
@@ -85,8 +68,9 @@ class Dc09Path(Path):
         self._sock = None
         self._reused = False
         self._poller = None
-        self._addr = (self.host, self.port) if is_ipv4(self.host) else None
-        self._resolver = None
+        # where to send: an IP address as given, a host name looked up without blocking
+        # (the Wi-Fi's DNS server) and kept for its TTL (comms/resolve.py)
+        self._where = Address(self.host, self.port, None, wlan)
         self._seq = 0                   # DC-09 seq of the last new message
         self._cur = None                # journal seq in flight, or 0 for a NULL
         self._frame = None
@@ -109,7 +93,8 @@ class Dc09Path(Path):
             if self.state == IDLE:
                 self._idle(now)
             elif self.state == RESOLVING:
-                self._resolving(now)
+                if self._where.poll(now):       # OSError when the lookup failed
+                    self._connect(now)
             elif self.state == CONNECTING:
                 self._connecting(now)
             else:
@@ -147,8 +132,9 @@ class Dc09Path(Path):
             self.ack(seq)
             self._cur = None
             return
-        if self._addr is None:
-            self._resolve(now)
+        if not self._where.fresh(now):
+            self._where.start(netio.socket_module(), now, self._seq)
+            self._set(RESOLVING, now)
         elif self._sock is None:
             self._connect(now)
         else:
@@ -191,29 +177,8 @@ class Dc09Path(Path):
         return None
 
     # --- transport ----------------------------------------------------------------------------
-    def _resolve(self, now):
-        """A host name: asked of the Wi-Fi's DNS server without blocking (comms/resolve.py)."""
-        from mimamori.comms.resolve import Resolver
-        server = self.dns
-        if server is None:
-            ip = self.wlan.ifconfig()[3] if self.wlan is not None else "0.0.0.0"
-            if ip == "0.0.0.0":
-                raise OSError(errno.EHOSTUNREACH)
-            server = (ip, DNS_PORT)
-        self._resolver = Resolver(_socket(), self.host, server, now, self._seq)
-        self._set(RESOLVING, now)
-
-    def _resolving(self, now):
-        got = self._resolver.poll(now)      # raises OSError on failure (after its deadline)
-        if got is None:
-            return
-        self._resolver.close()
-        self._resolver = None
-        self._addr = (got[0], self.port)
-        self._connect(now)
-
     def _connect(self, now):
-        socket = _socket()
+        socket = netio.socket_module()
         if self.udp:
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.setblocking(False)
@@ -223,24 +188,18 @@ class Dc09Path(Path):
         s = socket.socket()
         self._sock = s
         s.setblocking(False)
-        try:
-            s.connect(self._addr)
-        except OSError as e:
-            if e.args[0] not in BUSY:
-                raise
-        select = _select()
-        self._poller = select.poll()
-        self._poller.register(s, select.POLLOUT)
+        netio.connect(s, self._where.addr)
+        self._poller = netio.select.poll()
+        self._poller.register(s, netio.select.POLLOUT)
         self._set(CONNECTING, now)
 
     def _connecting(self, now):
-        select = _select()
         ready = self._poller.poll(0)
         if ready:
             ev = ready[0][1]
-            if ev & (select.POLLERR | select.POLLHUP):
+            if ev & (netio.select.POLLERR | netio.select.POLLHUP):
                 raise OSError(errno.ECONNREFUSED)
-            if ev & select.POLLOUT:
+            if ev & netio.select.POLLOUT:
                 self._poller = None
                 self._send(now)
                 return
@@ -250,7 +209,7 @@ class Dc09Path(Path):
     def _send(self, now):
         self._rx[:] = b""
         if self.udp:
-            self._sock.sendto(self._frame, self._addr)
+            self._sock.sendto(self._frame, self._where.addr)
         else:
             self._tx = memoryview(self._frame)
             self._write()
@@ -261,7 +220,7 @@ class Dc09Path(Path):
     def _write(self):
         if self._tx is None or not len(self._tx):
             return
-        n = self._sock.write(self._tx)
+        n = netio.write(self._sock, self._tx)   # None: not now (a platform's busy errno)
         if n:
             self._tx = self._tx[n:]
 
@@ -271,7 +230,7 @@ class Dc09Path(Path):
             try:
                 data, _addr = s.recvfrom(RX_MAX)
             except OSError as e:
-                if e.args[0] not in BUSY:
+                if e.args[0] not in netio.BUSY:
                     raise
                 data = None
             if data:
@@ -280,7 +239,7 @@ class Dc09Path(Path):
                     return
         else:
             self._write()
-            n = s.readinto(self._buf)
+            n = netio.readinto(s, self._buf)
             if n == 0:
                 raise OSError(errno.ECONNRESET)      # the receiver closed the connection
             if n:
@@ -365,8 +324,7 @@ class Dc09Path(Path):
             self._set(IDLE, now)
             return
         self._fails += 1
-        if not is_ipv4(self.host):
-            self._addr = None           # the name may point elsewhere now: look it up again
+        self._where.expire(now)         # a name may point elsewhere now: look it up again
         n = self._fails - 1
         wait = RETRY_MS[n if n < len(RETRY_MS) else len(RETRY_MS) - 1]
         self._retry_at = ticks_add(now, wait)
@@ -382,9 +340,7 @@ class Dc09Path(Path):
                 self.on_link(False, now)
 
     def _close(self):
-        if self._resolver is not None:
-            self._resolver.close()
-            self._resolver = None
+        self._where.close()
         if self._sock is not None:
             try:
                 self._sock.close()

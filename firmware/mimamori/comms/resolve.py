@@ -88,6 +88,7 @@ class Address:
         a = Address(host, port, dns=None, wlan=None)   # dns: (server ip, port); default: Wi-Fi's
         if not a.fresh(now): a.start(socket_module, now, qid) ... until a.poll(now) is True
         a.addr                                          # (ip, port) to connect to
+        a.expire(now)                                   # the peer failed: ask again
         a.close()                                       # a lookup in flight is dropped
     """
 
@@ -103,6 +104,10 @@ class Address:
 
     def fresh(self, now):
         return self._ip or (self.addr is not None and ticks_diff(now, self._until) < 0)
+
+    def expire(self, now):
+        """Look the name up again before the next dial (the last answer stays as the fallback)."""
+        self._until = now
 
     def start(self, socket, now, qid):
         server = self._dns
