@@ -20,6 +20,7 @@ import json
 
 from mimamori import VERSION
 from mimamori.compat import ticks_ms, ticks_diff, sleep_ms
+from mimamori.service_flash import exists as _exists
 
 ROOT = ""                    # the board's "/" (tests: a scratch folder standing for it)
 CONFIG = "/config.json"
@@ -58,14 +59,6 @@ def _p(name):
     return ROOT + name
 
 
-def _exists(path):
-    cut = path.rfind("/")
-    folder, name = (path[:cut] or "/", path[cut + 1:]) if cut >= 0 else (".", path)
-    import os
-    try:
-        return name in os.listdir(folder)
-    except OSError:
-        return False
 
 
 def _load():
@@ -110,99 +103,6 @@ def info():
 
 # ---- status ------------------------------------------------------------------------------------
 
-class _Saved:
-    """The controller as it left the flash: its config, the alarm core, supervision and the
-    lockout restored from the state file (events they emit are dropped: a view, not a boot),
-    and the zones' levels read from the pins now. `state`: none (nothing saved yet), ok, or
-    damaged (the next boot refuses it and boots fail-secure)."""
-
-    def __init__(self, now):
-        from mimamori.core.arming import AlarmCore
-        from mimamori.core.auth import Authenticator
-        from mimamori.core.supervision import Supervisor
-        from mimamori.comms import routes
-        from mimamori.store.statefile import StateFile
-        config, secrets = _load()
-        self.config = config
-        self.core = AlarmCore(config["zones"], config["timers"], _drop, now)
-        saved = StateFile(_p(DATA) + "/state.json").load() if _exists(_p(DATA)) else None
-        self.state = "none" if saved is None else "ok"
-        if saved is not None:
-            try:
-                self.core.restore(saved["core"], now)
-            except Exception:   # noqa: BLE001 - the boot would refuse it too
-                self.state = "damaged"
-        paths = tuple([r["name"] for r in routes.routes(config)])
-        self.sup = Supervisor(config["timers"], paths, _drop, _drop, now,
-                              config.get("supervision"), self.core.mode)
-        self.auth = Authenticator(secrets, now)
-        del secrets
-        if saved is not None:
-            try:
-                self.sup.restore(saved.get("sup") or {}, now)
-                self.auth.restore(saved.get("auth") or {}, now)
-            except Exception:   # noqa: BLE001
-                self.state = "damaged"
-        import machine
-        from mimamori.io.inputs import ZoneInputs
-        inputs = ZoneInputs(config["zones"], machine)
-        for i in range(len(self.core.zones)):
-            self.core.zones[i].open = inputs.active(i)
-        inputs.deinit()
-
-    def troubles(self):
-        return self.sup.troubles()
-
-
-def _segments():
-    """The journal's segment files, oldest first ([] when there is none)."""
-    import os
-    d = _p(DATA) + "/journal"
-    try:
-        names = os.listdir(d)
-    except OSError:
-        return []
-    return [d + "/" + n for n in sorted(names) if n.endswith(".log")]
-
-
-def _records(kind):
-    """Read-only: the payloads of one kind of record in every segment, oldest first (a torn or
-    damaged record is skipped, as the boot scan would). Never writes: the boot owns repairs."""
-    from mimamori.store.journal_scan import scan
-    for path in _segments():
-        with open(path, "rb") as f:
-            recs = scan(f.read())[0]
-        for r in recs:
-            if r[0] == kind:
-                yield r
-
-
-def _history():
-    """(Event, acked) for every journalled event on flash, once each, oldest first."""
-    import struct
-    from mimamori.store.journal_scan import REC_ACK, REC_EVENT, decode_event
-    acked = set()
-    for r in _records(REC_ACK):
-        acked.add(struct.unpack("<I", r[1:5])[0])
-    seen = set()
-    for r in _records(REC_EVENT):
-        try:
-            e = decode_event(r[1:])[0]
-        except (KeyError, ValueError, TypeError, IndexError):
-            continue
-        if e.seq not in seen:      # a pending report copied forward appears twice
-            seen.add(e.seq)
-            yield e, e.seq in acked
-
-
-def _top_seq():
-    top = 0
-    for e, _acked in _history():
-        if e.seq > top:
-            top = e.seq
-    return top
-
-
 def _drop(*args):
     pass
 
@@ -211,8 +111,12 @@ def _status(app):
     from mimamori.core.texts import MODE_LABELS
     now = ticks_ms()
     if app is None:
-        v = _Saved(now)
-        core, auth, seq, troubles, state = v.core, v.auth, _top_seq(), v.troubles(), v.state
+        from mimamori import service_flash as sf
+        config, secrets = _load()
+        v = sf.Saved(config, secrets, _p(DATA), now)
+        del secrets
+        core, auth, seq, troubles, state = v.core, v.auth, sf.top_seq(_p(DATA)), \
+            v.troubles(), v.state
     else:
         state = "running"
         from mimamori import status as st
@@ -243,7 +147,8 @@ def _logs(since, app):
     if app is not None:
         events = ((e, acked) for e, _up, acked in app.journal.history())
     else:
-        events = _history()
+        from mimamori.service_flash import history
+        events = history(_p(DATA))
     for e, acked in events:
         if e.seq > since:
             _out({"seq": e.seq, "time": e.wall, "ticks": e.ticks, "cid": e.cid,
