@@ -441,3 +441,35 @@ def test_every_verb_has_help():
         r = subprocess.run([sys.executable, INSTALLER] + v + ["--help"], capture_output=True,
                            text=True)
         assert r.returncode == 0 and r.stdout.startswith("usage: mimamori-installer"), v
+
+
+def test_cards_add_reads_the_card_on_the_boards_reader():
+    # A house with the ライフカード reader (a PN532 on I2C: zones 8 and 11 give GPIO21/25 to the
+    # bus): `cards add --read` reads the card held on the board's reader through the firmware's
+    # service.read_card, enrols it hashed, refuses the same card twice and says when no card came.
+    h = House()
+    try:
+        cfg = h.cfg
+        cfg["zones"] = [z for z in cfg["zones"] if z["id"] not in (8, 11)]
+        cfg["i2c"] = {"sda": 21, "scl": 25}
+        cfg["card_reader"] = {}
+        with open(os.path.join(h.site, "config.json"), "w", encoding="utf-8") as f:
+            json.dump(cfg, f, ensure_ascii=False, indent=1)
+        assert h.cli("deploy").returncode == 0
+        r = h.cli("configure")
+        assert r.returncode == 0, r.stderr
+        assert wait_for(lambda: any("再起動" in line and SITE in line for line in h.centre))
+        h.board.card("04C0FFEE")                       # a MIFARE card held on the reader
+        r = h.cli("cards", "add", "--user", "1", "--read", "--wait", "5")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "card read (mifare)" in r.stdout and "card 2 enrolled for user 1" in r.stdout
+        with open(os.path.join(h.site, "secrets.json"), encoding="utf-8") as f:
+            assert "04C0FFEE" not in f.read().upper()     # stored as a salted hash only
+        r = h.cli("cards", "add", "--user", "2", "--read", "--wait", "5")
+        assert r.returncode != 0 and "enrolled already (card 2)" in r.stdout + r.stderr
+        h.board.card(None)                             # taken away: nothing to read
+        r = h.cli("cards", "add", "--user", "2", "--read", "--wait", "2")
+        assert r.returncode != 0 and "no card" in r.stdout + r.stderr
+        assert "Traceback" not in r.stderr
+    finally:
+        h.close()
