@@ -367,6 +367,8 @@ def test_the_keypad_oled_and_card_reader_of_a_house_that_has_them(monkeypatch):
     fake.boxed = lambda lines: ["┌" + "─" * 64 + "┐"] + ["│" + x + "│" for x in lines] + \
         ["└" + "─" * 64 + "┘"]
     monkeypatch.setitem(sys.modules, "simlib.oled", fake)
+    import simlib           # `from simlib import oled` reads the package's attribute first
+    monkeypatch.setattr(simlib, "oled", fake, raising=False)
     site = Site(clock="virtual")
     try:
         pressed, tapped = [], []
