@@ -1,6 +1,10 @@
 # The panel's hardware built from the validated config (issue 14): the keypad and the OLED. Each
 # is optional; without its config section the controller has none and the loop skips it. The
 # drivers get Pin and I2C objects (io/keypad.py, io/ssd1306.py); the config stays here.
+# cards and resident are imported with the app (every house has them): their bytecode loads at
+# boot like the rest, not inside the App's construction.
+from mimamori import cards
+from mimamori.resident import Resident
 
 
 def make_keypad(cfg, machine):
@@ -45,8 +49,6 @@ def attach(app, machine, now):
     None): app.keypad (its keys go to app.on_key), app.screen (the OLED, redrawn on change),
     app.cards (the ライフカード reader), and app.resident, which decides what keys and taps mean
     (code entry, 非常 held 2 s, watch-over calls, door chime) and owns on_key and tap."""
-    from mimamori import cards
-    from mimamori.resident import Resident
     app.keypad = make_keypad(app.config["keypad"], machine)
     app.screen = make_screen(app.config, machine, app.log, keypad=app.keypad)
     app.cards = cards.attach(app, machine, now)
