@@ -189,37 +189,25 @@ class MqttLink:
             self._set(RESOLVING, now)
 
     def _connect(self, now):
-        socket = netio.socket_module()
-        s = socket.socket()
-        self._sock = s
-        s.setblocking(False)
-        netio.connect(s, self._where.addr)
-        self._poller = netio.select.poll()
-        self._poller.register(s, netio.select.POLLOUT)
+        self._sock, self._poller = netio.dial(self._where.addr)
         self._rx.reset()
         self._tx[:] = b""
         self._unacked = 0
         self._set(CONNECTING, now)
 
     def _check_connected(self, now):
-        ready = self._poller.poll(0)
-        if ready:
-            ev = ready[0][1]
-            if ev & (netio.select.POLLERR | netio.select.POLLHUP):
-                raise OSError(errno.ECONNREFUSED)
-            if ev & netio.select.POLLOUT:
-                self._poller = None
-                if self.tls:
-                    # the handshake runs in the next non-blocking reads and writes
-                    self._sock = self._context().wrap_socket(
-                        self._sock, server_hostname=self.tls_name,
-                        do_handshake_on_connect=False)
-                self._connect_packet()
-                self._t_rx = now
-                self._t_tx = now
-                self._set(CONNACK, now)
-                self._io(now)
-                return
+        if netio.connected(self._poller):
+            self._poller = None
+            if self.tls:
+                # the handshake runs in the next non-blocking reads and writes
+                self._sock = self._context().wrap_socket(
+                    self._sock, server_hostname=self.tls_name, do_handshake_on_connect=False)
+            self._connect_packet()
+            self._t_rx = now
+            self._t_tx = now
+            self._set(CONNACK, now)
+            self._io(now)
+            return
         if ticks_diff(now, self._t_state) > CONNECT_TIMEOUT_MS:
             raise OSError(errno.ETIMEDOUT)
 

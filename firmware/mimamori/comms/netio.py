@@ -25,13 +25,36 @@ def socket_module():
     return socket
 
 
-def connect(s, addr):
-    """Start a non-blocking connect; a real failure raises OSError."""
+def dial(addr):
+    """A TCP socket whose non-blocking connect to addr has started, and the poller that tells
+    when it is done (connected()); a real failure raises OSError."""
+    socket = socket_module()
+    s = socket.socket()
     try:
-        s.connect(addr)
-    except OSError as e:
-        if e.args[0] not in BUSY:
-            raise
+        s.setblocking(False)
+        try:
+            s.connect(addr)
+        except OSError as e:
+            if e.args[0] not in BUSY:
+                raise
+    except OSError:
+        s.close()
+        raise
+    p = select.poll()
+    p.register(s, select.POLLOUT)
+    return s, p
+
+
+def connected(poller):
+    """True once the connect dial() started has completed; OSError when it was refused."""
+    ready = poller.poll(0)
+    if ready:
+        ev = ready[0][1]
+        if ev & (select.POLLERR | select.POLLHUP):
+            raise OSError(errno.ECONNREFUSED)
+        if ev & select.POLLOUT:
+            return True
+    return False
 
 
 def write(s, buf):

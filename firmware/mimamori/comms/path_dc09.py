@@ -185,24 +185,14 @@ class Dc09Path(Path):
             self._sock = s
             self._send(now)
             return
-        s = socket.socket()
-        self._sock = s
-        s.setblocking(False)
-        netio.connect(s, self._where.addr)
-        self._poller = netio.select.poll()
-        self._poller.register(s, netio.select.POLLOUT)
+        self._sock, self._poller = netio.dial(self._where.addr)
         self._set(CONNECTING, now)
 
     def _connecting(self, now):
-        ready = self._poller.poll(0)
-        if ready:
-            ev = ready[0][1]
-            if ev & (netio.select.POLLERR | netio.select.POLLHUP):
-                raise OSError(errno.ECONNREFUSED)
-            if ev & netio.select.POLLOUT:
-                self._poller = None
-                self._send(now)
-                return
+        if netio.connected(self._poller):
+            self._poller = None
+            self._send(now)
+            return
         if ticks_diff(now, self._t_state) > CONNECT_MS:
             raise OSError(errno.ETIMEDOUT)
 
