@@ -27,7 +27,8 @@ from mimamori.core import events as ev
 from mimamori.core import outputs as out
 from mimamori.core.vocab import (MODE_DISARMED, MODE_AWAY, MODE_STAY, MODE_PARTIAL, ARM_MODES,
                                  SILENT_TYPES)
-from mimamori.core.zones import SWINGER_LIMIT, SWINGER_PERIOD_MS, build_zones
+from mimamori.core.zones import (SWINGERS_RESET, SWINGERS_RUNNING, build_zones, count_trip,
+                                 expire_swingers)
 from mimamori.core import arming_state
 from mimamori.core import walktest
 from mimamori.core.arming_state import (ArmResult, DELAY_NONE, DELAY_ENTRY, DELAY_CANCEL,
@@ -341,14 +342,9 @@ class AlarmCore(Sounding):
 
     def _trip(self, z, cid, now):
         if z.swinger:
-            if z.trips and ticks_diff(now, z.trips_start) >= SWINGER_PERIOD_MS:
-                z.trips = 0      # its period is over: a new one starts with this trip
-            if z.trips >= SWINGER_LIMIT:
-                return
-            if not z.trips:
-                z.trips_start = now
-                self._swinging = True
-            z.trips += 1
+            if not count_trip(z, now):
+                return           # over its limit in this period: not reported (core/zones.py)
+            self._swinging = True
         z.in_alarm = True
         z.alarm_cid = cid
         e = self._event(ev.ALARM, cid, now, ev.Q_NEW, z, 0)
@@ -368,15 +364,8 @@ class AlarmCore(Sounding):
             self._reported = False
 
     def _expire_swingers(self, now):
-        """Swinger periods that ran out start again (checked in tick while any runs, so a count
-        never outlives its period however long the next trip waits)."""
         self._swing_check = now
-        running = False
-        for z in self.zones:
-            if z.trips:
-                if ticks_diff(now, z.trips_start) >= SWINGER_PERIOD_MS:
-                    z.trips = 0
-                    self._touch()
-                else:
-                    running = True
-        self._swinging = running
+        got = expire_swingers(self.zones, now)
+        if got & SWINGERS_RESET:
+            self._touch()
+        self._swinging = bool(got & SWINGERS_RUNNING)

@@ -1,5 +1,6 @@
 # Zones as the core sees them: what a zone is (type, name, arm modes, 24-hour, entry route) and
 # what it is doing (open, in alarm, bypassed). Built from the validated config; no hardware here.
+from mimamori.compat import ticks_diff
 from mimamori.core import events as ev
 # The modes, their labels and the zone-type groups are declared in core/vocab.py (their one
 # home) and imported from there.
@@ -26,6 +27,36 @@ _FIRE_CID = {"smoke": ev.CID_SMOKE, "heat": ev.CID_HEAT, "generic": ev.CID_FIRE}
 # trip is reported, in every state.
 SWINGER_LIMIT = 3
 SWINGER_PERIOD_MS = 24 * 3600 * 1000
+SWINGERS_RESET = 1       # expire_swingers: some count ran out of its period
+SWINGERS_RUNNING = 2     # ... some period still runs
+
+
+def count_trip(z, now):
+    """A swinger-limited zone trips: True when it is still reported, False when it is over
+    SWINGER_LIMIT in its period (silenced until the period is over)."""
+    if z.trips and ticks_diff(now, z.trips_start) >= SWINGER_PERIOD_MS:
+        z.trips = 0      # its period is over: a new one starts with this trip
+    if z.trips >= SWINGER_LIMIT:
+        return False
+    if not z.trips:
+        z.trips_start = now
+    z.trips += 1
+    return True
+
+
+def expire_swingers(zones, now):
+    """Periods that ran out start again (checked while any runs, so a count never outlives its
+    period however long the next trip waits). SWINGERS_RESET | SWINGERS_RUNNING bits: a small
+    int, so the core's tick allocates nothing."""
+    out = 0
+    for z in zones:
+        if z.trips:
+            if ticks_diff(now, z.trips_start) >= SWINGER_PERIOD_MS:
+                z.trips = 0
+                out |= SWINGERS_RESET
+            else:
+                out |= SWINGERS_RUNNING
+    return out
 
 
 class Zone:
