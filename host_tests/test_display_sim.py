@@ -101,3 +101,25 @@ def test_make_sim_panel_shows_the_oled_and_takes_keypad_keys():
         assert any(ch != chr(0x2800) for ch in "".join(art[6:8]))   # line 3 is lit
     finally:
         site.close()
+
+
+def test_the_panel_house_takes_keypad_keys_and_card_taps_of_both_kinds():
+    # `make sim PANEL=1`: the keypad, the OLED and the ライフカード reader on the OLED's I2C bus
+    # (another address): a MIFARE tap arms, a FeliCa tap disarms, the glass shows each answer.
+    from simlib.site import SAMPLE_CARD, SAMPLE_FELICA
+    site = Site(clock="virtual", reader=True, panel=True)
+    try:
+        assert site.settle(site.ready, 10)
+        assert site.board.keypad is not None and site.board.oled is not None
+        assert site.tap_card(SAMPLE_CARD, "mifare") == "セットしました"
+        assert site.app.core.mode == "away"
+        site.run(61000)
+        assert site.tap_card(SAMPLE_FELICA, "felica") == "解除しました"
+        assert site.app.core.mode == "disarmed"
+        site.run(500)
+        assert any("解除しました" in line for line in site.board.display_lines())
+        site.press_key("5", 100)                     # the keypad still answers
+        site.run(300)
+        assert any("*" in line for line in site.board.display_lines())   # 暗証番号 *
+    finally:
+        site.close()

@@ -483,9 +483,9 @@ def main(broker=None, panel=False):
     if missing:
         print("make sim: %s: the house runs without the telephone line" % missing, flush=True)
     # the sample house has the telephone line and the card reader; the panel house (--panel) the
-    # keypad and the OLED, MQTT only
+    # keypad, the OLED and the card reader on the OLED's I2C bus, MQTT only
     site = Site(clock="real", broker=broker, landline=not missing and not panel,
-                reader=not panel, panel=panel)
+                reader=True, panel=panel)
     try:
         curses.wrapper(loop, site)
     except KeyboardInterrupt:

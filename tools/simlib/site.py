@@ -91,10 +91,11 @@ class Site:
         for p in self.paths:
             p.configure(raw)
         if self.reader:
-            raw["zones"] = [z for z in raw["zones"]
-                            if z["id"] not in READER_WIRING["gives_up_zones"]]
-            raw["i2c"] = dict(READER_WIRING["i2c"])
-            raw["card_reader"] = {}
+            if not raw.get("i2c"):      # the sample house: two zones give their pins to the bus
+                raw["zones"] = [z for z in raw["zones"]
+                                if z["id"] not in READER_WIRING["gives_up_zones"]]
+                raw["i2c"] = dict(READER_WIRING["i2c"])
+            raw["card_reader"] = {}     # the panel house: on the OLED's bus (another address)
         self.config = validate_config(raw, load_json(os.path.join(board_dir, "pins.json")))
         # the house's own secrets, as an installer makes them (the samples themselves would
         # raise the sample-secrets trouble); the codes and card stay SAMPLE_CODE / SAMPLE_CARD
