@@ -10,7 +10,6 @@
 # activity for ライフ監視, a refused one too (someone is there). A refused card is logged by
 # operations.py (unknown, revoked), never with its id: the id opens the house and is stored only
 # as a salted hash.
-from mimamori.io import cardreader
 
 
 class Cards:
@@ -42,7 +41,12 @@ class Cards:
 
 def attach(app, machine, now):
     """The house's Cards from the validated config, or None (no reader)."""
-    reader = cardreader.make(app.config, machine)
+    reader = None
+    if app.config["card_reader"]:
+        # imported only in a house with a reader: the driver's objects cost RAM (README "Speed
+        # and memory": loaded code counts against the ESP32's heap even from ROMFS)
+        from mimamori.io import cardreader
+        reader = cardreader.make(app.config, machine)
     if reader is None:
         app.sup.card_reader(True, now)   # a reader taken out of the config: its trouble ends
         return None

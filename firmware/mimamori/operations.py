@@ -23,7 +23,6 @@
 from mimamori.core import auth as au
 from mimamori.core import events as ev
 from mimamori.core import texts as tx
-from mimamori.core import walktest
 from mimamori.core.vocab import MODE_AWAY, MODE_DISARMED
 from mimamori.proto import frame
 
@@ -161,6 +160,7 @@ class Operations:
         if action == "installer_mode":
             return self.installer_mode(role, now)
         if action == "arm" and a.core.walk is not None:
+            from mimamori.core import walktest
             walktest.end(a.core, user, now)    # arming ends a walk test: the zones count again
         if action in _RESIDENT:
             a.sup.activity(now)
@@ -209,9 +209,12 @@ class Operations:
             raise ValueError("unknown action %r" % (action,))
         return Result(True, None, tx.DONE[action])
 
-    def walk_test(self, user, role, now, seconds=walktest.DEFAULT_S):
+    def walk_test(self, user, role, now, seconds=None):
         """The installer's code starts the walk test and, given again, ends it. Only an installer
         at the panel (a code or card: never a remote command, which carries no role)."""
+        from mimamori.core import walktest      # loaded only for a walk test (its RAM)
+        if seconds is None:
+            seconds = walktest.DEFAULT_S
         a = self.app
         if role != "installer":
             return Result(False, "not_installer", tx.WALK_NOT_INSTALLER)

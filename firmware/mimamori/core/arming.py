@@ -30,7 +30,6 @@ from mimamori.core.vocab import (MODE_DISARMED, MODE_AWAY, MODE_STAY, MODE_PARTI
 from mimamori.core.zones import (SWINGERS_RESET, SWINGERS_RUNNING, build_zones, count_trip,
                                  expire_swingers)
 from mimamori.core import arming_state
-from mimamori.core import walktest
 from mimamori.core.arming_state import (ArmResult, DELAY_NONE, DELAY_ENTRY, DELAY_CANCEL,
                                         CHECKPOINT_DELAY_MS, CHECKPOINT_EXIT_MS,
                                         CHECKPOINT_SIREN_MS)
@@ -206,6 +205,7 @@ class AlarmCore(Sounding):
     def tick(self, now):
         """Advance timers. Steady state (nothing due) allocates nothing."""
         if self.walk is not None:
+            from mimamori.core import walktest     # loaded only for a walk test (its RAM)
             walktest.tick(self, now)
         if self._exit_start is not None and ticks_diff(now, self._exit_start) >= self.exit_ms:
             self._exit_start = None
