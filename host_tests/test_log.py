@@ -173,3 +173,20 @@ def test_an_idle_controller_writes_nothing_to_the_log_file():
     before = ring.writes
     b.run(600000, 100)              # ten idle minutes
     assert ring.writes == before
+
+
+def test_a_damaged_log_file_is_read_around_never_raises():
+    # A power cut or a worn sector leaves hostile bytes in log.txt: service.logs must still
+    # return the readable lines (the events before them are printed already), never raise.
+    ring, path = _ring("damaged")
+    log = L.Logger(lambda line: None, L.INFO, ring)
+    log.warn("first %d", 1)
+    log.warn("second %d", 2)
+    with open(path, "rb") as f:
+        good = f.read()
+    cut = good.index(b"\n") + 1            # the damage lands in the second line
+    for junk in (b"\xff\xfe\x80", b"\xc3", b"\x00\t\t\t", b"\xe3\x81"):
+        with open(path, "wb") as f:
+            f.write(good[:cut] + junk + good[cut:])
+        saved = L.read_saved(path)
+        assert saved[0][2] == "first 1", saved

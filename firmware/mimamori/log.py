@@ -123,12 +123,16 @@ def read_saved(path):
     """The warnings and errors saved on flash, oldest first: [(level name, time, msg)]."""
     out = []
     try:
-        f = open(path)
+        f = open(path, "rb")
     except OSError:
         return out
     with f:
         for raw in f:
-            parts = raw.rstrip("\n").split("\t", 2)
+            try:                    # a line a power cut or a bad sector damaged: skipped
+                line = raw.decode()
+            except UnicodeError:
+                continue
+            parts = line.rstrip("\n").split("\t", 2)
             if len(parts) == 3:
                 out.append((parts[0], parts[1], parts[2]))
     return out

@@ -280,19 +280,9 @@ def read_card(timeout_ms=10000, reader=None):
 
 # ---- factory reset -----------------------------------------------------------------------------
 
-def _remove_tree(path):
-    import os
-    for name in os.listdir(path):
-        p = path + "/" + name
-        try:
-            os.remove(p)
-        except OSError:
-            _remove_tree(p)
-    os.rmdir(path)
-
-
 def _factory_reset(confirm):
     import os
+    from mimamori.boot import _remove_tree     # one definition: the boot's, for damaged data
     if confirm != ERASE:
         return 'not confirmed: factory_reset("%s") erases the house\'s data' % ERASE
     erased = []

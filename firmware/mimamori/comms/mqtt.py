@@ -228,12 +228,7 @@ class MqttLink:
 
     def _drop(self, now, reason):
         self._where.close()
-        if self._sock is not None:
-            try:
-                self._sock.close()
-            except OSError:
-                pass
-        self._sock = None
+        self._sock = netio.close(self._sock)
         self._poller = None
         if self.state != DOWN:
             self.drops += 1

@@ -57,6 +57,15 @@ def connected(poller):
     return False
 
 
+def close(s):
+    """Close a socket that may be broken already (None: nothing to close). Always None."""
+    if s is not None:
+        try:
+            s.close()
+        except OSError:
+            pass
+
+
 def write(s, buf):
     """Bytes the socket took now (0 or None: none), or OSError when the connection is broken."""
     try:

@@ -331,12 +331,7 @@ class Dc09Path(Path):
 
     def _close(self):
         self._where.close()
-        if self._sock is not None:
-            try:
-                self._sock.close()
-            except OSError:
-                pass
-        self._sock = None
+        self._sock = netio.close(self._sock)
         self._reused = False
         self._poller = None
         self._tx = None
